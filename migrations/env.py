@@ -1,0 +1,19 @@
+from alembic import context
+
+import marketcast.all_models  # noqa: F401  (registers every table on Base.metadata)
+from marketcast.core.db import Base, make_engine
+
+config = context.config
+
+
+def run() -> None:
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                          compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run()

@@ -1,0 +1,36 @@
+"""FastAPI assembly: routers, error rendering, the transaction per request, the console."""
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from marketcast import __version__
+from marketcast.core import problems
+from marketcast.core.auth.api import router as auth_router
+from marketcast.core.settings import get_settings
+from marketcast.core.web_deps import TransactionMiddleware
+from marketcast.markets.api import router as markets_router
+from marketcast.policies.api import router as policies_router
+from marketcast.web.routes import router as web_router
+from marketcast.webhooks.api import router as webhooks_router
+
+DESCRIPTION = """Marketcast: markets, versioned per-market policies, sellers, creators, LIVE commerce.
+
+Errors are `application/problem+json` with a stable `code` (and `field` for invalid input).
+Lists are paginated with `page_size` and `page_token`; answers carry `items` and `next_page_token`.
+Authenticate with `Authorization: Bearer <token>` (see `POST /api/v1/auth/tokens`)."""
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Marketcast", version=__version__, description=DESCRIPTION)
+    problems.install(app)
+    app.add_middleware(TransactionMiddleware)
+    app.add_middleware(SessionMiddleware, secret_key=get_settings().secret_key, session_cookie="marketcast_session",
+                       same_site="lax", https_only=False)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for router in (auth_router, markets_router, policies_router, webhooks_router, web_router):
+        app.include_router(router)
+    return app

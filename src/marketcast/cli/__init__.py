@@ -1,0 +1,18 @@
+"""The `marketcast` command. Each business area adds its own group from a module beside this one."""
+
+import typer
+
+from marketcast.cli import core as core_cmds
+from marketcast.cli import markets, policies, scenario, webhooks
+
+app = typer.Typer(help="Marketcast: run a social-commerce marketplace.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+core_cmds.register(app)
+app.add_typer(markets.app, name="markets", help="Markets, launch windows and waitlists.")
+app.add_typer(policies.app, name="policy", help="Versioned per-market policies.")
+app.add_typer(webhooks.app, name="webhooks", help="Webhook subscriptions and deliveries.")
+app.add_typer(scenario.app, name="scenario", help="Replay known situations into the database.")
+
+
+def main() -> None:
+    app()

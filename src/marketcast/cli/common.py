@@ -1,0 +1,61 @@
+"""Shared CLI plumbing: a unit of work per command, printing, and domain errors as clean messages."""
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from marketcast.core import clock
+from marketcast.core.auth.actor import SYSTEM, Actor
+from marketcast.core.db import unit_of_work
+from marketcast.core.errors import DomainError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@contextmanager
+def uow(*, write: bool = True) -> Iterator[Session]:
+    """One transaction for the command; a domain error is printed and exits 1 with nothing written."""
+    try:
+        with unit_of_work(write=write) as session:
+            yield session
+    except DomainError as exc:
+        err_console.print(f"[red]error[/red] [{exc.code}] {exc.detail}" + (f" (field: {exc.field})" if exc.field
+                                                                             else ""))
+        raise typer.Exit(1)
+
+
+def cli_actor(session: Session, as_email: str | None) -> Actor:
+    """The operator a command acts as: `--as EMAIL` when given, else the local system operator."""
+    if not as_email:
+        return SYSTEM
+    from marketcast.core.auth import service as auth
+
+    return auth.actor_of(auth.get_user_by_email(session, as_email))
+
+
+def parse_at(value: str | None) -> datetime:
+    if not value:
+        return clock.now()
+    try:
+        return clock.as_utc(datetime.fromisoformat(value))
+    except ValueError:
+        err_console.print(f"[red]error[/red] --at {value!r} is not an ISO date or time")
+        raise typer.Exit(2)
+
+
+def dump(value: Any) -> None:
+    """Machine output: JSON on stdout."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    elif isinstance(value, list):
+        value = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")

@@ -1,0 +1,89 @@
+"""serve, worker, db, users, tokens."""
+
+import sys
+
+import typer
+
+from marketcast.cli.common import console, err_console, uow
+from marketcast.core.auth import service as auth
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    from marketcast.core.migrate import upgrade
+
+    upgrade()
+    console.print("database is up to date")
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    role: str = typer.Option(..., "--role", help="operator, seller, creator or buyer"),
+    markets: str | None = typer.Option(None, "--markets", help="operator only: comma-separated market codes"),
+    password: str | None = typer.Option(None, "--password", help="for console login"),
+) -> None:
+    """Create a user."""
+    with uow() as session:
+        user = auth.create_user(session, email=email, role=role, password=password,
+                                markets=markets.split(",") if markets else None)
+        console.print(f"created {user.id} {user.email} ({user.role})")
+
+
+@users_app.command("set-password")
+def users_set_password(email: str, password: str = typer.Option(..., "--password")) -> None:
+    """Set a user's console password."""
+    with uow() as session:
+        auth.set_password(session, email=email, password=password)
+    console.print("password set")
+
+
+@tokens_app.command("create")
+def tokens_create(email: str) -> None:
+    """Issue an API token for a user; prints the token alone on stdout."""
+    with uow() as session:
+        token = auth.issue_token(session, user=auth.get_user_by_email(session, email))
+    sys.stdout.write(token + "\n")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers"),
+) -> None:
+    """Serve the API and console."""
+    import uvicorn
+
+    from marketcast.core.db import get_engine
+    from marketcast.core.migrate import pending
+
+    current, head = pending(get_engine())
+    if current != head:
+        err_console.print(f"[red]the database is at revision {current or 'none'} but this code needs {head}[/red]: "
+                          "run `marketcast db upgrade` first")
+        raise typer.Exit(1)
+    uvicorn.run("marketcast.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def worker(once: bool = typer.Option(False, "--once", help="do what is due now, then exit")) -> None:
+    """Run the background loop: policy activations, webhook delivery."""
+    from marketcast import worker as loop
+
+    if once:
+        done = loop.run_once()
+        console.print(", ".join(f"{name}: {count}" for name, count in done.items()))
+    else:
+        loop.run_forever()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("worker")(worker)
+    app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")

@@ -1,0 +1,32 @@
+"""Who is acting. Passed into services so they can record it and scope what it may touch."""
+
+from dataclasses import dataclass
+
+from marketcast.core.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str | None
+    email: str
+    role: str
+    markets: tuple[str, ...] | None = None  # None: every market (operators only)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+    def can_act_in(self, market: str | None) -> bool:
+        if self.markets is None:
+            return True
+        return market is not None and market.upper() in self.markets
+
+    def require_market(self, market: str | None) -> None:
+        """An operator limited to some markets may not act elsewhere, nor on global settings."""
+        if not self.can_act_in(market):
+            scope = ", ".join(self.markets or ())
+            where = f"market {market}" if market else "global settings"
+            raise Forbidden(f"{self.email} may act only in {scope}, not in {where}", code="market_out_of_scope")
+
+
+SYSTEM = Actor(user_id=None, email="system", role="operator", markets=None)

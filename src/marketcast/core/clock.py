@@ -1,0 +1,36 @@
+"""The one source of time. Policies, deals and settlements are all "as of" a time,
+so tests and the scenario move this clock instead of patching datetime."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+_frozen: datetime | None = None
+
+
+def now() -> datetime:
+    if _frozen is not None:
+        return _frozen
+    return datetime.now(UTC)
+
+
+def set_now(value: datetime | None) -> None:
+    global _frozen
+    _frozen = as_utc(value) if value is not None else None
+
+
+@contextmanager
+def frozen(value: datetime) -> Iterator[None]:
+    previous = _frozen
+    set_now(value)
+    try:
+        yield
+    finally:
+        set_now(previous)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive datetimes are taken as UTC; aware ones are converted."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -1,0 +1,60 @@
+"""Cursor pagination: `page_size` + `page_token` in, `items` + `next_page_token` out.
+
+The token is the sort key of the last row served, so pages stay stable while rows are added."""
+
+import base64
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import Session
+
+from marketcast.core.errors import Invalid
+
+T = TypeVar("T")
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_page_token: str | None = None
+
+
+def encode_token(values: list[Any]) -> str:
+    raw = json.dumps(values, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str, width: int) -> list[Any]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("page_token is not a token this API issued", code="invalid_page_token", field="page_token")
+    if not isinstance(values, list) or len(values) != width:
+        raise Invalid("page_token is not a token this API issued", code="invalid_page_token", field="page_token")
+    return values
+
+
+def paginate(session: Session, stmt: Select, *, order_by: list, page_size: int | None, page_token: str | None,
+             key=None) -> tuple[list, str | None]:
+    """Rows of `stmt` after `page_token`, ordered ascending by the unique key `order_by`.
+
+    `key(row)` gives the values of `order_by` for a row (default: the attributes of the same names)."""
+    size = page_size or DEFAULT_PAGE_SIZE
+    if size < 1 or size > MAX_PAGE_SIZE:
+        raise Invalid(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
+    if page_token:
+        after = decode_token(page_token, len(order_by))
+        cols = order_by[0] if len(order_by) == 1 else tuple_(*order_by)
+        stmt = stmt.where(cols > (after[0] if len(order_by) == 1 else tuple(after)))
+    rows = list(session.scalars(stmt.order_by(*order_by).limit(size + 1)))
+    next_token = None
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        values = key(last) if key else [getattr(last, col.key) for col in order_by]
+        next_token = encode_token(values)
+    return rows, next_token

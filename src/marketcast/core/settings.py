@@ -1,0 +1,35 @@
+"""Settings read from the environment (MARKETCAST_*)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB = "sqlite:///" + str(Path("var") / "marketcast.db")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MARKETCAST_", extra="ignore")
+
+    database_url: str = DEFAULT_DB
+    redis_url: str | None = None
+    secret_key: str = "dev-insecure-secret-change-me"
+    # Seconds between webhook attempts; the Standard Webhooks example schedule.
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    webhook_timeout_seconds: float = 15.0
+    worker_interval_seconds: float = 1.0
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+
+    @property
+    def retry_schedule(self) -> list[int]:
+        return [int(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

@@ -1,0 +1,96 @@
+"""What every router needs: the request's unit of work, the acting user, and permission checks.
+
+The unit of work is opened lazily by the first dependency that asks for it and is committed by
+`TransactionMiddleware` once the endpoint has produced a successful response (rolled back otherwise),
+so handlers and services never commit. A handler that must keep what it wrote even though it
+answers with an error (a failed login is counted) sets `request.state.commit_on_error`."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.responses import Response
+
+from marketcast.core.auth import service as auth
+from marketcast.core.auth.actor import Actor
+from marketcast.core.auth.models import User
+from marketcast.core.db import new_session
+from marketcast.core.errors import Forbidden, Unauthorized
+
+_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_session(request: Request) -> Session:
+    session = getattr(request.state, "db", None)
+    if session is None:
+        session = new_session(write=request.method not in _READ_METHODS)
+        request.state.db = session
+    return session
+
+
+UnitOfWork = Annotated[Session, Depends(get_session)]
+
+
+def _finish(session: Session, ok: bool) -> None:
+    try:
+        if ok:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+class TransactionMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next) -> Response:
+        try:
+            response = await call_next(request)
+        except BaseException:
+            session = getattr(request.state, "db", None)
+            if session is not None:
+                await run_in_threadpool(_finish, session, False)
+            raise
+        session = getattr(request.state, "db", None)
+        if session is not None:
+            keep = response.status_code < 400 or getattr(request.state, "commit_on_error", False)
+            await run_in_threadpool(_finish, session, keep)
+        return response
+
+
+def optional_actor(request: Request, session: UnitOfWork) -> Actor | None:
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use 'Authorization: Bearer <token>'", code="invalid_token")
+        actor = auth.actor_for_token(session, token.strip())
+        if actor is None:
+            raise Unauthorized("this token is not valid", code="invalid_token")
+        return actor
+    user_id = request.scope.get("session", {}).get("user_id") if "session" in request.scope else None
+    if user_id:
+        user = session.get(User, user_id)
+        if user is not None:
+            return auth.actor_of(user)
+    return None
+
+
+def requires(*roles: str) -> Callable[..., Actor]:
+    """A dependency that admits only an authenticated user with one of `roles` (any role when empty)."""
+
+    def dependency(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+        if actor is None:
+            raise Unauthorized("sign in or send a Bearer token", code="unauthenticated")
+        if roles and actor.role not in roles:
+            raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {actor.role}", code="wrong_role")
+        return actor
+
+    return dependency
+
+
+Operator = Annotated[Actor, Depends(requires("operator"))]
+AnyUser = Annotated[Actor, Depends(requires())]
+MaybeUser = Annotated[Actor | None, Depends(optional_actor)]

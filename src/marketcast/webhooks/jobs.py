@@ -1,0 +1,6 @@
+def fan_out() -> int:
+    return 0
+
+
+def deliver_due() -> int:
+    return 0

@@ -1,0 +1,132 @@
+"""Test wiring. Each run gets its own throwaway database, built by the real migrations:
+
+- MARKETCAST_TEST_BACKEND=sqlite (default): a temp SQLite file.
+- MARKETCAST_TEST_BACKEND=postgres: a fresh database created on the server named by
+  MARKETCAST_TEST_DATABASE_URL (an admin URL), dropped at the end.
+
+Tables are emptied after every test, so tests can commit freely."""
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from marketcast.core import clock
+from marketcast.core.db import Base, get_engine, reset_engine, unit_of_work
+from marketcast.core.settings import reset_settings
+
+BACKEND = os.environ.get("MARKETCAST_TEST_BACKEND", "sqlite")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _admin_url() -> str | None:
+    return os.environ.get("MARKETCAST_TEST_DATABASE_URL")
+
+
+def _pg_admin_engine(url: str):
+    url = make_url(url).set(drivername="postgresql+psycopg")
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if BACKEND == "postgres":
+        admin = _admin_url()
+        if not admin:
+            if IN_CI:
+                pytest.fail("CI=true but MARKETCAST_TEST_DATABASE_URL is not set")
+            pytest.skip("PostgreSQL not configured (MARKETCAST_TEST_DATABASE_URL)")
+        name = f"marketcast_test_{worker}_{uuid.uuid4().hex[:8]}"
+        engine = _pg_admin_engine(admin)
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(admin).set(drivername="postgresql+psycopg", database=name)
+        yield url.render_as_string(hide_password=False)
+        reset_engine()
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+    else:
+        with tempfile.TemporaryDirectory(prefix="marketcast-test-") as tmp:
+            yield f"sqlite:///{tmp}/test-{worker}.db"
+            reset_engine()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database(database_url: str, tmp_path_factory) -> Iterator[None]:
+    os.environ["MARKETCAST_DATABASE_URL"] = database_url
+    os.environ.setdefault("MARKETCAST_SECRET_KEY", "test-secret")
+    os.environ["MARKETCAST_UPLOAD_DIR"] = str(tmp_path_factory.mktemp("uploads"))
+    reset_settings()
+    reset_engine()
+    from marketcast.core.migrate import upgrade
+
+    upgrade(database_url)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables() -> Iterator[None]:
+    yield
+    clock.set_now(None)
+    engine = get_engine()
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def db():
+    """A unit of work for arranging and asserting; commits when the test's block ends."""
+    return unit_of_work
+
+
+@pytest.fixture
+def app():
+    from marketcast.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def make_user():
+    """make_user(role, markets=None, email=None) -> (user_id, headers with a Bearer token)."""
+    from marketcast.core.auth import service as auth
+
+    def _make(role: str, markets: list[str] | None = None, email: str | None = None, password: str | None = None):
+        email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+        with unit_of_work() as session:
+            user = auth.create_user(session, email=email, role=role, markets=markets, password=password)
+            token = auth.issue_token(session, user=user)
+            user_id = user.id
+        return user_id, {"Authorization": f"Bearer {token}"}
+
+    return _make
+
+
+@pytest.fixture
+def operator(make_user) -> dict[str, str]:
+    return make_user("operator")[1]
+
+
+@pytest.fixture
+def at():
+    """at(2024, 7, 1) -> an aware UTC datetime; tests travel in time with clock.frozen(at(...))."""
+    return lambda *parts: datetime(*parts, tzinfo=UTC)

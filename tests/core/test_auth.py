@@ -1,0 +1,47 @@
+from marketcast.core.settings import get_settings
+
+
+def test_signup_then_token_then_me(client):
+    r = client.post("/api/v1/auth/signup", json={"email": "Ann@Example.com", "password": "s3cret-pass", "role": "seller"})
+    assert r.status_code == 201, r.text
+    assert r.json()["email"] == "ann@example.com"
+    r = client.post("/api/v1/auth/tokens", json={"email": "ann@example.com", "password": "s3cret-pass"})
+    assert r.status_code == 201
+    token = r.json()["token"]
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["role"] == "seller"
+
+
+def test_signup_cannot_make_an_operator(client):
+    r = client.post("/api/v1/auth/signup", json={"email": "x@example.com", "password": "s3cret-pass", "role": "operator"})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["field"] == "role"
+
+
+def test_duplicate_email_is_a_conflict(client):
+    body = {"email": "dup@example.com", "password": "s3cret-pass", "role": "buyer"}
+    assert client.post("/api/v1/auth/signup", json=body).status_code == 201
+    r = client.post("/api/v1/auth/signup", json=body)
+    assert r.status_code == 409 and r.json()["code"] == "email_taken"
+
+
+def test_repeated_failed_logins_are_slowed_down(client):
+    client.post("/api/v1/auth/signup", json={"email": "b@example.com", "password": "right-pass", "role": "buyer"})
+    limit = get_settings().login_max_failures
+    for _ in range(limit - 1):
+        r = client.post("/api/v1/auth/tokens", json={"email": "b@example.com", "password": "wrong-pass"})
+        assert r.status_code == 401
+    r = client.post("/api/v1/auth/tokens", json={"email": "b@example.com", "password": "wrong-pass"})
+    assert r.status_code == 401
+    # Now blocked: even the right password waits.
+    r = client.post("/api/v1/auth/tokens", json={"email": "b@example.com", "password": "right-pass"})
+    assert r.status_code == 429
+    assert int(r.headers["Retry-After"]) >= 1
+    assert r.json()["code"] == "too_many_requests"
+
+
+def test_bad_token_is_401(client):
+    r = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401 and r.json()["code"] == "invalid_token"
+    assert client.get("/api/v1/auth/me").status_code == 401
