@@ -1,3 +1,92 @@
-from fastapi import APIRouter
+"""Markets over HTTP: public reads, operator writes, a waitlist for any signed-in user."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from marketcast.core.pagination import MAX_PAGE_SIZE, Page
+from marketcast.core.web_deps import AnyUser, MaybeUser, Operator, UnitOfWork
+from marketcast.markets import service
+from marketcast.markets.schemas import (
+    HistoryOut,
+    MarketEventOut,
+    MarketIn,
+    MarketOut,
+    RescheduleIn,
+    Status,
+    TransitionIn,
+    WaitlistEntryOut,
+    WaitlistOut,
+)
 
 router = APIRouter(prefix="/api/v1/markets", tags=["markets"])
+
+
+def _out(market, count: int | None = None) -> MarketOut:
+    out = MarketOut.model_validate(market)
+    out.waitlist_count = count
+    return out
+
+
+@router.get("", response_model=Page[MarketOut])
+def list_markets(uow: UnitOfWork, status: Status | None = None,
+                 page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+                 page_token: Annotated[str | None, Query(max_length=512)] = None):
+    rows, token = service.list_markets(uow, status=status, page_size=page_size, page_token=page_token)
+    counts = service.waitlist_counts(uow, codes=[m.code for m in rows]) if rows else {}
+    return Page[MarketOut](items=[_out(m, counts.get(m.code, 0)) for m in rows], next_page_token=token)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=MarketOut)
+def create_market(body: MarketIn, uow: UnitOfWork, actor: Operator):
+    """Operators with no market limit, or limited to markets that include this code."""
+    market = service.create(uow, code=body.code, name=body.name, currency=body.currency, timezone=body.timezone,
+                            launch_window=body.launch_window, status=body.status, reason=body.reason, actor=actor)
+    return _out(market, 0)
+
+
+@router.get("/{code}", response_model=MarketOut)
+def get_market(code: str, uow: UnitOfWork):
+    market = service.get(uow, code)
+    return _out(market, service.waitlist_count(uow, code=market.code))
+
+
+@router.get("/{code}/history", response_model=HistoryOut)
+def market_history(code: str, uow: UnitOfWork):
+    return HistoryOut(items=[MarketEventOut.model_validate(e) for e in service.history(uow, code=code)])
+
+
+@router.post("/{code}/transitions", response_model=MarketOut)
+def transition_market(code: str, body: TransitionIn, uow: UnitOfWork, actor: Operator):
+    """Operators of this market. Allowed moves: see the transition table in the docs (409 invalid_transition)."""
+    market = service.transition(uow, code=code, status=body.status, reason=body.reason, actor=actor,
+                                launch_window=body.launch_window)
+    return _out(market)
+
+
+@router.post("/{code}/reschedule", response_model=MarketOut)
+def reschedule_market(code: str, body: RescheduleIn, uow: UnitOfWork, actor: Operator):
+    """Operators of this market. Only planned or postponed markets (409 market_not_reschedulable)."""
+    market = service.reschedule(uow, code=code, launch_window=body.launch_window, reason=body.reason, actor=actor)
+    return _out(market)
+
+
+@router.put("/{code}/waitlist", response_model=WaitlistEntryOut,
+            responses={200: {"description": "already on the waitlist"}, 201: {"description": "joined"}})
+def join_waitlist(code: str, uow: UnitOfWork, actor: AnyUser, response: Response):
+    entry, created = service.join_waitlist(uow, code=code, actor=actor)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return WaitlistEntryOut(market=service.get(uow, code).code, user_id=entry.user_id, joined_at=entry.joined_at)
+
+
+@router.delete("/{code}/waitlist", status_code=status.HTTP_204_NO_CONTENT)
+def leave_waitlist(code: str, uow: UnitOfWork, actor: AnyUser) -> Response:
+    service.leave_waitlist(uow, code=code, actor=actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{code}/waitlist", response_model=WaitlistOut)
+def waitlist(code: str, uow: UnitOfWork, actor: MaybeUser):
+    market = service.get(uow, code)
+    return WaitlistOut(market=market.code, count=service.waitlist_count(uow, code=market.code),
+                       joined=service.on_waitlist(uow, code=market.code, actor=actor))
