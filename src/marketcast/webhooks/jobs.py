@@ -1,6 +1,85 @@
+"""The webhook jobs the worker runs. They own their transactions: each step commits before the next,
+and no transaction is open while a receiver is being waited on.
+
+A worker killed mid-delivery loses nothing: its claim is a lease (the delivery's next_attempt_at),
+and once it runs out another run takes the delivery again, with the same event id."""
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from marketcast import __version__
+from marketcast.core import clock
+from marketcast.core.db import unit_of_work
+from marketcast.core.settings import get_settings
+from marketcast.webhooks import service, signing
+
+log = logging.getLogger("marketcast.webhooks")
+
+FAN_OUT_BATCH = 500
+FAN_OUT_MAX_BATCHES = 20  # bounds one run, so other jobs get their turn behind a large backlog
+# Claimed deliveries are sent in parallel, so a batch takes about one timeout, well inside the lease.
+CLAIM_BATCH = 20
+
+
 def fan_out() -> int:
-    return 0
+    """Turn undispatched outbox events into deliveries; the number of events handled."""
+    total = 0
+    for _ in range(FAN_OUT_MAX_BATCHES):
+        with unit_of_work() as session:
+            handled = service.fan_out_batch(session, limit=FAN_OUT_BATCH)
+        total += handled
+        if handled < FAN_OUT_BATCH:
+            break
+    return total
 
 
-def deliver_due() -> int:
-    return 0
+def lease_seconds() -> float:
+    settings = get_settings()
+    return settings.webhook_lease_seconds or settings.webhook_timeout_seconds + 30
+
+
+def _send(client: httpx.Client, claim: service.Claim, timeout: float) -> dict:
+    started_at = clock.now()
+    timestamp = int(started_at.timestamp())
+    headers = signing.headers(claim.secret, msg_id=claim.event_id, timestamp=timestamp, body=claim.body)
+    headers["user-agent"] = f"Marketcast-Webhooks/{__version__}"
+    began = time.monotonic()
+    status_code, error = None, None
+    try:
+        # Streamed so a receiver's (possibly large) answer body is never read.
+        with client.stream("POST", claim.url, content=claim.body.encode(), headers=headers) as response:
+            status_code = response.status_code
+        if not 200 <= status_code < 300:
+            error = f"receiver answered HTTP {status_code}"
+    except httpx.TimeoutException:
+        error = f"timed out after {timeout:g} s"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    duration_ms = int((time.monotonic() - began) * 1000)
+    return dict(started_at=started_at, duration_ms=duration_ms, status_code=status_code, error=error)
+
+
+def deliver_due(limit: int = CLAIM_BATCH) -> int:
+    """Claim due deliveries, POST them, record the outcomes; the number of deliveries attempted."""
+    timeout = get_settings().webhook_timeout_seconds
+    with unit_of_work() as session:
+        claims = service.claim_due(session, limit=limit, lease_seconds=lease_seconds())
+    if not claims:
+        return 0
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client, \
+            ThreadPoolExecutor(max_workers=len(claims), thread_name_prefix="webhook") as pool:
+        outcomes = list(pool.map(lambda claim: _send(client, claim, timeout), claims))
+    for claim, outcome in zip(claims, outcomes, strict=True):
+        try:
+            with unit_of_work() as session:
+                recorded = service.record_attempt(session, delivery_id=claim.delivery_id,
+                                                  lease_token=claim.lease_token, **outcome)
+            if recorded is None:
+                log.warning("delivery %s was claimed again before this attempt ended; result dropped",
+                            claim.delivery_id)
+        except Exception:  # one unrecordable outcome must not lose the others; the lease brings it back
+            log.exception("could not record the attempt of delivery %s", claim.delivery_id)
+    return len(claims)
