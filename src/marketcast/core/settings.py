@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     # Seconds between webhook attempts; the Standard Webhooks example schedule.
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
     webhook_timeout_seconds: float = 15.0
+    # How long a worker's claim on a delivery lasts before another run may retry it (after a crash).
+    # Unset: the timeout plus 30 s.
+    webhook_lease_seconds: float | None = None
     worker_interval_seconds: float = 1.0
     login_max_failures: int = 5
     login_window_seconds: int = 900
