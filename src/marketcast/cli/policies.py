@@ -1,3 +1,137 @@
+"""`marketcast policy …`: read, schedule, withdraw and explain versioned policies."""
+
 import typer
+from rich.table import Table
+
+from marketcast.cli.common import cli_actor, console, dump, parse_at, uow
+from marketcast.policies import rules, service
+from marketcast.policies.schemas import PolicyKeyOut, ResolvedOut, VersionOut
 
 app = typer.Typer(no_args_is_help=True)
+
+MARKET = typer.Option(None, "--market", help="two-letter market code; omit for the global value")
+AT = typer.Option(None, "--at", help="ISO date or time to resolve at; default now")
+JSON = typer.Option(False, "--json", help="print JSON")
+AS = typer.Option(None, "--as", help="act as this operator (email); default: the local system operator")
+
+
+@app.command("list")
+def list_keys(as_json: bool = JSON) -> None:
+    """Every policy key with its type, bounds, default and meaning."""
+    items = [PolicyKeyOut.of(pk) for pk in service.keys()]
+    if as_json:
+        dump(items)
+        return
+    table = Table("key", "type", "default", "bounds", "meaning")
+    for pk in service.keys():
+        bounds = "" if pk.min is None and pk.max is None else f"{pk.min if pk.min is not None else ''}.."
+        bounds += "" if pk.max is None else str(pk.max)
+        nullable = " (or none)" if pk.nullable else ""
+        table.add_row(pk.key, pk.type + nullable, rules.format_value(pk, pk.default), bounds, pk.meaning)
+    console.print(table)
+
+
+@app.command("get")
+def get(key: str, market: str | None = MARKET, at: str | None = AT, as_json: bool = JSON) -> None:
+    """The value of KEY in force for a market at a time, and why."""
+    when = parse_at(at)
+    with uow(write=False) as session:
+        service.key_info(key)
+        code = service.check_market(session, market)
+        resolved = service.value_at(session, key=key, market=code, at=when)
+        explanation = service.explain(session, key=key, market=code, at=when)
+    if as_json:
+        dump(ResolvedOut.of(resolved, explanation))
+    else:
+        console.print(explanation, highlight=False, soft_wrap=True)
+
+
+@app.command("set")
+def set_value(
+    key: str,
+    value: str = typer.Argument(..., help='int, "none", true/false, money as "2000000 USD" or "$2,000,000"'),
+    market: str | None = typer.Option(None, "--market", help="two-letter market code"),
+    global_: bool = typer.Option(False, "--global", help="set the global value (markets without their own)"),
+    effective_from: str = typer.Option(..., "--from", help="ISO date or time it takes effect; not in the past"),
+    reason: str = typer.Option(..., "--reason", help="why; kept in the history and shown by explain"),
+    as_email: str | None = AS,
+) -> None:
+    """Schedule a new version of KEY from a date.
+
+    Either --market XX or --global is required, so that a global change is never an accident."""
+    if (market is None) == (not global_):
+        console.print("[red]error[/red] say either --market XX or --global")
+        raise typer.Exit(2)
+    when = parse_at(effective_from)
+    with uow() as session:
+        parsed = rules.parse_text(service.key_info(key), value)
+        version = service.schedule(session, key=key, market=market, value=parsed, effective_from=when, reason=reason,
+                                   actor=cli_actor(session, as_email))
+        console.print(f"scheduled {version.id}: {key} for {version.market or 'global'} = "
+                      f"{rules.format_value(service.key_info(key), version.plain_value)} from "
+                      f"{version.effective_from.isoformat()}", highlight=False, soft_wrap=True)
+
+
+@app.command("history")
+def history(key: str, market: str | None = MARKET, at: str | None = AT, as_json: bool = JSON,
+            with_global: bool = typer.Option(False, "--with-global", help="with a market, show global versions too")
+            ) -> None:
+    """Every version of KEY for a market (or the globals), oldest first, with its status."""
+    when = parse_at(at)
+    with uow(write=False) as session:
+        pk = service.key_info(key)
+        code = service.check_market(session, market)
+        entries = service.timeline(session, key=key, market=code, at=when, include_global=with_global)
+    if as_json:
+        dump([VersionOut.of(e.version, e.status) for e in entries])
+        return
+    table = Table("version", "market", "value", "effective from", "status", "set by", "reason")
+    for e in entries:
+        v = e.version
+        why = v.reason + (f" (withdrawn: {v.withdraw_reason})" if v.withdrawn_at else "")
+        table.add_row(v.id, v.market or "global", rules.format_value(pk, v.plain_value), v.effective_from.isoformat(),
+                      e.status, v.actor_email, why)
+    console.print(table)
+
+
+@app.command("withdraw")
+def withdraw(version_id: str, reason: str = typer.Option(..., "--reason"), as_email: str | None = AS) -> None:
+    """Withdraw a version that has not taken effect yet."""
+    with uow() as session:
+        version = service.withdraw(session, version_id=version_id, reason=reason, actor=cli_actor(session, as_email))
+        console.print(f"withdrew {version.id} ({version.key} for {version.market or 'global'})", highlight=False,
+                      soft_wrap=True)
+
+
+@app.command("explain")
+def explain(key: str, market: str | None = MARKET, at: str | None = AT) -> None:
+    """KEY's value for a market at a time, in plain words, then its history."""
+    when = parse_at(at)
+    with uow(write=False) as session:
+        service.key_info(key)
+        code = service.check_market(session, market)
+        console.print(service.explain(session, key=key, market=code, at=when), highlight=False, soft_wrap=True)
+        for e in service.timeline(session, key=key, market=code, at=when, include_global=True):
+            v = e.version
+            console.print(f"  {v.effective_from.date()}  {v.market or 'global':6} {e.status:10} "
+                          f"{rules.format_value(service.key_info(key), v.plain_value)}  {v.id}  '{v.reason}'",
+                          highlight=False, soft_wrap=True)
+
+
+@app.command("in-force")
+def in_force(market: str | None = MARKET, at: str | None = AT, as_json: bool = JSON) -> None:
+    """Every key's value for a market at a time."""
+    when = parse_at(at)
+    with uow(write=False) as session:
+        code = service.check_market(session, market)
+        resolved = service.in_force(session, market=code, at=when)
+    if as_json:
+        dump([ResolvedOut.of(r) for r in resolved])
+        return
+    table = Table("key", "value", "source", "since", "next")
+    for r in resolved:
+        pk = service.key_info(r.key)
+        nxt = (f"{rules.format_value(pk, r.next.plain_value)} from {r.next.effective_from.date()}" if r.next else "")
+        table.add_row(r.key, rules.format_value(pk, r.value), r.source,
+                      r.effective_from.isoformat() if r.effective_from else "", nxt)
+    console.print(table)

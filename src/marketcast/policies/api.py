@@ -1,3 +1,79 @@
-from fastapi import APIRouter
+from datetime import datetime
+
+from fastapi import APIRouter, Query, status
+
+from marketcast.core.web_deps import Operator, UnitOfWork
+from marketcast.policies import service
+from marketcast.policies.schemas import (
+    ExplainOut,
+    InForceOut,
+    PolicyKeyOut,
+    PolicyKeysOut,
+    ResolvedOut,
+    ScheduleIn,
+    VersionOut,
+    VersionsOut,
+    WithdrawIn,
+)
 
 router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
+
+MarketQuery = Query(None, pattern=r"^[A-Za-z]{2}$", description="Two-letter market code; omit for global values")
+AtQuery = Query(None, description="ISO date-time to resolve at (naive means UTC); default now")
+
+
+@router.get("", response_model=PolicyKeysOut)
+def list_keys():
+    """Every policy key: its type, bounds, default, unit and meaning."""
+    return PolicyKeysOut(items=[PolicyKeyOut.of(pk) for pk in service.keys()])
+
+
+# Declared before /{key} so "in-force" is not taken for a key.
+@router.get("/in-force", response_model=InForceOut)
+def in_force(uow: UnitOfWork, market: str | None = MarketQuery, at: datetime | None = AtQuery):
+    """The value of every key for a market at a time."""
+    code = service.check_market(uow, market)
+    return InForceOut(items=[ResolvedOut.of(r) for r in service.in_force(uow, market=code, at=at)])
+
+
+@router.get("/{key}", response_model=ResolvedOut)
+def get_value(key: str, uow: UnitOfWork, market: str | None = MarketQuery, at: datetime | None = AtQuery):
+    service.key_info(key)
+    code = service.check_market(uow, market)
+    resolved = service.value_at(uow, key=key, market=code, at=at)
+    return ResolvedOut.of(resolved, service.explain(uow, key=key, market=code, at=resolved.at))
+
+
+@router.get("/{key}/versions", response_model=VersionsOut)
+def list_versions(key: str, uow: UnitOfWork, market: str | None = MarketQuery, at: datetime | None = AtQuery,
+                  include_global: bool = Query(False, description="with a market, list the global versions too")):
+    """Every version for the market (or the globals), oldest first, with its status at `at`."""
+    service.key_info(key)
+    code = service.check_market(uow, market)
+    entries = service.timeline(uow, key=key, market=code, at=at, include_global=include_global)
+    return VersionsOut(items=[VersionOut.of(e.version, e.status) for e in entries])
+
+
+@router.get("/{key}/explain", response_model=ExplainOut)
+def explain(key: str, uow: UnitOfWork, market: str | None = MarketQuery, at: datetime | None = AtQuery):
+    service.key_info(key)
+    code = service.check_market(uow, market)
+    resolved = service.value_at(uow, key=key, market=code, at=at)
+    entries = service.timeline(uow, key=key, market=code, at=resolved.at, include_global=True)
+    return ExplainOut(explanation=service.explain(uow, key=key, market=code, at=resolved.at),
+                      resolved=ResolvedOut.of(resolved), timeline=[VersionOut.of(e.version, e.status) for e in entries])
+
+
+@router.post("/{key}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionOut)
+def schedule(key: str, body: ScheduleIn, uow: UnitOfWork, actor: Operator):
+    """Schedule a new value from a date not in the past (operators; a market-limited one only for its markets)."""
+    version = service.schedule(uow, key=key, market=body.market, value=body.value,
+                               effective_from=body.effective_from, reason=body.reason, actor=actor)
+    return VersionOut.of(version, "in_force" if version.effective_from <= version.created_at else "scheduled")
+
+
+@router.post("/versions/{version_id}/withdraw", response_model=VersionOut)
+def withdraw(version_id: str, body: WithdrawIn, uow: UnitOfWork, actor: Operator):
+    """Withdraw a version that has not taken effect (operators of that version's market)."""
+    version = service.withdraw(uow, version_id=version_id, reason=body.reason, actor=actor)
+    return VersionOut.of(version, "withdrawn")

@@ -1,7 +1,273 @@
-from datetime import datetime
+"""Versioned per-market policies: the value as of a time, scheduling, withdrawal, explanation.
 
+A value in force is never rewritten: a change is a new version from a date not in the past, and only
+versions still in the future may be withdrawn. Other domains ask `value(...)` at the time of their decision."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketcast.core import clock, outbox
+from marketcast.core.auth.actor import Actor
+from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
+from marketcast.core.ids import new_id
+from marketcast.markets import service as markets
+from marketcast.policies import registry, rules
+from marketcast.policies.models import PolicyVersion
+from marketcast.policies.registry import PolicyKey
+
+Source = Literal["market", "global", "default"]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    key: str
+    market: str | None
+    at: datetime
+    value: Any
+    version_id: str | None  # None: the registry default
+    effective_from: datetime | None
+    source: Source
+    reason: str | None
+    actor: str | None
+    created_at: datetime | None
+    next: PolicyVersion | None  # the version that will next change this value, if one is scheduled
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    version: PolicyVersion
+    status: str  # superseded | in_force | scheduled | withdrawn
+
+
+# --- the registry -------------------------------------------------------------------------------
+
+def keys() -> list[PolicyKey]:
+    return registry.all_keys()
+
+
+def key_info(key: str) -> PolicyKey:
+    return registry.get(key)
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+def normalize_market(market: str | None) -> str | None:
+    if market is None:
+        return None
+    code = market.strip().upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise Invalid(f"market must be a two-letter code, got {market!r}", code="invalid_market", field="market")
+    return code
+
+
+def check_market(session: Session, market: str | None) -> str | None:
+    """The market code if that market exists (None stays None: global); for callers that take it from a person."""
+    code = normalize_market(market)
+    if code is not None:
+        markets.get(session, code)
+    return code
+
+
+def _live(session: Session, *, market: str | None, key: str | None = None) -> list[PolicyVersion]:
+    """Non-withdrawn versions for `market` and the globals it falls back to (globals only when market is None)."""
+    stmt = select(PolicyVersion).where(PolicyVersion.withdrawn_at.is_(None))
+    if key is not None:
+        stmt = stmt.where(PolicyVersion.key == key)
+    if market is None:
+        stmt = stmt.where(PolicyVersion.market.is_(None))
+    else:
+        stmt = stmt.where(or_(PolicyVersion.market == market, PolicyVersion.market.is_(None)))
+    return list(session.scalars(stmt))
+
+
+def _resolve(pk: PolicyKey, versions: list[PolicyVersion], market: str | None, at: datetime) -> Resolved:
+    chosen = rules.pick(versions, market, at)
+    upcoming = rules.next_change(versions, market, at)
+    if chosen is None:
+        return Resolved(key=pk.key, market=market, at=at, value=pk.default, version_id=None, effective_from=None,
+                        source="default", reason=None, actor=None, created_at=None, next=upcoming)
+    return Resolved(key=pk.key, market=market, at=at, value=chosen.plain_value, version_id=chosen.id,
+                    effective_from=chosen.effective_from, source="market" if chosen.market else "global",
+                    reason=chosen.reason, actor=chosen.actor_email, created_at=chosen.created_at, next=upcoming)
+
+
+def _when(at: datetime | None) -> datetime:
+    return clock.as_utc(at) if at is not None else clock.now()
+
+
+def value_at(session: Session, *, key: str, market: str | None, at: datetime | None = None) -> Resolved:
+    pk = registry.get(key)
+    code = normalize_market(market)
+    return _resolve(pk, _live(session, market=code, key=key), code, _when(at))
+
+
+def value(session: Session, *, key: str, market: str | None, at: datetime | None = None) -> Any:
+    """Just the value in force; what other domains' rules compare against."""
+    return value_at(session, key=key, market=market, at=at).value
+
+
+def in_force(session: Session, *, market: str | None, at: datetime | None = None) -> list[Resolved]:
+    code, when = normalize_market(market), _when(at)
+    by_key: dict[str, list[PolicyVersion]] = {}
+    for version in _live(session, market=code):
+        by_key.setdefault(version.key, []).append(version)
+    return [_resolve(pk, by_key.get(pk.key, []), code, when) for pk in registry.all_keys()]
+
+
+def versions(session: Session, *, key: str, market: str | None) -> list[PolicyVersion]:
+    """Every version of `key` for exactly this scope (a market, or global when None), withdrawn ones too."""
+    registry.get(key)
+    code = normalize_market(market)
+    scope = PolicyVersion.market.is_(None) if code is None else PolicyVersion.market == code
+    stmt = select(PolicyVersion).where(PolicyVersion.key == key, scope)
+    return list(session.scalars(stmt.order_by(PolicyVersion.effective_from, PolicyVersion.id)))
+
+
+def get_version(session: Session, version_id: str) -> PolicyVersion:
+    version = session.get(PolicyVersion, version_id)
+    if version is None:
+        raise NotFound("policy_version", version_id)
+    return version
+
+
+def timeline(session: Session, *, key: str, market: str | None, at: datetime | None = None,
+             include_global: bool = False) -> list[TimelineEntry]:
+    """The versions of `key` for `market`, oldest first, each with its status as of `at`."""
+    pk, code, when = registry.get(key), normalize_market(market), _when(at)
+    in_force_id = _resolve(pk, _live(session, market=code, key=key), code, when).version_id
+    rows = versions(session, key=key, market=code)
+    if include_global and code is not None:
+        rows = sorted(rows + versions(session, key=key, market=None), key=lambda v: (v.effective_from, v.id))
+    return [TimelineEntry(v, rules.status_of(v, in_force_id=in_force_id, at=when)) for v in rows]
+
+
+def explain(session: Session, *, key: str, market: str | None, at: datetime | None = None) -> str:
+    pk, code, when = registry.get(key), normalize_market(market), _when(at)
+    live = _live(session, market=code, key=key)
+    resolved = _resolve(pk, live, code, when)
+    where = f"for {code}" if code else "globally"
+    head = f"{pk.key} {where} on {rules.format_when(when)} is {rules.format_value(pk, resolved.value)}"
+    if resolved.version_id is None:
+        body = "the default (no version set)"
+    else:
+        kind = "global version" if resolved.source == "global" and code else "version"
+        body = (f"{kind} {resolved.version_id} set by {resolved.actor} on {rules.format_when(resolved.created_at)}"
+                f" '{resolved.reason}' effective since {rules.format_when(resolved.effective_from)}")
+        before = rules.pick(live, code, resolved.effective_from, before=True)
+        if before is None:
+            body += f"; before that {rules.format_value(pk, pk.default, unit=False)} (default)"
+        else:
+            body += f"; before that {rules.format_value(pk, before.plain_value, unit=False)} ({before.id})"
+    nxt = resolved.next
+    if nxt is None:
+        tail = "next: none scheduled."
+    else:
+        kind = "global version " if nxt.market is None and code else ""
+        tail = (f"next: {rules.format_value(pk, nxt.plain_value)} from {rules.format_when(nxt.effective_from)}"
+                f" ({kind}{nxt.id}).")
+    return f"{head}: {body}; {tail}"
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+def _require_operator(actor: Actor, market: str | None) -> None:
+    if not actor.is_operator:
+        raise Forbidden(f"only operators change policies; you are {actor.role}", code="wrong_role")
+    actor.require_market(market)
+
+
+def _reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise Invalid("say why: a reason is required", code="reason_required", field="reason")
+    if len(text) > 500:
+        raise Invalid("reason is longer than 500 characters", field="reason")
+    return text
+
+
+def schedule(session: Session, *, key: str, market: str | None, value: Any, effective_from: datetime, reason: str,
+             actor: Actor) -> PolicyVersion:
+    """A new version of `key` for `market` (global when None) from `effective_from`, which is not in the past."""
+    pk = registry.get(key)
+    code = normalize_market(market)
+    _require_operator(actor, code)
+    currency = markets.get(session, code).currency if code is not None else None
+    checked = rules.check_value(pk, value, currency=currency)
+    when, now = clock.as_utc(effective_from), clock.now()
+    if when < now:
+        raise Invalid(f"effective_from {when.isoformat()} is in the past; a policy changes from now on",
+                      code="effective_from_in_past", field="effective_from")
+    why = _reason(reason)
+    clash = session.scalar(select(PolicyVersion.id).where(
+        PolicyVersion.key == key, PolicyVersion.effective_from == when, PolicyVersion.withdrawn_at.is_(None),
+        PolicyVersion.market.is_(None) if code is None else PolicyVersion.market == code))
+    if clash:
+        raise _exists(key, code, when, clash)
+    version = PolicyVersion(id=new_id("pol"), key=key, market=code, value={"v": checked}, effective_from=when,
+                            reason=why, actor_email=actor.email, created_at=now)
+    try:
+        with session.begin_nested():  # a racing twice-scheduled version fails alone, not the whole transaction
+            session.add(version)
+    except IntegrityError:
+        raise _exists(key, code, when, None) from None
+    outbox.emit(session, "policy.scheduled", _event(version), market=code)
+    return version
+
+
+def _exists(key: str, market: str | None, when: datetime, other: str | None) -> Conflict:
+    return Conflict(f"{key} already has a version for {market or 'global'} from {when.isoformat()}"
+                    + (f" ({other}); withdraw it first" if other else ""), code="policy_version_exists")
+
+
+def _event(version: PolicyVersion, **extra: Any) -> dict[str, Any]:
+    return {"version_id": version.id, "key": version.key, "market": version.market, "value": version.plain_value,
+            "effective_from": version.effective_from.isoformat(), **extra}
+
+
+def withdraw(session: Session, *, version_id: str, reason: str, actor: Actor) -> PolicyVersion:
+    """Withdraw a version that has not taken effect yet. Effective versions are history and stay as they are."""
+    version = session.scalar(select(PolicyVersion).where(PolicyVersion.id == version_id).with_for_update())
+    if version is None:
+        raise NotFound("policy_version", version_id)
+    _require_operator(actor, version.market)
+    if version.withdrawn_at is not None:
+        raise Conflict(f"{version_id} was already withdrawn", code="policy_version_withdrawn")
+    now = clock.now()
+    if version.effective_from <= now:
+        raise Conflict(f"{version_id} has been in effect since {version.effective_from.isoformat()}; "
+                       "schedule a new version instead", code="policy_version_in_effect")
+    version.withdraw_reason = _reason(reason)
+    version.withdrawn_at, version.withdrawn_by = now, actor.email
+    outbox.emit(session, "policy.withdrawn", _event(version, reason=version.withdraw_reason), market=version.market)
+    return version
+
+
+# --- the worker ------------------------------------------------------------------------------------
 
 def announce_effective(session: Session, *, now: datetime) -> int:
-    return 0
+    """Emit policy.effective once for each version whose time has come; returns how many."""
+    due = list(session.scalars(
+        select(PolicyVersion)
+        .where(PolicyVersion.announced_at.is_(None), PolicyVersion.withdrawn_at.is_(None),
+               PolicyVersion.effective_from <= now)
+        .order_by(PolicyVersion.effective_from, PolicyVersion.id)
+        .with_for_update(skip_locked=True)  # two workers never announce the same version
+    ))
+    if not due:
+        return 0
+    live: dict[str, list[PolicyVersion]] = {}
+    for version in session.scalars(select(PolicyVersion).where(
+            PolicyVersion.key.in_({v.key for v in due}), PolicyVersion.withdrawn_at.is_(None))):
+        live.setdefault(version.key, []).append(version)
+    for version in due:
+        before = rules.pick(live[version.key], version.market, version.effective_from, before=True)
+        pk = registry.find(version.key)
+        previous = before.plain_value if before else (pk.default if pk else None)
+        version.announced_at = now
+        outbox.emit(session, "policy.effective", _event(version, previous_value=previous), market=version.market)
+    return len(due)

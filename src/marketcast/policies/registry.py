@@ -1,0 +1,74 @@
+"""The policy keys Marketcast knows: type, bounds, default, unit and meaning of each.
+
+Adding a key is one line in KEYS. Defaults come from what the real platforms do (see anchors.md);
+every market can override them with dated versions, so none of these numbers is a literal in code."""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from marketcast.core.errors import NotFound
+
+PolicyType = Literal["int", "money", "bool", "duration", "enum"]
+
+
+@dataclass(frozen=True)
+class PolicyKey:
+    key: str
+    type: PolicyType
+    default: Any  # in its JSON form: int, bool, str, {"amount": …, "currency": …} or None
+    unit: str | None
+    meaning: str
+    min: int | None = None  # ints and durations; for money, the least amount in minor units
+    max: int | None = None
+    nullable: bool = False  # True where "none" means "no requirement"
+    choices: tuple[str, ...] | None = None  # enums only
+
+
+def _int(key: str, lo: int, hi: int | None, default: int | None, unit: str, meaning: str, *,
+         nullable: bool = False) -> PolicyKey:
+    return PolicyKey(key, "int", default, unit, meaning, min=lo, max=hi, nullable=nullable)
+
+
+def _money(key: str, default: dict | None, meaning: str, *, nullable: bool = False) -> PolicyKey:
+    return PolicyKey(key, "money", default, None, meaning, min=0, nullable=nullable)
+
+
+# One line per key: name, bounds, default, unit, meaning.
+KEYS: tuple[PolicyKey, ...] = (
+    _int("creator.affiliate.min_followers", 0, None, 5000, "followers", "Followers needed to become an affiliate"),
+    _int("creator.affiliate.pilot_below_followers", 0, None, None, "followers",
+         "Affiliates below this start on a pilot; none: no pilot", nullable=True),
+    _int("creator.affiliate.min_age", 13, 100, 18, "years", "Minimum age of an affiliate creator"),
+    _money("seller.cross_border.min_external_gmv", None,
+           "Annual GMV a cross-border seller must show elsewhere; none: no requirement", nullable=True),
+    _int("seller.min_age", 16, 100, 18, "years", "Minimum age of a seller or a shop's owners"),
+    _int("live.flash_deal.countdown_seconds_min", 1, 3600, 10, "seconds", "Shortest LIVE flash-deal countdown"),
+    _int("live.flash_deal.countdown_seconds_max", 1, 3600, 300, "seconds", "Longest LIVE flash-deal countdown"),
+    _int("live.flash_deal.max_duration_minutes", 1, 1440, 20, "minutes", "Longest a LIVE flash deal may run"),
+    _int("live.bag.max_products", 1, 1000, 100, "products", "Products a LIVE session's bag may hold"),
+    _int("affiliate.commission.rate_lock_days", 0, 365, 30, "days", "Days a commission rate stays locked"),
+    _int("affiliate.settlement.hold_days", 0, 365, 15, "days", "Days after delivery before a commission settles"),
+    _int("shop.probation.days", 0, 365, 30, "days", "Minimum days a new shop stays on probation"),
+    _int("shop.probation.orders", 0, 100000, 500, "orders", "Orders a new shop needs to leave probation"),
+    _int("shop.probation.daily_order_cap", 1, 1000000, 200, "orders", "Daily order cap on probation; none: no cap",
+         nullable=True),
+)
+
+_BY_KEY = {k.key: k for k in KEYS}
+assert len(_BY_KEY) == len(KEYS), "policy keys must be unique"
+
+
+def all_keys() -> list[PolicyKey]:
+    return list(KEYS)
+
+
+def get(key: str) -> PolicyKey:
+    try:
+        return _BY_KEY[key]
+    except KeyError:
+        raise NotFound("policy", key) from None
+
+
+def find(key: str) -> PolicyKey | None:
+    """The key, or None for one no longer defined (old versions of it still exist in the database)."""
+    return _BY_KEY.get(key)

@@ -1,0 +1,118 @@
+"""Policies in and out of the API. Values are in their JSON form; money is {"amount", "currency"}."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from marketcast.policies.models import PolicyVersion
+from marketcast.policies.registry import PolicyKey
+
+MarketCode = Field(pattern=r"^[A-Za-z]{2}$", description="Two-letter market code; null for the global version")
+
+
+class PolicyKeyOut(BaseModel):
+    key: str
+    type: Literal["int", "money", "bool", "duration", "enum"]
+    unit: str | None
+    nullable: bool = Field(description="true where none (null) means 'no requirement'")
+    default: Any
+    min: int | None
+    max: int | None
+    choices: list[str] | None
+    meaning: str
+
+    @classmethod
+    def of(cls, pk: PolicyKey) -> "PolicyKeyOut":
+        return cls(key=pk.key, type=pk.type, unit=pk.unit, nullable=pk.nullable, default=pk.default, min=pk.min,
+                   max=pk.max, choices=list(pk.choices) if pk.choices else None, meaning=pk.meaning)
+
+
+class PolicyKeysOut(BaseModel):
+    items: list[PolicyKeyOut]
+
+
+class VersionOut(BaseModel):
+    id: str
+    key: str
+    market: str | None
+    value: Any
+    effective_from: datetime
+    reason: str
+    set_by: str
+    created_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_by: str | None
+    withdraw_reason: str | None
+    announced_at: datetime | None
+    status: Literal["superseded", "in_force", "scheduled", "withdrawn"] | None = None
+
+    @classmethod
+    def of(cls, v: PolicyVersion, status: str | None = None) -> "VersionOut":
+        return cls(id=v.id, key=v.key, market=v.market, value=v.plain_value, effective_from=v.effective_from,
+                   reason=v.reason, set_by=v.actor_email, created_at=v.created_at, withdrawn_at=v.withdrawn_at,
+                   withdrawn_by=v.withdrawn_by, withdraw_reason=v.withdraw_reason, announced_at=v.announced_at,
+                   status=status)  # type: ignore[arg-type]
+
+
+class VersionsOut(BaseModel):
+    # Not paginated: statuses need the whole history of one key for one market, which stays short.
+    items: list[VersionOut]
+    next_page_token: str | None = None
+
+
+class NextOut(BaseModel):
+    version_id: str
+    market: str | None
+    value: Any
+    effective_from: datetime
+    reason: str
+
+
+class ResolvedOut(BaseModel):
+    key: str
+    market: str | None
+    at: datetime
+    value: Any
+    version_id: str | None
+    effective_from: datetime | None
+    source: Literal["market", "global", "default"]
+    reason: str | None
+    set_by: str | None
+    created_at: datetime | None
+    next: NextOut | None
+    explanation: str | None = None
+
+    @classmethod
+    def of(cls, r: Any, explanation: str | None = None) -> "ResolvedOut":
+        nxt = r.next
+        return cls(key=r.key, market=r.market, at=r.at, value=r.value, version_id=r.version_id,
+                   effective_from=r.effective_from, source=r.source, reason=r.reason, set_by=r.actor,
+                   created_at=r.created_at, explanation=explanation,
+                   next=NextOut(version_id=nxt.id, market=nxt.market, value=nxt.plain_value,
+                                effective_from=nxt.effective_from, reason=nxt.reason) if nxt else None)
+
+
+class InForceOut(BaseModel):
+    items: list[ResolvedOut]
+
+
+class ExplainOut(BaseModel):
+    explanation: str
+    resolved: ResolvedOut
+    timeline: list[VersionOut]
+
+
+class ScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    market: str | None = MarketCode
+    value: JsonValue = Field(description='int, bool, string, null for none, or money {"amount", "currency"}')
+    effective_from: datetime = Field(description="when the version takes effect; not in the past (naive means UTC)")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)
