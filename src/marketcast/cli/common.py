@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
@@ -28,8 +29,9 @@ def uow(*, write: bool = True) -> Iterator[Session]:
         with unit_of_work(write=write) as session:
             yield session
     except DomainError as exc:
-        err_console.print(f"[red]error[/red] [{exc.code}] {exc.detail}" + (f" (field: {exc.field})" if exc.field
-                                                                             else ""))
+        # escape: rich would otherwise take "[market_not_found]" for a style tag and print nothing of it.
+        message = f"[{exc.code}] {exc.detail}" + (f" (field: {exc.field})" if exc.field else "")
+        err_console.print("[red]error[/red] " + escape(message))
         raise typer.Exit(1)
 
 
