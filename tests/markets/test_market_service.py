@@ -281,3 +281,51 @@ def test_list_markets_filters_and_pages_by_code(db):
         assert token3 is None
         live, _ = service.list_markets(s, status="live")
         assert [m.code for m in live] == ["US"]
+
+
+def test_concurrent_joins_by_one_user_keep_one_entry(db):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    _spain(db)
+    [seller] = _sellers(db, 1)
+    barrier = Barrier(6)
+
+    def join(_):
+        barrier.wait()
+        with db() as s:
+            entry, created = service.join_waitlist(s, code="ES", actor=seller)
+            return entry.id, created
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(join, range(6)))
+    assert sum(created for _, created in results) == 1
+    assert len({entry_id for entry_id, _ in results}) == 1
+    with db() as s:
+        assert service.waitlist_count(s, code="ES") == 1
+
+
+def test_concurrent_launches_notify_once(db):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    _spain(db)
+    sellers = _sellers(db, 3)
+    with db() as s:
+        for seller in sellers:
+            service.join_waitlist(s, code="ES", actor=seller)
+    barrier = Barrier(4)
+
+    def launch(_):
+        barrier.wait()
+        try:
+            with db() as s:
+                service.transition(s, code="ES", status="live", reason="launch", actor=OPS)
+            return "ok"
+        except Conflict as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(launch, range(4)))
+    assert outcomes == ["invalid_transition"] * 3 + ["ok"]
+    assert len(_events(db, "market.launched")) == 3
