@@ -10,6 +10,7 @@ from marketcast.core.settings import get_settings
 from marketcast.core.web_deps import TransactionMiddleware
 from marketcast.markets.api import router as markets_router
 from marketcast.policies.api import router as policies_router
+from marketcast.web import common as console
 from marketcast.web.routes import router as web_router
 from marketcast.webhooks.api import router as webhooks_router
 
@@ -23,6 +24,7 @@ Authenticate with `Authorization: Bearer <token>` (see `POST /api/v1/auth/tokens
 def create_app() -> FastAPI:
     app = FastAPI(title="Marketcast", version=__version__, description=DESCRIPTION)
     problems.install(app)
+    console.install(app)
     app.add_middleware(TransactionMiddleware)
     app.add_middleware(SessionMiddleware, secret_key=get_settings().secret_key, session_cookie="marketcast_session",
                        same_site="lax", https_only=False)

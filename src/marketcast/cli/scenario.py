@@ -1,3 +1,55 @@
+"""`marketcast scenario tiktok-us-2024`: the article's state, loaded and shown as of a time."""
+
 import typer
+from rich.table import Table
+
+from marketcast.cli.common import console, dump, parse_at, uow
+from marketcast.scenario import tiktok_us_2024 as story
+from marketcast.web.common import policy_value
 
 app = typer.Typer(no_args_is_help=True)
+
+DEMO_EMAIL = "demo@marketcast.local"
+DEMO_PASSWORD = "marketcast-demo"
+
+
+@app.command("tiktok-us-2024")
+def tiktok_us_2024(
+    at: str | None = typer.Option(None, "--at", help="show the state as of this ISO date or time (default: now)"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    demo: bool = typer.Option(False, "--demo", help=f"also create the console login {DEMO_EMAIL}"),
+) -> None:
+    """US first; DE, IT, FR, MX postponed; ES moved to 2025-Q1; creators from 1,000 followers; no $2M GMV rule."""
+    when = parse_at(at)
+    with uow() as session:
+        story.load(session)
+        if demo:
+            story.ensure_demo_operator(session, email=DEMO_EMAIL, password=DEMO_PASSWORD)
+    with uow(write=False) as session:
+        snap = story.snapshot(session, at=when)
+    console.width = max(console.width, 100)
+    if as_json:
+        dump(snap)
+        return
+    _print(snap)
+    if demo:
+        console.print(f"\nConsole: http://127.0.0.1:8000/login  ·  operator login [bold]{DEMO_EMAIL}[/bold] / "
+                      f"[bold]{DEMO_PASSWORD}[/bold]")
+
+
+def _print(snap: dict) -> None:
+    table = Table(title=f"Markets as of {snap['at'][:10]}")
+    for column in ("Code", "Name", "Currency", "Status", "Launch window"):
+        table.add_column(column)
+    for m in snap["markets"]:
+        table.add_row(m["code"], m["name"], m["currency"], m["status"], m["launch_window"] or "—")
+    console.print(table)
+    us = snap["policies"].get("US")
+    if not us:
+        return
+    table = Table(title="Policies in force for US")
+    for column in ("Policy", "Value", "Since", "Source"):
+        table.add_column(column, no_wrap=True)
+    for key, r in us.items():
+        table.add_row(key, policy_value(r["value"]), (r["effective_from"] or "")[:10] or "default", r["source"])
+    console.print(table)

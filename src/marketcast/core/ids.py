@@ -1,9 +1,16 @@
-"""Prefixed, sortable, random ids such as mkt_01J…: readable in logs, safe in URLs."""
+"""Prefixed, sortable, random ids such as mkt_01J…: readable in logs, safe in URLs.
+
+Like a monotonic ULID: 48 bits of milliseconds, then 80 bits that are random for the first id of a
+millisecond and incremented for the next ones, so ids made by one process sort in creation order
+(events written in one transaction come out in the order they were emitted)."""
 
 import os
+import threading
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+_lock = threading.Lock()
+_last = (0, 0)
 
 
 def _encode(number: int, length: int) -> str:
@@ -14,8 +21,20 @@ def _encode(number: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+def _next() -> tuple[int, int]:
+    global _last
+    with _lock:
+        millis = int(time.time() * 1000)
+        last_millis, last_rand = _last
+        if millis <= last_millis:
+            millis, rand = last_millis, last_rand + 1
+        else:
+            # Leave head-room below 2**80 so increments never overflow within a millisecond.
+            rand = int.from_bytes(os.urandom(10), "big") >> 1
+        _last = (millis, rand)
+        return _last
+
+
 def new_id(prefix: str) -> str:
-    # 48 bits of milliseconds then 80 random bits, like a ULID: ids sort by creation time.
-    millis = int(time.time() * 1000)
-    rand = int.from_bytes(os.urandom(10), "big")
+    millis, rand = _next()
     return f"{prefix}_{_encode(millis, 10)}{_encode(rand, 16)}"

@@ -1,3 +1,48 @@
-from fastapi import APIRouter
+"""The console: server-rendered pages on the same app and the same services as the API."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+
+from marketcast.core.auth import service as auth
+from marketcast.core.errors import DomainError
+from marketcast.core.web_deps import UnitOfWork
+from marketcast.web import markets, policies
+from marketcast.web.common import ConsoleUser, Csrf, redirect, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(markets.router)
+router.include_router(policies.router)
+
+
+@router.get("/")
+def home(_: ConsoleUser):
+    return redirect("/markets")
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/markets"):
+    return render(request, "login.html", next=next, error=None, email="")
+
+
+@router.post("/login")
+def login(request: Request, uow: UnitOfWork, _: Csrf, email: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/markets"):
+    address = request.client.host if request.client else "unknown"
+    try:
+        auth.check_throttle(uow, address=address)
+        user = auth.check_password(uow, email=email, password=password)
+    except DomainError as exc:
+        if exc.code == "invalid_credentials":
+            request.state.commit_on_error = True
+            auth.record_failure(uow, address=address)
+        return render(request, "login.html", status_code=exc.status, next=next, error=exc.detail, email=email)
+    auth.clear_failures(uow, address=address)
+    request.session["user_id"] = user.id
+    return redirect(next if next.startswith("/") and not next.startswith("//") else "/markets")
+
+
+@router.post("/logout")
+def logout(request: Request, _: Csrf):
+    request.session.clear()
+    return redirect("/login")

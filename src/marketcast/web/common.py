@@ -1,0 +1,92 @@
+"""Console plumbing: templates, the signed-in user, CSRF tokens for forms."""
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from marketcast.core import clock
+from marketcast.core.auth.actor import Actor
+from marketcast.core.errors import Forbidden, Unauthorized
+from marketcast.core.money import Money
+from marketcast.core.web_deps import optional_actor
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def policy_value(value: Any) -> str:
+    """A policy value as people read it: money with its currency, null as 'none'."""
+    if value is None:
+        return "none (no requirement)"
+    if isinstance(value, dict) and {"amount", "currency"} <= value.keys():
+        return str(Money(amount=value["amount"], currency=value["currency"]))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+templates.env.filters["policy_value"] = policy_value
+
+
+class LoginRequired(Exception):
+    """Raised by console pages; `install` turns it into a redirect to /login."""
+
+
+def install(app) -> None:
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, _: LoginRequired):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
+    expected = request.session.get("csrf")
+    if not expected or not secrets.compare_digest(expected, csrf):
+        raise Forbidden("the form has expired; reload the page and try again", code="csrf_failed")
+
+
+def console_user(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    if actor is None:
+        raise LoginRequired()
+    return actor
+
+
+def console_operator(actor: Annotated[Actor, Depends(console_user)]) -> Actor:
+    if not actor.is_operator:
+        raise Forbidden("this page is for operators", code="wrong_role")
+    return actor
+
+
+ConsoleUser = Annotated[Actor, Depends(console_user)]
+ConsoleOperator = Annotated[Actor, Depends(console_operator)]
+Csrf = Annotated[None, Depends(check_csrf)]
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("actor", None)
+    return templates.TemplateResponse(
+        request, name, {"csrf": csrf_token(request), "now": clock.now(), "flash": request.session.pop("flash", None),
+                        **context},
+        status_code=status_code,
+    )
+
+
+def redirect(url: str, flash: str | None = None, request: Request | None = None) -> RedirectResponse:
+    if flash and request is not None:
+        request.session["flash"] = flash
+    return RedirectResponse(url, status_code=303)
+
+
+__all__ = ["ConsoleOperator", "ConsoleUser", "Csrf", "LoginRequired", "Unauthorized", "redirect", "render"]

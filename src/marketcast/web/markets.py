@@ -1,0 +1,77 @@
+"""Console pages for markets: status, launch window, history, waitlist; operator actions."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+
+from marketcast.core.errors import DomainError
+from marketcast.core.web_deps import UnitOfWork
+from marketcast.markets import service as markets
+from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, redirect, render
+
+router = APIRouter(prefix="/markets")
+STATUSES = ["planned", "live", "postponed", "paused", "closed"]
+
+
+def _list_page(request: Request, uow, actor, error: str | None = None, field: str | None = None, form=None,
+               status_code: int = 200):
+    rows, _ = markets.list_markets(uow, page_size=200)
+    return render(request, "markets.html", status_code=status_code, actor=actor, markets=rows,
+                  counts=markets.waitlist_counts(uow), statuses=STATUSES, error=error, field=field, form=form or {})
+
+
+@router.get("")
+def market_list(request: Request, uow: UnitOfWork, actor: ConsoleUser):
+    return _list_page(request, uow, actor)
+
+
+@router.post("")
+def market_create(request: Request, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
+                  code: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
+                  currency: Annotated[str, Form()] = "", timezone: Annotated[str, Form()] = "",
+                  launch_window: Annotated[str, Form()] = ""):
+    form = {"code": code, "name": name, "currency": currency, "timezone": timezone, "launch_window": launch_window}
+    try:
+        market = markets.create(uow, code=code, name=name, currency=currency, timezone=timezone,
+                                launch_window=launch_window or None, actor=actor)
+    except DomainError as exc:
+        uow.rollback()
+        return _list_page(request, uow, actor, exc.detail, exc.field, form, status_code=exc.status)
+    return redirect(f"/markets/{market.code}", f"Market {market.code} created", request)
+
+
+def _detail_page(request: Request, uow, actor, code: str, error: str | None = None, field: str | None = None,
+                 status_code: int = 200):
+    market = markets.get(uow, code)
+    return render(request, "market.html", status_code=status_code, actor=actor, market=market,
+                  history=markets.history(uow, code=market.code), waitlist=markets.waitlist_count(uow, code=market.code),
+                  statuses=STATUSES, error=error, field=field)
+
+
+@router.get("/{code}")
+def market_detail(request: Request, code: str, uow: UnitOfWork, actor: ConsoleUser):
+    return _detail_page(request, uow, actor, code)
+
+
+@router.post("/{code}/transition")
+def market_transition(request: Request, code: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
+                      status: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""):
+    try:
+        market = markets.transition(uow, code=code, status=status, reason=reason, actor=actor)
+    except DomainError as exc:
+        uow.rollback()
+        return _detail_page(request, uow, actor, code, exc.detail, exc.field or "status", exc.status)
+    return redirect(f"/markets/{market.code}", f"{market.code} is now {market.status}", request)
+
+
+@router.post("/{code}/reschedule")
+def market_reschedule(request: Request, code: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
+                      launch_window: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""):
+    window = None if launch_window.strip().lower() in ("", "none") else launch_window.strip()
+    try:
+        market = markets.reschedule(uow, code=code, launch_window=window, reason=reason, actor=actor)
+    except DomainError as exc:
+        uow.rollback()
+        return _detail_page(request, uow, actor, code, exc.detail, exc.field or "launch_window", exc.status)
+    return redirect(f"/markets/{market.code}", f"{market.code} launch window is now {market.launch_window or 'none'}",
+                    request)

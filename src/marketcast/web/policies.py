@@ -1,0 +1,86 @@
+"""Console pages for policies: what is in force per market, each key's timeline, scheduling a change."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+
+from marketcast.core import clock
+from marketcast.core.errors import DomainError, Invalid
+from marketcast.core.web_deps import UnitOfWork
+from marketcast.markets import service as markets
+from marketcast.policies import service as policies
+from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, redirect, render
+
+router = APIRouter(prefix="/policies")
+
+
+def _market_param(market: str | None) -> str | None:
+    return market.strip().upper() or None if market else None
+
+
+def _parse_at(at: str | None) -> datetime:
+    if not at:
+        return clock.now()
+    try:
+        return clock.as_utc(datetime.fromisoformat(at))
+    except ValueError:
+        raise Invalid(f"{at!r} is not a date", field="at")
+
+
+@router.get("")
+def in_force(request: Request, uow: UnitOfWork, actor: ConsoleUser, market: str | None = "US", at: str | None = None):
+    code = _market_param(market)
+    when = _parse_at(at)
+    rows, _ = markets.list_markets(uow, page_size=200)
+    return render(request, "policies.html", actor=actor, market=code, at=when, markets=rows,
+                  resolved=policies.in_force(uow, market=code, at=when))
+
+
+def _key_page(request: Request, uow, actor, key: str, market: str | None, *, error=None, field=None, form=None,
+              status_code: int = 200):
+    info = policies.key_info(key)
+    return render(request, "policy.html", status_code=status_code, actor=actor, key=info, market=market,
+                  resolved=policies.value_at(uow, key=key, market=market),
+                  explanation=policies.explain(uow, key=key, market=market),
+                  timeline=policies.timeline(uow, key=key, market=market), error=error, field=field, form=form or {})
+
+
+@router.get("/{key}")
+def key_page(request: Request, key: str, uow: UnitOfWork, actor: ConsoleUser, market: str | None = "US"):
+    return _key_page(request, uow, actor, key, _market_param(market))
+
+
+@router.post("/{key}/versions")
+def schedule(request: Request, key: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
+             market: Annotated[str, Form()] = "", value: Annotated[str, Form()] = "",
+             effective_from: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""):
+    code = _market_param(market)
+    form = {"value": value, "effective_from": effective_from, "reason": reason}
+    try:
+        parsed = policies.parse_value(key, value)
+        try:
+            starts = clock.as_utc(datetime.fromisoformat(effective_from))
+        except ValueError:
+            raise Invalid("give a date such as 2025-01-01 or a time such as 2025-01-01T09:00",
+                          field="effective_from")
+        version = policies.schedule(uow, key=key, market=code, value=parsed, effective_from=starts, reason=reason,
+                                    actor=actor)
+    except DomainError as exc:
+        uow.rollback()
+        return _key_page(request, uow, actor, key, code, error=exc.detail, field=exc.field, form=form,
+                         status_code=exc.status)
+    return redirect(f"/policies/{key}?market={code or ''}",
+                    f"Scheduled {key} from {version.effective_from:%Y-%m-%d %H:%M} UTC", request)
+
+
+@router.post("/{key}/versions/{version_id}/withdraw")
+def withdraw(request: Request, key: str, version_id: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
+             market: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""):
+    code = _market_param(market)
+    try:
+        policies.withdraw(uow, version_id=version_id, reason=reason or "withdrawn from the console", actor=actor)
+    except DomainError as exc:
+        uow.rollback()
+        return _key_page(request, uow, actor, key, code, error=exc.detail, field=exc.field, status_code=exc.status)
+    return redirect(f"/policies/{key}?market={code or ''}", f"Withdrew {version_id}", request)

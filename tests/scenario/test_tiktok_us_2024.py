@@ -1,0 +1,83 @@
+"""The article, replayed: the state it describes, on the dates it implies, loaded once however often it runs."""
+
+import json
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from marketcast.cli import app as cli
+from marketcast.core.db import Base, unit_of_work
+from marketcast.core.outbox import OutboxEvent
+
+runner = CliRunner()
+
+
+def load(*args: str) -> dict:
+    result = runner.invoke(cli, ["scenario", "tiktok-us-2024", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def row_counts() -> dict[str, int]:
+    with unit_of_work(write=False) as session:
+        return {t.name: session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+
+
+def test_markets_as_the_article_tells(client):
+    load()
+    markets = {m["code"]: m for m in client.get("/api/v1/markets").json()["items"]}
+    assert markets["US"]["status"] == "live"
+    assert markets["ES"]["status"] == "planned" and markets["ES"]["launch_window"] == "2025-Q1"
+    for code in ("DE", "IT", "FR", "MX"):
+        assert markets[code]["status"] == "postponed" and markets[code]["launch_window"] is None
+    history = client.get("/api/v1/markets/ES/history").json()["items"]
+    moves = [(e["from_window"], e["to_window"]) for e in history if e["kind"] == "rescheduled"]
+    assert moves == [("2024-07", "2025-Q1")]
+    assert history[-1]["at"].startswith("2024-05-20")
+
+
+def test_policies_change_on_their_dates(client):
+    load()
+
+    def value(key: str, at: str):
+        r = client.get(f"/api/v1/policies/{key}", params={"market": "US", "at": at})
+        assert r.status_code == 200, r.text
+        return r.json()["value"]
+
+    assert value("creator.affiliate.min_followers", "2024-06-30T23:59:59Z") == 5000
+    assert value("creator.affiliate.min_followers", "2024-07-01T00:00:00Z") == 1000
+    assert value("seller.cross_border.min_external_gmv", "2024-05-31T23:59:59Z") == {"amount": 200_000_000,
+                                                                                      "currency": "USD"}
+    assert value("seller.cross_border.min_external_gmv", "2024-06-01T00:00:00Z") is None
+
+
+def test_printed_state_as_of_a_day():
+    before = load("--at", "2024-05-15")
+    after = load("--at", "2024-07-02")
+    es_before = next(m for m in before["markets"] if m["code"] == "ES")
+    es_after = next(m for m in after["markets"] if m["code"] == "ES")
+    assert (es_before["status"], es_before["launch_window"]) == ("planned", "2024-07")
+    assert (es_after["status"], es_after["launch_window"]) == ("planned", "2025-Q1")
+    assert before["policies"]["US"]["creator.affiliate.min_followers"]["value"] == 5000
+    assert after["policies"]["US"]["creator.affiliate.min_followers"]["value"] == 1000
+    assert after["policies"]["US"]["seller.cross_border.min_external_gmv"]["value"] is None
+    human = runner.invoke(cli, ["scenario", "tiktok-us-2024", "--at", "2024-05-15"])
+    assert human.exit_code == 0 and "creator.affiliate.min_followers" in human.output
+
+
+def test_waitlisted_sellers_hear_of_the_reschedule():
+    load()
+    with unit_of_work(write=False) as session:
+        events = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "market.launch_rescheduled")).all()
+    spain = [e.data for e in events if e.data["market"] == "ES"]
+    assert len(spain) == 3
+    assert all(d["old_window"] == "2024-07" and d["new_window"] == "2025-Q1" for d in spain)
+
+
+def test_loading_twice_duplicates_nothing():
+    load()
+    first = row_counts()
+    load("--demo")
+    second = row_counts()
+    second["users"] -= 1  # --demo adds the console login, nothing else
+    assert first == second

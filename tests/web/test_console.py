@@ -1,0 +1,90 @@
+"""The console in a real browser: log in, see markets, schedule a policy change, see errors beside fields."""
+
+import pytest
+
+from marketcast.core import clock
+from marketcast.core.auth.actor import SYSTEM
+from marketcast.core.db import unit_of_work
+from marketcast.markets import service as markets
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "console-pass-1"
+
+
+@pytest.fixture
+def seeded(make_user):
+    make_user("operator", email="ops@example.com", password=PASSWORD)
+    with unit_of_work() as session:
+        markets.create(session, code="US", name="United States", currency="USD", timezone="America/New_York",
+                       launch_window="2023-09", actor=SYSTEM)
+        markets.transition(session, code="US", status="live", reason="launch", actor=SYSTEM)
+        markets.create(session, code="ES", name="Spain", currency="EUR", timezone="Europe/Madrid",
+                       launch_window="2024-07", actor=SYSTEM)
+
+
+def login(page, base_url):
+    page.goto(f"{base_url}/markets")
+    assert "/login" in page.url  # pages need a signed-in user
+    page.fill("#email", "ops@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/markets")
+
+
+def test_wrong_password_is_refused(seeded, live_server, page, screenshot):
+    page.goto(f"{live_server}/login")
+    page.fill("#email", "ops@example.com")
+    page.fill("#password", "not-the-password")
+    page.click("button[type=submit]")
+    assert "wrong" in page.locator("[role=alert]").inner_text()
+    screenshot(page, "login-refused")
+
+
+def test_markets_page_and_reschedule(seeded, live_server, page, screenshot):
+    login(page, live_server)
+    row = page.locator("tr[data-market=ES]")
+    assert "planned" in row.inner_text() and "2024-07" in row.inner_text()
+    assert "live" in page.locator("tr[data-market=US]").inner_text()
+    screenshot(page, "markets")
+    page.click("tr[data-market=ES] a >> nth=0")
+    page.fill("#launch_window", "2025-Q1")
+    page.fill("#r-reason", "Spain moves to next year")
+    page.click("form[action='/markets/ES/reschedule'] button")
+    assert "2025-Q1" in page.locator("[role=status]").inner_text()
+    history = page.locator("[data-testid=history]").inner_text()
+    assert "2024-07 → 2025-Q1" in history and "Spain moves to next year" in history
+    page.fill("#launch_window", "2025-Q7")
+    page.fill("#r-reason", "typo")
+    page.click("form[action='/markets/ES/reschedule'] button")
+    assert page.locator("[data-testid=error-launch_window]").is_visible()
+    screenshot(page, "market-history")
+
+
+def test_schedule_a_policy_change_and_see_errors(seeded, live_server, page, screenshot):
+    login(page, live_server)
+    page.goto(f"{live_server}/policies/live.bag.max_products?market=US")
+    next_year = clock.now().year + 1
+    page.fill("#value", "80")
+    page.fill("#effective_from", f"{next_year}-01-01T00:00")
+    page.fill("#reason", "Smaller LIVE bags")
+    page.click("[data-testid=schedule-form] button")
+    timeline = page.locator("[data-testid=timeline]").inner_text()
+    assert "80" in timeline and "scheduled" in timeline and "Smaller LIVE bags" in timeline
+    screenshot(page, "policy-timeline")
+
+    page.fill("#value", "0")  # below the key's minimum of 1
+    page.fill("#effective_from", f"{next_year}-02-01T00:00")
+    page.fill("#reason", "too small")
+    page.click("[data-testid=schedule-form] button")
+    assert page.locator("[data-testid=error-value]").is_visible()
+    screenshot(page, "policy-validation-error")
+
+    page.fill("#value", "90")
+    page.fill("#effective_from", "2020-01-01T00:00")
+    page.fill("#reason", "in the past")
+    page.click("[data-testid=schedule-form] button")
+    assert page.locator("[data-testid=error-effective_from]").is_visible()
+
+    page.goto(f"{live_server}/policies?market=US")
+    assert "80" in page.locator("tr[data-key='live.bag.max_products']").inner_text()
