@@ -28,7 +28,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check src tests bench scripts migrations
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 migration: setup
 	$(BIN)/python scripts/regen_migration.py

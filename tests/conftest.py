@@ -130,3 +130,23 @@ def operator(make_user) -> dict[str, str]:
 def at():
     """at(2024, 7, 1) -> an aware UTC datetime; tests travel in time with clock.frozen(at(...))."""
     return lambda *parts: datetime(*parts, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis URL for tests marked `redis` (scripts/test.sh finds or starts one); skipped without, failed in CI."""
+    url = os.environ.get("MARKETCAST_TEST_REDIS_URL")
+    problem = None if url else "MARKETCAST_TEST_REDIS_URL is not set"
+    if url:
+        import redis
+
+        try:
+            with redis.Redis.from_url(url, socket_connect_timeout=3) as client:
+                client.ping()
+        except redis.RedisError as exc:
+            problem = f"Redis at {url} does not answer: {exc}"
+    if problem:
+        if IN_CI:
+            pytest.fail(f"CI=true but {problem}")
+        pytest.skip(problem)
+    return url
