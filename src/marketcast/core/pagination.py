@@ -4,6 +4,7 @@ The token is the sort key of the last row served, so pages stay stable while row
 
 import base64
 import json
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -38,6 +39,22 @@ def decode_token(token: str, width: int) -> list[Any]:
     return values
 
 
+def _typed(col, value: Any) -> Any:
+    """A token value as the column's type: a forged token must be a 422, not a database type error (500)."""
+    try:
+        kind = col.type.python_type
+    except NotImplementedError:
+        return value
+    if kind is datetime and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    elif isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):  # True is an int in Python
+        return value
+    raise Invalid("page_token is not a token this API issued", code="invalid_page_token", field="page_token")
+
+
 def paginate(session: Session, stmt: Select, *, order_by: list, page_size: int | None, page_token: str | None,
              key=None) -> tuple[list, str | None]:
     """Rows of `stmt` after `page_token`, ordered ascending by the unique key `order_by`.
@@ -47,7 +64,8 @@ def paginate(session: Session, stmt: Select, *, order_by: list, page_size: int |
     if size < 1 or size > MAX_PAGE_SIZE:
         raise Invalid(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
     if page_token:
-        after = decode_token(page_token, len(order_by))
+        values = decode_token(page_token, len(order_by))
+        after = [_typed(col, value) for col, value in zip(order_by, values, strict=True)]
         cols = order_by[0] if len(order_by) == 1 else tuple_(*order_by)
         stmt = stmt.where(cols > (after[0] if len(order_by) == 1 else tuple(after)))
     rows = list(session.scalars(stmt.order_by(*order_by).limit(size + 1)))
