@@ -10,6 +10,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from webhook_support import attempts_of, delivery_of, emit, subscribe, subscription
 
 from marketcast.core import clock, outbox
+from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.core.outbox import OutboxEvent
 from marketcast.webhooks import jobs, service
@@ -122,8 +123,6 @@ def test_redelivery_restarts_the_retry_schedule(receiver, settings_env, at):
         jobs.deliver_due()
     delivery = delivery_of(sub_id)
     assert delivery.status == "failed"
-    from marketcast.core.auth.actor import SYSTEM
-
     with clock.frozen(t0 + timedelta(hours=1)):
         with unit_of_work() as session:
             service.redeliver(session, delivery_id=delivery.id, actor=SYSTEM)

@@ -1,3 +1,90 @@
-from fastapi import APIRouter
+"""Webhook subscriptions, their deliveries, and the outbox events they carry. Operators only:
+any operator may read; only operators not limited to markets may change subscriptions (the
+services check `actor.require_market(None)`)."""
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+from fastapi import APIRouter, Query, Response, status
+
+from marketcast.core.pagination import Page
+from marketcast.core.web_deps import Operator, UnitOfWork
+from marketcast.webhooks import service
+from marketcast.webhooks.schemas import (
+    AttemptOut,
+    DeliveryDetail,
+    DeliveryOut,
+    DeliveryStatus,
+    EventOut,
+    SubscriptionCreated,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPatch,
+)
+
+# No prefix: the events list lives at /api/v1/events, beside /api/v1/webhooks.
+router = APIRouter(tags=["webhooks"])
+BASE = "/api/v1/webhooks"
+
+
+@router.post(BASE, status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
+def create_subscription(body: SubscriptionIn, uow: UnitOfWork, actor: Operator):
+    """Subscribe a URL to event types. The answer holds the signing secret; it is never shown again."""
+    sub, secret = service.create_subscription(uow, url=body.url, event_types=body.event_types,
+                                              description=body.description, actor=actor)
+    return SubscriptionCreated(**SubscriptionOut.model_validate(sub).model_dump(), secret=secret)
+
+
+@router.get(BASE, response_model=Page[SubscriptionOut])
+def list_subscriptions(uow: UnitOfWork, _: Operator, page_size: int | None = Query(None),
+                       page_token: str | None = Query(None)):
+    rows, token = service.list_subscriptions(uow, page_size=page_size, page_token=page_token)
+    return Page[SubscriptionOut](items=[SubscriptionOut.model_validate(r) for r in rows], next_page_token=token)
+
+
+@router.get(BASE + "/deliveries/{delivery_id}", response_model=DeliveryDetail)
+def get_delivery(delivery_id: str, uow: UnitOfWork, _: Operator):
+    delivery = service.get_delivery(uow, delivery_id=delivery_id)
+    attempts = service.delivery_attempts(uow, delivery_id=delivery_id)
+    return DeliveryDetail(**DeliveryOut.model_validate(delivery).model_dump(),
+                          attempt_log=[AttemptOut.model_validate(a) for a in attempts])
+
+
+@router.post(BASE + "/deliveries/{delivery_id}/redeliver", status_code=status.HTTP_202_ACCEPTED,
+             response_model=DeliveryOut)
+def redeliver(delivery_id: str, uow: UnitOfWork, actor: Operator):
+    """Send a failed or delivered delivery again, as soon as the worker runs; same event id."""
+    return DeliveryOut.model_validate(service.redeliver(uow, delivery_id=delivery_id, actor=actor))
+
+
+@router.get(BASE + "/{subscription_id}", response_model=SubscriptionOut)
+def get_subscription(subscription_id: str, uow: UnitOfWork, _: Operator):
+    return SubscriptionOut.model_validate(service.get_subscription(uow, subscription_id=subscription_id))
+
+
+@router.patch(BASE + "/{subscription_id}", response_model=SubscriptionOut)
+def update_subscription(subscription_id: str, body: SubscriptionPatch, uow: UnitOfWork, actor: Operator):
+    sub = service.update_subscription(uow, subscription_id=subscription_id, event_types=body.event_types,
+                                      status=body.status, actor=actor)
+    return SubscriptionOut.model_validate(sub)
+
+
+@router.delete(BASE + "/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_subscription(subscription_id: str, uow: UnitOfWork, actor: Operator):
+    service.delete_subscription(uow, subscription_id=subscription_id, actor=actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(BASE + "/{subscription_id}/deliveries", response_model=Page[DeliveryOut])
+def list_deliveries(subscription_id: str, uow: UnitOfWork, _: Operator,
+                    status_filter: DeliveryStatus | None = Query(None, alias="status"),
+                    page_size: int | None = Query(None), page_token: str | None = Query(None)):
+    rows, token = service.deliveries(uow, subscription_id=subscription_id, status=status_filter, page_size=page_size,
+                                     page_token=page_token)
+    return Page[DeliveryOut](items=[DeliveryOut.model_validate(r) for r in rows], next_page_token=token)
+
+
+@router.get("/api/v1/events", response_model=Page[EventOut], tags=["events"])
+def list_events(uow: UnitOfWork, _: Operator,
+                type: str | None = Query(None, max_length=80, description='exact type, "market.*" or "*"'),
+                market: str | None = Query(None, pattern=r"^[A-Za-z]{2}$"),
+                page_size: int | None = Query(None), page_token: str | None = Query(None)):
+    rows, token = service.list_events(uow, type=type, market=market, page_size=page_size, page_token=page_token)
+    return Page[EventOut](items=[EventOut.model_validate(r) for r in rows], next_page_token=token)

@@ -1,0 +1,56 @@
+"""`marketcast webhooks …`."""
+
+import json
+import re
+
+from typer.testing import CliRunner
+from webhook_support import delivery_of, emit, subscription
+
+from marketcast.cli import app
+from marketcast.webhooks import jobs
+
+runner = CliRunner()
+
+
+def test_create_list_deliveries_redeliver_events(receiver):
+    r = runner.invoke(app, ["webhooks", "create", receiver.url, "--events", "market.*,policy.*"])
+    assert r.exit_code == 0, r.output
+    sub_id = re.search(r"created (whk_\w+)", r.output).group(1)
+    secret = re.search(r"secret (whsec_\S+)", r.output).group(1)
+    assert subscription(sub_id).secret == secret
+    assert subscription(sub_id).event_types == ["market.*", "policy.*"]
+
+    r = runner.invoke(app, ["webhooks", "list", "--json"])
+    assert r.exit_code == 0 and [s["id"] for s in json.loads(r.output)] == [sub_id]
+    assert "secret" not in r.output
+
+    event_id = emit("market.paused")
+    emit("seller.approved")
+    jobs.fan_out()
+    jobs.deliver_due()
+    r = runner.invoke(app, ["webhooks", "deliveries", sub_id, "--json"])
+    assert r.exit_code == 0
+    [delivery] = json.loads(r.output)
+    assert delivery["event_id"] == event_id and delivery["status"] == "delivered"
+
+    r = runner.invoke(app, ["webhooks", "redeliver", delivery["id"]])
+    assert r.exit_code == 0, r.output
+    assert delivery_of(sub_id).status == "pending"
+    r = runner.invoke(app, ["webhooks", "redeliver", delivery["id"]])
+    assert r.exit_code == 1 and "delivery_in_progress" in r.output
+    jobs.deliver_due()
+    assert receiver.ids() == [event_id, event_id]
+
+    r = runner.invoke(app, ["webhooks", "events", "--type", "market.*", "--json"])
+    assert r.exit_code == 0 and [e["id"] for e in json.loads(r.output)] == [event_id]
+    r = runner.invoke(app, ["webhooks", "events"])
+    assert r.exit_code == 0 and "seller.approved" in r.output and "market.paused" in r.output
+
+
+def test_bad_input_is_a_clean_error():
+    r = runner.invoke(app, ["webhooks", "create", "ftp://example.com", "--events", "*"])
+    assert r.exit_code == 1 and "invalid_url" in r.output
+    r = runner.invoke(app, ["webhooks", "create", "https://example.com", "--events", "Not A Type"])
+    assert r.exit_code == 1 and "invalid_event_type" in r.output
+    r = runner.invoke(app, ["webhooks", "deliveries", "whk_nope"])
+    assert r.exit_code == 1 and "webhook_not_found" in r.output
