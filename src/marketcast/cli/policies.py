@@ -64,7 +64,7 @@ def set_value(
         raise typer.Exit(2)
     when = parse_at(effective_from)
     with uow() as session:
-        parsed = rules.parse_text(service.key_info(key), value)
+        parsed = service.parse_value(key, value)
         version = service.schedule(session, key=key, market=market, value=parsed, effective_from=when, reason=reason,
                                    actor=cli_actor(session, as_email))
         console.print(f"scheduled {version.id}: {key} for {version.market or 'global'} = "
@@ -83,14 +83,13 @@ def history(key: str, market: str | None = MARKET, at: str | None = AT, as_json:
         code = service.check_market(session, market)
         entries = service.timeline(session, key=key, market=code, at=when, include_global=with_global)
     if as_json:
-        dump([VersionOut.of(e.version, e.status) for e in entries])
+        dump([VersionOut.of(e) for e in entries])
         return
     table = Table("version", "market", "value", "effective from", "status", "set by", "reason")
     for e in entries:
-        v = e.version
-        why = v.reason + (f" (withdrawn: {v.withdraw_reason})" if v.withdrawn_at else "")
-        table.add_row(v.id, v.market or "global", rules.format_value(pk, v.plain_value), v.effective_from.isoformat(),
-                      e.status, v.actor_email, why)
+        why = e.reason + (f" (withdrawn: {e.withdraw_reason})" if e.withdrawn_at else "")
+        table.add_row(e.version_id, e.market or "global", rules.format_value(pk, e.value), e.effective_from.isoformat(),
+                      e.status, e.actor, why)
     console.print(table)
 
 
@@ -112,9 +111,8 @@ def explain(key: str, market: str | None = MARKET, at: str | None = AT) -> None:
         code = service.check_market(session, market)
         console.print(service.explain(session, key=key, market=code, at=when), highlight=False, soft_wrap=True)
         for e in service.timeline(session, key=key, market=code, at=when, include_global=True):
-            v = e.version
-            console.print(f"  {v.effective_from.date()}  {v.market or 'global':6} {e.status:10} "
-                          f"{rules.format_value(service.key_info(key), v.plain_value)}  {v.id}  '{v.reason}'",
+            console.print(f"  {e.effective_from.date()}  {e.market or 'global':6} {e.status:10} "
+                          f"{rules.format_value(service.key_info(key), e.value)}  {e.version_id}  '{e.reason}'",
                           highlight=False, soft_wrap=True)
 
 
@@ -131,7 +129,7 @@ def in_force(market: str | None = MARKET, at: str | None = AT, as_json: bool = J
     table = Table("key", "value", "source", "since", "next")
     for r in resolved:
         pk = service.key_info(r.key)
-        nxt = (f"{rules.format_value(pk, r.next.plain_value)} from {r.next.effective_from.date()}" if r.next else "")
+        nxt = (f"{rules.format_value(pk, r.next.value)} from {r.next.effective_from.date()}" if r.next else "")
         table.add_row(r.key, rules.format_value(pk, r.value), r.source,
                       r.effective_from.isoformat() if r.effective_from else "", nxt)
     console.print(table)

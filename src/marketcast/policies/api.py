@@ -51,7 +51,7 @@ def list_versions(key: str, uow: UnitOfWork, market: str | None = MarketQuery, a
     service.key_info(key)
     code = service.check_market(uow, market)
     entries = service.timeline(uow, key=key, market=code, at=at, include_global=include_global)
-    return VersionsOut(items=[VersionOut.of(e.version, e.status) for e in entries])
+    return VersionsOut(items=[VersionOut.of(e) for e in entries])
 
 
 @router.get("/{key}/explain", response_model=ExplainOut)
@@ -61,7 +61,7 @@ def explain(key: str, uow: UnitOfWork, market: str | None = MarketQuery, at: dat
     resolved = service.value_at(uow, key=key, market=code, at=at)
     entries = service.timeline(uow, key=key, market=code, at=resolved.at, include_global=True)
     return ExplainOut(explanation=service.explain(uow, key=key, market=code, at=resolved.at),
-                      resolved=ResolvedOut.of(resolved), timeline=[VersionOut.of(e.version, e.status) for e in entries])
+                      resolved=ResolvedOut.of(resolved), timeline=[VersionOut.of(e) for e in entries])
 
 
 @router.post("/{key}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionOut)

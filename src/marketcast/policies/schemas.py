@@ -48,11 +48,17 @@ class VersionOut(BaseModel):
     status: Literal["superseded", "in_force", "scheduled", "withdrawn"] | None = None
 
     @classmethod
-    def of(cls, v: PolicyVersion, status: str | None = None) -> "VersionOut":
-        return cls(id=v.id, key=v.key, market=v.market, value=v.plain_value, effective_from=v.effective_from,
-                   reason=v.reason, set_by=v.actor_email, created_at=v.created_at, withdrawn_at=v.withdrawn_at,
+    def of(cls, v: Any, status: str | None = None) -> "VersionOut":
+        """From a PolicyVersion row, or a service VersionInfo / TimelineEntry (which carry their status)."""
+        if isinstance(v, PolicyVersion):
+            return cls(id=v.id, key=v.key, market=v.market, value=v.plain_value, effective_from=v.effective_from,
+                       reason=v.reason, set_by=v.actor_email, created_at=v.created_at, withdrawn_at=v.withdrawn_at,
+                       withdrawn_by=v.withdrawn_by, withdraw_reason=v.withdraw_reason, announced_at=v.announced_at,
+                       status=status)  # type: ignore[arg-type]
+        return cls(id=v.version_id, key=v.key, market=v.market, value=v.value, effective_from=v.effective_from,
+                   reason=v.reason, set_by=v.actor, created_at=v.created_at, withdrawn_at=v.withdrawn_at,
                    withdrawn_by=v.withdrawn_by, withdraw_reason=v.withdraw_reason, announced_at=v.announced_at,
-                   status=status)  # type: ignore[arg-type]
+                   status=getattr(v, "status", status))
 
 
 class VersionsOut(BaseModel):
@@ -89,7 +95,7 @@ class ResolvedOut(BaseModel):
         return cls(key=r.key, market=r.market, at=r.at, value=r.value, version_id=r.version_id,
                    effective_from=r.effective_from, source=r.source, reason=r.reason, set_by=r.actor,
                    created_at=r.created_at, explanation=explanation,
-                   next=NextOut(version_id=nxt.id, market=nxt.market, value=nxt.plain_value,
+                   next=NextOut(version_id=nxt.version_id, market=nxt.market, value=nxt.value,
                                 effective_from=nxt.effective_from, reason=nxt.reason) if nxt else None)
 
 

@@ -24,6 +24,35 @@ Source = Literal["market", "global", "default"]
 
 
 @dataclass(frozen=True)
+class VersionInfo:
+    """A version as callers read it: the plain value, not the stored {"v": …} wrapper."""
+
+    version_id: str
+    key: str
+    market: str | None
+    value: Any
+    effective_from: datetime
+    reason: str
+    actor: str
+    created_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_by: str | None
+    withdraw_reason: str | None
+    announced_at: datetime | None
+
+    @classmethod
+    def of(cls, v: PolicyVersion) -> "VersionInfo":
+        return cls(version_id=v.id, key=v.key, market=v.market, value=v.plain_value, effective_from=v.effective_from,
+                   reason=v.reason, actor=v.actor_email, created_at=v.created_at, withdrawn_at=v.withdrawn_at,
+                   withdrawn_by=v.withdrawn_by, withdraw_reason=v.withdraw_reason, announced_at=v.announced_at)
+
+
+@dataclass(frozen=True)
+class TimelineEntry(VersionInfo):
+    status: str  # superseded | in_force | scheduled | withdrawn
+
+
+@dataclass(frozen=True)
 class Resolved:
     key: str
     market: str | None
@@ -35,13 +64,7 @@ class Resolved:
     reason: str | None
     actor: str | None
     created_at: datetime | None
-    next: PolicyVersion | None  # the version that will next change this value, if one is scheduled
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    version: PolicyVersion
-    status: str  # superseded | in_force | scheduled | withdrawn
+    next: VersionInfo | None  # the version that will next change this value, if one is scheduled
 
 
 # --- the registry -------------------------------------------------------------------------------
@@ -52,6 +75,11 @@ def keys() -> list[PolicyKey]:
 
 def key_info(key: str) -> PolicyKey:
     return registry.get(key)
+
+
+def parse_value(key: str, text: str) -> Any:
+    """A value as a person typed it (CLI, console): "1,000", "none", "$2,000,000", "2000000 USD", "true"."""
+    return rules.parse_text(registry.get(key), text)
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -87,7 +115,8 @@ def _live(session: Session, *, market: str | None, key: str | None = None) -> li
 
 def _resolve(pk: PolicyKey, versions: list[PolicyVersion], market: str | None, at: datetime) -> Resolved:
     chosen = rules.pick(versions, market, at)
-    upcoming = rules.next_change(versions, market, at)
+    found = rules.next_change(versions, market, at)
+    upcoming = VersionInfo.of(found) if found else None
     if chosen is None:
         return Resolved(key=pk.key, market=market, at=at, value=pk.default, version_id=None, effective_from=None,
                         source="default", reason=None, actor=None, created_at=None, next=upcoming)
@@ -143,7 +172,8 @@ def timeline(session: Session, *, key: str, market: str | None, at: datetime | N
     rows = versions(session, key=key, market=code)
     if include_global and code is not None:
         rows = sorted(rows + versions(session, key=key, market=None), key=lambda v: (v.effective_from, v.id))
-    return [TimelineEntry(v, rules.status_of(v, in_force_id=in_force_id, at=when)) for v in rows]
+    return [TimelineEntry(**vars(VersionInfo.of(v)), status=rules.status_of(v, in_force_id=in_force_id, at=when))
+            for v in rows]
 
 
 def explain(session: Session, *, key: str, market: str | None, at: datetime | None = None) -> str:
@@ -168,8 +198,8 @@ def explain(session: Session, *, key: str, market: str | None, at: datetime | No
         tail = "next: none scheduled."
     else:
         kind = "global version " if nxt.market is None and code else ""
-        tail = (f"next: {rules.format_value(pk, nxt.plain_value)} from {rules.format_when(nxt.effective_from)}"
-                f" ({kind}{nxt.id}).")
+        tail = (f"next: {rules.format_value(pk, nxt.value)} from {rules.format_when(nxt.effective_from)}"
+                f" ({kind}{nxt.version_id}).")
     return f"{head}: {body}; {tail}"
 
 
