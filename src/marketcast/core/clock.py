@@ -14,6 +14,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def wall_now() -> datetime:
+    """Real time, never frozen. Only for transport metadata that a peer checks against its own clock
+    (a webhook's signed timestamp): business decisions always use `now()`."""
+    return datetime.now(UTC)
+
+
 def set_now(value: datetime | None) -> None:
     global _frozen
     _frozen = as_utc(value) if value is not None else None

@@ -43,7 +43,9 @@ def lease_seconds() -> float:
 
 def _send(client: httpx.Client, claim: service.Claim, timeout: float) -> dict:
     started_at = clock.now()
-    timestamp = int(started_at.timestamp())
+    # Receivers reject signatures older than a few minutes by their own clock, so the signed timestamp is
+    # real time even when the business clock is frozen (a replay, a test).
+    timestamp = int(clock.wall_now().timestamp())
     headers = signing.headers(claim.secret, msg_id=claim.event_id, timestamp=timestamp, body=claim.body)
     headers["user-agent"] = f"Marketcast-Webhooks/{__version__}"
     began = time.monotonic()
