@@ -61,6 +61,7 @@ def test_money_none_through_the_api(client, operator, us_es):
     (f"{BASE}/{FOLLOWERS}", {"market": "USA"}, 422, "validation_error", "market"),
     (f"{BASE}/{FOLLOWERS}", {"market": "FR"}, 404, "market_not_found", None),
     (f"{BASE}/in-force", {"at": "2024-13-01"}, 422, "validation_error", "at"),
+    (f"{BASE}/in-force", {"at": "0001-01-01T00:00:00+05:00"}, 422, "validation_error", "at"),
     (f"{BASE}/no.such.key/versions", {}, 404, "policy_not_found", None),
     (f"{BASE}/no.such.key/explain", {}, 404, "policy_not_found", None),
 ])
@@ -77,10 +78,12 @@ def test_bad_reads(client, us_es, path, params, status, code, field):
     ({"value": None}, 422, "invalid_policy_value", "value"),
     ({"effective_from": "2024-06-01T00:00:00Z"}, 422, "effective_from_in_past", "effective_from"),
     ({"effective_from": "soon"}, 422, "validation_error", "effective_from"),
+    ({"effective_from": "0001-01-01T00:00:00+05:00"}, 422, "validation_error", "effective_from"),
     ({"market": "USA"}, 422, "validation_error", "market"),
     ({"market": "FR"}, 404, "market_not_found", None),
     ({"reason": ""}, 422, "validation_error", "reason"),
     ({"surprise": 1}, 422, "validation_error", "surprise"),
+    ({"reason": "nul\x00byte"}, 422, "validation_error", "reason"),
 ])
 def test_bad_writes_name_the_field_and_change_nothing(client, operator, us_es, snapshot, over, status, code, field):
     r = client.post(f"{BASE}/{FOLLOWERS}/versions", json=body(**over), headers=operator)
@@ -144,8 +147,9 @@ def test_who_may_withdraw(client, make_user, operator, us_es, snapshot):
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["withdrawn_by"], r.json()["withdraw_reason"]) == (
         "withdrawn", "us-ops@example.com", "postponed")
-    assert client.post(f"{BASE}/versions/pol_nope/withdraw", json={"reason": "x"},
-                       headers=operator).json()["code"] == "policy_version_not_found"
+    for missing in ("pol_nope", "pol%00x"):
+        r = client.post(f"{BASE}/versions/{missing}/withdraw", json={"reason": "x"}, headers=operator)
+        assert (r.status_code, r.json()["code"]) == (404, "policy_version_not_found")
 
 
 def test_withdrawing_an_effective_version_is_409_and_nothing_changes(client, operator, us_es, snapshot):

@@ -125,8 +125,15 @@ def _resolve(pk: PolicyKey, versions: list[PolicyVersion], market: str | None, a
                     reason=chosen.reason, actor=chosen.actor_email, created_at=chosen.created_at, next=upcoming)
 
 
+def _utc(value: datetime, field: str) -> datetime:
+    try:
+        return clock.as_utc(value)
+    except OverflowError:  # 0001-01-01 with a positive offset has no UTC equivalent
+        raise Invalid(f"{value.isoformat()} is out of range", field=field) from None
+
+
 def _when(at: datetime | None) -> datetime:
-    return clock.as_utc(at) if at is not None else clock.now()
+    return _utc(at, "at") if at is not None else clock.now()
 
 
 def value_at(session: Session, *, key: str, market: str | None, at: datetime | None = None) -> Resolved:
@@ -213,6 +220,8 @@ def _require_operator(actor: Actor, market: str | None) -> None:
 
 def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it rather than fail on write
+        raise Invalid("reason contains a NUL character", field="reason")
     if not text:
         raise Invalid("say why: a reason is required", code="reason_required", field="reason")
     if len(text) > 500:
@@ -228,7 +237,7 @@ def schedule(session: Session, *, key: str, market: str | None, value: Any, effe
     _require_operator(actor, code)
     currency = markets.get(session, code).currency if code is not None else None
     checked = rules.check_value(pk, value, currency=currency)
-    when, now = clock.as_utc(effective_from), clock.now()
+    when, now = _utc(effective_from, "effective_from"), clock.now()
     if when < now:
         raise Invalid(f"effective_from {when.isoformat()} is in the past; a policy changes from now on",
                       code="effective_from_in_past", field="effective_from")
@@ -261,7 +270,9 @@ def _event(version: PolicyVersion, **extra: Any) -> dict[str, Any]:
 
 def withdraw(session: Session, *, version_id: str, reason: str, actor: Actor) -> PolicyVersion:
     """Withdraw a version that has not taken effect yet. Effective versions are history and stay as they are."""
-    version = session.scalar(select(PolicyVersion).where(PolicyVersion.id == version_id).with_for_update())
+    version = None
+    if version_id.isascii() and version_id.replace("_", "").isalnum():  # never send junk (NUL …) to the database
+        version = session.scalar(select(PolicyVersion).where(PolicyVersion.id == version_id).with_for_update())
     if version is None:
         raise NotFound("policy_version", version_id)
     _require_operator(actor, version.market)
