@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 03:11:27.564735
+Create Date: 2026-11-25 03:28:46.794887
 """
 
 import sqlalchemy as sa
@@ -26,6 +26,25 @@ def upgrade() -> None:
     sa.Column('blocked_until', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('address', name=op.f('pk_login_throttle'))
     )
+    op.create_table('markets',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('code', sa.String(length=2), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('launch_window', sa.String(length=10), nullable=True),
+    sa.Column('window_start', sa.Date(), nullable=True),
+    sa.Column('launched_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_markets')),
+    sa.UniqueConstraint('code', name=op.f('uq_markets_code'))
+    )
+    with op.batch_alter_table('markets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_markets_status'), ['status'], unique=False)
+
     op.create_table('outbox_events',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('type', sa.String(length=80), nullable=False),
@@ -38,6 +57,27 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_undispatched', ['dispatched', 'id'], unique=False)
 
+    op.create_table('policy_versions',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=True),
+    sa.Column('value', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('effective_from', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('actor_email', sa.String(length=254), nullable=False),
+    sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('withdrawn_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('withdrawn_by', sa.String(length=254), nullable=True),
+    sa.Column('withdraw_reason', sa.String(length=500), nullable=True),
+    sa.Column('announced_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_versions'))
+    )
+    with op.batch_alter_table('policy_versions', schema=None) as batch_op:
+        batch_op.create_index('ix_policy_versions_key_market_from', ['key', 'market', 'effective_from'], unique=False)
+        batch_op.create_index('ix_policy_versions_unannounced', ['announced_at', 'effective_from'], unique=False)
+        batch_op.create_index('uq_policy_versions_live_global', ['key', 'effective_from'], unique=True, sqlite_where=sa.text('withdrawn_at IS NULL AND market IS NULL'), postgresql_where=sa.text('withdrawn_at IS NULL AND market IS NULL'))
+        batch_op.create_index('uq_policy_versions_live_market', ['key', 'market', 'effective_from'], unique=True, sqlite_where=sa.text('withdrawn_at IS NULL AND market IS NOT NULL'), postgresql_where=sa.text('withdrawn_at IS NULL AND market IS NOT NULL'))
+
     op.create_table('users',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -47,6 +87,18 @@ def upgrade() -> None:
     sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    )
+    op.create_table('webhook_subscriptions',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('event_types', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('description', sa.String(length=500), nullable=True),
+    sa.Column('secret', sa.String(length=100), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('disabled_reason', sa.String(length=300), nullable=True),
+    sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=254), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_subscriptions'))
     )
     op.create_table('api_tokens',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -61,19 +113,105 @@ def upgrade() -> None:
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
 
+    op.create_table('market_events',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('market_id', sa.String(length=32), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('from_status', sa.String(length=16), nullable=True),
+    sa.Column('to_status', sa.String(length=16), nullable=False),
+    sa.Column('from_window', sa.String(length=10), nullable=True),
+    sa.Column('to_window', sa.String(length=10), nullable=True),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('actor_email', sa.String(length=254), nullable=False),
+    sa.Column('at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['market_id'], ['markets.id'], name=op.f('fk_market_events_market_id_markets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_market_events')),
+    sa.UniqueConstraint('market_id', 'seq', name='uq_market_events_market_seq')
+    )
+    op.create_table('market_waitlist',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('market_id', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.String(length=32), nullable=False),
+    sa.Column('joined_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('launch_notified_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['market_id'], ['markets.id'], name=op.f('fk_market_waitlist_market_id_markets'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_market_waitlist_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_market_waitlist')),
+    sa.UniqueConstraint('market_id', 'user_id', name='uq_market_waitlist_market_user')
+    )
+    with op.batch_alter_table('market_waitlist', schema=None) as batch_op:
+        batch_op.create_index('ix_market_waitlist_user', ['user_id'], unique=False)
+
+    op.create_table('webhook_deliveries',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('subscription_id', sa.String(length=32), nullable=False),
+    sa.Column('event_id', sa.String(length=32), nullable=False),
+    sa.Column('event_type', sa.String(length=80), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_token', sa.String(length=32), nullable=True),
+    sa.Column('schedule_offset', sa.Integer(), nullable=False),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('delivered_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['outbox_events.id'], name=op.f('fk_webhook_deliveries_event_id_outbox_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['webhook_subscriptions.id'], name=op.f('fk_webhook_deliveries_subscription_id_webhook_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries')),
+    sa.UniqueConstraint('subscription_id', 'event_id', name='uq_webhook_deliveries_subscription_event')
+    )
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_deliveries_due', ['status', 'next_attempt_at'], unique=False)
+
+    op.create_table('webhook_attempts',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('delivery_id', sa.String(length=32), nullable=False),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('started_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('duration_ms', sa.Integer(), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('error', sa.String(length=500), nullable=True),
+    sa.ForeignKeyConstraint(['delivery_id'], ['webhook_deliveries.id'], name=op.f('fk_webhook_attempts_delivery_id_webhook_deliveries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_attempts')),
+    sa.UniqueConstraint('delivery_id', 'attempt', name='uq_webhook_attempts_delivery_attempt')
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('webhook_attempts')
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_deliveries_due')
+
+    op.drop_table('webhook_deliveries')
+    with op.batch_alter_table('market_waitlist', schema=None) as batch_op:
+        batch_op.drop_index('ix_market_waitlist_user')
+
+    op.drop_table('market_waitlist')
+    op.drop_table('market_events')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 
     op.drop_table('api_tokens')
+    op.drop_table('webhook_subscriptions')
     op.drop_table('users')
+    with op.batch_alter_table('policy_versions', schema=None) as batch_op:
+        batch_op.drop_index('uq_policy_versions_live_market', sqlite_where=sa.text('withdrawn_at IS NULL AND market IS NOT NULL'), postgresql_where=sa.text('withdrawn_at IS NULL AND market IS NOT NULL'))
+        batch_op.drop_index('uq_policy_versions_live_global', sqlite_where=sa.text('withdrawn_at IS NULL AND market IS NULL'), postgresql_where=sa.text('withdrawn_at IS NULL AND market IS NULL'))
+        batch_op.drop_index('ix_policy_versions_unannounced')
+        batch_op.drop_index('ix_policy_versions_key_market_from')
+
+    op.drop_table('policy_versions')
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_undispatched')
 
     op.drop_table('outbox_events')
+    with op.batch_alter_table('markets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_markets_status'))
+
+    op.drop_table('markets')
     op.drop_table('login_throttle')
     # ### end Alembic commands ###
