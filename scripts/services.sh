@@ -85,6 +85,7 @@ _pg_existing() {
     echo "$url"
 }
 
+# Sets _PG_URL. Not called in $(...): the cleanup it registers must survive into this shell.
 _pg_start_throwaway() {
     local bindir dir port
     if ! bindir=$(_pg_bindir); then
@@ -108,7 +109,7 @@ _pg_start_throwaway() {
         services_log "PostgreSQL did not start:"; cat "$dir/server.log" >&2; return 1; }
     _SERVICES_STOP=("_as_pg '$bindir/pg_ctl' -D '$dir/data' -m immediate -w stop" "${_SERVICES_STOP[@]}")
     services_log "started a throwaway PostgreSQL ($("$bindir/postgres" --version)) on 127.0.0.1:$port in $dir"
-    echo "postgresql://postgres@127.0.0.1:$port/postgres"
+    _PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 }
 
 ensure_postgres() {
@@ -121,7 +122,8 @@ ensure_postgres() {
         services_log "PostgreSQL: using the server on 127.0.0.1:$port"
     else
         services_log "PostgreSQL: nothing usable on 127.0.0.1:$port, starting a throwaway cluster"
-        url=$(_pg_start_throwaway) || return 1
+        _pg_start_throwaway || return 1
+        url=$_PG_URL
     fi
     export MARKETCAST_TEST_DATABASE_URL=$url
 }

@@ -150,3 +150,12 @@ def redis_url() -> str:
             pytest.fail(f"CI=true but {problem}")
         pytest.skip(problem)
     return url
+
+
+def pytest_collection_modifyitems(items):
+    # Schemathesis (4.32) names its items "test[GET /path]", but pytest 9 builds node ids from the original
+    # name, so every fuzzed operation had the same id; put the operation back so reports and xdist tell them apart.
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and item.id.params is None:
+            item._id = item.id.with_params(label)
