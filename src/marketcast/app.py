@@ -8,8 +8,12 @@ from marketcast.core import problems
 from marketcast.core.auth.api import router as auth_router
 from marketcast.core.settings import get_settings
 from marketcast.core.web_deps import TransactionMiddleware
+from marketcast.catalog.api import router as catalog_router
 from marketcast.markets.api import router as markets_router
+from marketcast.orders.api import router as orders_router
 from marketcast.policies.api import router as policies_router
+from marketcast.reports.api import router as reports_router
+from marketcast.sellers.api import router as sellers_router
 from marketcast.web import common as console
 from marketcast.web.routes import router as web_router
 from marketcast.webhooks.api import router as webhooks_router
@@ -33,6 +37,7 @@ def create_app() -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (auth_router, markets_router, policies_router, webhooks_router, web_router):
+    for router in (auth_router, markets_router, policies_router, sellers_router, catalog_router, orders_router,
+                   reports_router, webhooks_router, web_router):
         app.include_router(router)
     return app

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from marketcast.core import clock
 from marketcast.core.db import unit_of_work
 from marketcast.core.settings import get_settings
+from marketcast.orders import service as orders
 from marketcast.policies import service as policies
+from marketcast.sellers import service as sellers
 from marketcast.webhooks import jobs as webhooks
 
 log = logging.getLogger("marketcast.worker")
@@ -18,12 +20,27 @@ log = logging.getLogger("marketcast.worker")
 
 
 def announce_policies() -> int:
+    """Announce versions whose time has come, and re-judge what they affect in the same transaction."""
     with unit_of_work() as session:
-        return policies.announce_effective(session, now=clock.now())
+        versions = policies.announce_effective_versions(session, now=clock.now())
+        sellers.reevaluate_after(session, changes=[(v.key, v.market) for v in versions])
+        return len(versions)
+
+
+def graduate_shops() -> int:
+    with unit_of_work() as session:
+        return sellers.graduate_shops(session)
+
+
+def expire_orders() -> int:
+    with unit_of_work() as session:
+        return orders.expire_unpaid(session)
 
 
 JOBS: dict[str, Callable[[], int]] = {
     "policies_effective": announce_policies,
+    "shops_graduate": graduate_shops,
+    "orders_expire": expire_orders,
     "webhooks_fanout": webhooks.fan_out,
     "webhooks_deliver": webhooks.deliver_due,
 }

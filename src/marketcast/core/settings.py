@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     # Unset: the timeout plus 30 s.
     webhook_lease_seconds: float | None = None
     worker_interval_seconds: float = 1.0
+    # Where application documents are kept (KYB files); size and type are checked before writing.
+    upload_dir: str = str(Path("var") / "uploads")
+    upload_max_bytes: int = 10 * 1024 * 1024
+    # How long an Idempotency-Key is remembered (hours); a retry after that is a new request.
+    idempotency_ttl_hours: int = 24
     login_max_failures: int = 5
     login_window_seconds: int = 900
 

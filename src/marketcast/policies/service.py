@@ -292,6 +292,11 @@ def withdraw(session: Session, *, version_id: str, reason: str, actor: Actor) ->
 
 def announce_effective(session: Session, *, now: datetime) -> int:
     """Emit policy.effective once for each version whose time has come; returns how many."""
+    return len(announce_effective_versions(session, now=now))
+
+
+def announce_effective_versions(session: Session, *, now: datetime) -> list[PolicyVersion]:
+    """As `announce_effective`, returning the versions announced (the worker re-judges what they affect)."""
     due = list(session.scalars(
         select(PolicyVersion)
         .where(PolicyVersion.announced_at.is_(None), PolicyVersion.withdrawn_at.is_(None),
@@ -300,7 +305,7 @@ def announce_effective(session: Session, *, now: datetime) -> int:
         .with_for_update(skip_locked=True)  # two workers never announce the same version
     ))
     if not due:
-        return 0
+        return []
     live: dict[str, list[PolicyVersion]] = {}
     for version in session.scalars(select(PolicyVersion).where(
             PolicyVersion.key.in_({v.key for v in due}), PolicyVersion.withdrawn_at.is_(None))):
@@ -311,4 +316,4 @@ def announce_effective(session: Session, *, now: datetime) -> int:
         previous = before.plain_value if before else (pk.default if pk else None)
         version.announced_at = now
         outbox.emit(session, "policy.effective", _event(version, previous_value=previous), market=version.market)
-    return len(due)
+    return due
