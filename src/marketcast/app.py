@@ -4,11 +4,11 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from marketcast import __version__
+from marketcast.catalog.api import router as catalog_router
 from marketcast.core import problems
 from marketcast.core.auth.api import router as auth_router
 from marketcast.core.settings import get_settings
 from marketcast.core.web_deps import TransactionMiddleware
-from marketcast.catalog.api import router as catalog_router
 from marketcast.markets.api import router as markets_router
 from marketcast.orders.api import router as orders_router
 from marketcast.policies.api import router as policies_router

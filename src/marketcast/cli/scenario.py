@@ -4,8 +4,8 @@ import typer
 from rich.table import Table
 
 from marketcast.cli.common import console, dump, parse_at, uow
+from marketcast.policies import service as policies
 from marketcast.scenario import tiktok_us_2024 as story
-from marketcast.web.common import policy_value
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -51,5 +51,6 @@ def _print(snap: dict) -> None:
     for column in ("Policy", "Value", "Since", "Source"):
         table.add_column(column, no_wrap=True)
     for key, r in us.items():
-        table.add_row(key, policy_value(r["value"]), (r["effective_from"] or "")[:10] or "default", r["source"])
+        since = (r["effective_from"] or "")[:10] or "default"
+        table.add_row(key, policies.describe(key, r["value"]), since, r["source"])
     console.print(table)

@@ -33,7 +33,8 @@ def decode_token(token: str, width: int) -> list[Any]:
         padded = token + "=" * (-len(token) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError):
-        raise Invalid("page_token is not a token this API issued", code="invalid_page_token", field="page_token")
+        raise Invalid("page_token is not a token this API issued", code="invalid_page_token",
+                      field="page_token") from None
     if not isinstance(values, list) or len(values) != width:
         raise Invalid("page_token is not a token this API issued", code="invalid_page_token", field="page_token")
     return values

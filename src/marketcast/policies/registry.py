@@ -52,7 +52,7 @@ KEYS: tuple[PolicyKey, ...] = (
     _int("shop.probation.orders", 0, 100000, 500, "orders", "Orders a new shop needs to leave probation"),
     _int("shop.probation.daily_order_cap", 1, 1000000, 200, "orders", "Daily order cap on probation; none: no cap",
          nullable=True),
-    _int("order.unpaid_expiry_minutes", 1, 10080, 30, "minutes", "Unpaid orders expire and give their stock back after"),
+    _int("order.unpaid_expiry_minutes", 1, 10080, 30, "minutes", "Unpaid orders expire, stock back, after"),
 )
 
 _BY_KEY = {k.key: k for k in KEYS}

@@ -77,6 +77,11 @@ def key_info(key: str) -> PolicyKey:
     return registry.get(key)
 
 
+def describe(key: str, value: Any) -> str:
+    """A value of `key` as people read it: "1000 followers", "2,000,000.00 USD", "none (no requirement)"."""
+    return rules.format_value(key_info(key), value)
+
+
 def parse_value(key: str, text: str) -> Any:
     """A value as a person typed it (CLI, console): "1,000", "none", "$2,000,000", "2000000 USD", "true"."""
     return rules.parse_text(registry.get(key), text)

@@ -11,23 +11,14 @@ from fastapi.templating import Jinja2Templates
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Forbidden, Unauthorized
-from marketcast.core.money import Money
 from marketcast.core.web_deps import optional_actor
+from marketcast.policies import service as policies
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-def policy_value(value: Any) -> str:
-    """A policy value as people read it: money with its currency, null as 'none'."""
-    if value is None:
-        return "none (no requirement)"
-    if isinstance(value, dict) and {"amount", "currency"} <= value.keys():
-        return str(Money(amount=value["amount"], currency=value["currency"]))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+def policy_value(value: Any, key: str) -> str:
+    return policies.describe(key, value)
 
 
 templates.env.filters["policy_value"] = policy_value

@@ -44,7 +44,8 @@ def _detail_page(request: Request, uow, actor, code: str, error: str | None = No
                  status_code: int = 200):
     market = markets.get(uow, code)
     return render(request, "market.html", status_code=status_code, actor=actor, market=market,
-                  history=markets.history(uow, code=market.code), waitlist=markets.waitlist_count(uow, code=market.code),
+                  history=markets.history(uow, code=market.code),
+                  waitlist=markets.waitlist_count(uow, code=market.code),
                   statuses=STATUSES, error=error, field=field)
 
 

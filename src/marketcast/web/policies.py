@@ -25,7 +25,7 @@ def _parse_at(at: str | None) -> datetime:
     try:
         return clock.as_utc(datetime.fromisoformat(at))
     except ValueError:
-        raise Invalid(f"{at!r} is not a date", field="at")
+        raise Invalid(f"{at!r} is not a date", field="at") from None
 
 
 @router.get("")
@@ -63,7 +63,7 @@ def schedule(request: Request, key: str, uow: UnitOfWork, actor: ConsoleOperator
             starts = clock.as_utc(datetime.fromisoformat(effective_from))
         except ValueError:
             raise Invalid("give a date such as 2025-01-01 or a time such as 2025-01-01T09:00",
-                          field="effective_from")
+                          field="effective_from") from None
         version = policies.schedule(uow, key=key, market=code, value=parsed, effective_from=starts, reason=reason,
                                     actor=actor)
     except DomainError as exc:
