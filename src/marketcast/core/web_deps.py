@@ -17,7 +17,7 @@ from starlette.responses import Response
 from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import User
-from marketcast.core.db import new_session
+from marketcast.core.db import new_session, unit_of_work
 from marketcast.core.errors import Forbidden, Unauthorized
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -61,6 +61,10 @@ class TransactionMiddleware(BaseHTTPMiddleware):
 
 
 def optional_actor(request: Request, session: UnitOfWork) -> Actor | None:
+    return _actor_of_request(request, session)
+
+
+def _actor_of_request(request: Request, session: Session) -> Actor | None:
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
@@ -87,6 +91,20 @@ def requires(*roles: str) -> Callable[..., Actor]:
         if roles and actor.role not in roles:
             raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {actor.role}", code="wrong_role")
         return actor
+
+    return dependency
+
+
+def requires_own_session(*roles: str) -> Callable[..., Actor]:
+    """Like `requires`, but reads the user in its own short transaction instead of the request's unit of work.
+
+    For routes that open their own transactions (checkout claims an Idempotency-Key, then commits the order
+    in a second one): on SQLite the request's write session would hold the write lock the route then waits on."""
+
+    def dependency(request: Request) -> Actor:
+        with unit_of_work(write=False) as session:
+            actor = _actor_of_request(request, session)
+        return requires(*roles)(actor)
 
     return dependency
 
