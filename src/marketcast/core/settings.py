@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 10 * 1024 * 1024
     # How long an Idempotency-Key is remembered (hours); a retry after that is a new request.
     idempotency_ttl_hours: int = 24
+    # How long the `test` payment provider's slow card (4000000000000077) takes before it approves.
+    payment_test_slow_seconds: float = 3.0
     login_max_failures: int = 5
     login_window_seconds: int = 900
 
