@@ -2,7 +2,8 @@ from marketcast.core.settings import get_settings
 
 
 def test_signup_then_token_then_me(client):
-    r = client.post("/api/v1/auth/signup", json={"email": "Ann@Example.com", "password": "s3cret-pass", "role": "seller"})
+    body = {"email": "Ann@Example.com", "password": "s3cret-pass", "role": "seller"}
+    r = client.post("/api/v1/auth/signup", json=body)
     assert r.status_code == 201, r.text
     assert r.json()["email"] == "ann@example.com"
     r = client.post("/api/v1/auth/tokens", json={"email": "ann@example.com", "password": "s3cret-pass"})
@@ -13,7 +14,8 @@ def test_signup_then_token_then_me(client):
 
 
 def test_signup_cannot_make_an_operator(client):
-    r = client.post("/api/v1/auth/signup", json={"email": "x@example.com", "password": "s3cret-pass", "role": "operator"})
+    body = {"email": "x@example.com", "password": "s3cret-pass", "role": "operator"}
+    r = client.post("/api/v1/auth/signup", json=body)
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["field"] == "role"

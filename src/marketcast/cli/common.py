@@ -32,7 +32,7 @@ def uow(*, write: bool = True) -> Iterator[Session]:
         # escape: rich would otherwise take "[market_not_found]" for a style tag and print nothing of it.
         message = f"[{exc.code}] {exc.detail}" + (f" (field: {exc.field})" if exc.field else "")
         err_console.print("[red]error[/red] " + escape(message))
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
 
 
 def cli_actor(session: Session, as_email: str | None) -> Actor:
@@ -51,7 +51,7 @@ def parse_at(value: str | None) -> datetime:
         return clock.as_utc(datetime.fromisoformat(value))
     except ValueError:
         err_console.print(f"[red]error[/red] --at {value!r} is not an ISO date or time")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
 
 def dump(value: Any) -> None:

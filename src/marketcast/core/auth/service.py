@@ -42,7 +42,7 @@ def create_user(session: Session, *, email: str, role: str, password: str | None
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"a user with email {email} already exists", code="email_taken", field="email")
+        raise Conflict(f"a user with email {email} already exists", code="email_taken", field="email") from None
     return user
 
 
@@ -83,7 +83,7 @@ def check_password(session: Session, *, email: str, password: str) -> User:
         if user is None or not user.password_hash or not _hasher.verify(user.password_hash, password):
             raise Unauthorized("email or password is wrong", code="invalid_credentials")
     except (VerificationError, InvalidHashError):
-        raise Unauthorized("email or password is wrong", code="invalid_credentials")
+        raise Unauthorized("email or password is wrong", code="invalid_credentials") from None
     return user
 
 
