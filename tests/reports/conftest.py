@@ -38,3 +38,34 @@ def refund():
                                   amount=amount, units=units, at=at)
 
     return _refund
+
+
+@pytest.fixture
+def make_shop():
+    """make_shop(owner_user_id, market) -> shop id: a seller profile (if needed) and an active shop, written
+    directly: how shops come to be is the sellers package's business, not what these tests are about."""
+    from sqlalchemy import select
+
+    from marketcast.core import clock
+    from marketcast.core.ids import new_id
+    from marketcast.sellers.models import Seller, Shop
+
+    def _make(owner_user_id: str, market: str) -> str:
+        now = clock.now()
+        with unit_of_work() as session:
+            seller = session.scalar(select(Seller).where(Seller.owner_user_id == owner_user_id))
+            if seller is None:
+                seller = Seller(id=new_id("sel"), owner_user_id=owner_user_id, legal_name="Acme", country="US",
+                                entity_type="company", tax_id="12-3456789", beneficial_owners=[],
+                                contact_email=f"{owner_user_id}@example.com", contact_phone="+15550000000",
+                                created_at=now)
+                session.add(seller)
+                session.flush()
+            shop = Shop(id=new_id("shp"), seller_id=seller.id, owner_user_id=owner_user_id, market=market,
+                        shop_type="local", mode="pop", status="active", name=f"Acme {market}",
+                        contact_email=f"{owner_user_id}-{market}@example.com", contact_phone="+15550000001",
+                        paid_orders=0, created_at=now)
+            session.add(shop)
+            return shop.id
+
+    return _make

@@ -1,3 +1,70 @@
-from fastapi import APIRouter
+"""GMV reports over HTTP: operators (within their markets) and sellers (their own shops); read-only."""
+
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from marketcast.core import clock
+from marketcast.core.errors import Invalid
+from marketcast.core.pagination import MAX_PAGE_SIZE
+from marketcast.core.web_deps import AnyUser, UnitOfWork
+from marketcast.reports import service
+from marketcast.reports.schemas import GmvReportOut, GmvRowOut, GroupBy, TrailingGmvOut
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+DEFAULT_DAYS = 30
+MarketQuery = Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", description="two-letter market code")]
+ShopQuery = Annotated[str | None, Query(min_length=1, max_length=32, description="one shop (sellers: required)")]
+
+
+def _range(from_day: date | None, to_day: date | None) -> tuple[date, date]:
+    to_day = to_day or clock.now().date()
+    if from_day is None:
+        try:
+            from_day = to_day - timedelta(days=DEFAULT_DAYS - 1)
+        except OverflowError:
+            from_day = date.min
+    return from_day, to_day
+
+
+@router.get("/reports/gmv", response_model=GmvReportOut)
+def gmv_report(
+    uow: UnitOfWork, actor: AnyUser, market: MarketQuery = None, shop_id: ShopQuery = None,
+    from_day: Annotated[date | None, Query(alias="from", description="first UTC day (default: to - 29 days)")] = None,
+    to_day: Annotated[date | None, Query(alias="to", description="last UTC day, included (default: today)")] = None,
+    group_by: GroupBy = "day",
+    page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+    page_token: Annotated[str | None, Query(max_length=512)] = None,
+):
+    """GMV, refunds and net GMV per day, shop or market, one line per currency (amounts are never converted).
+
+    Operators: any market in their scope (a market-limited operator without `market` gets only theirs).
+    Sellers: `shop_id` of their own shop. At most 366 days (422, field `to`)."""
+    from_day, to_day = _range(from_day, to_day)
+    service.check_range(from_day, to_day)
+    scope = service.report_scope(uow, actor=actor, market=market, shop_id=shop_id)
+    rows, token = service.gmv_report_page(uow, market=market, markets_in=scope, shop_id=shop_id, from_day=from_day,
+                                          to_day=to_day, group_by=group_by, page_size=page_size,
+                                          page_token=page_token)
+    return GmvReportOut(items=[GmvRowOut.of(r, group_by) for r in rows], next_page_token=token, from_=from_day,
+                        to=to_day, group_by=group_by)
+
+
+@router.get("/reports/gmv/trailing", response_model=TrailingGmvOut)
+def trailing_gmv(
+    uow: UnitOfWork, actor: AnyUser,
+    shop_id: Annotated[str, Query(min_length=1, max_length=32)],
+    days: Annotated[int, Query(ge=1, le=service.MAX_RANGE_DAYS)] = 365,
+    at: Annotated[datetime | None, Query(description="as of this time (default: now); its UTC day counts")] = None,
+):
+    """Net GMV of a shop over the `days` UTC days ending with the day of `at`. Operators of its market, its seller."""
+    service.report_scope(uow, actor=actor, shop_id=shop_id)
+    if at is not None:
+        try:
+            at = clock.as_utc(at)
+        except OverflowError:  # an offset that pushes year 1 or 9999 out of range
+            raise Invalid("at is out of range", field="at") from None
+    return TrailingGmvOut(shop_id=shop_id, days=days,
+                          net_gmv=service.trailing_gmv(uow, shop_id=shop_id, at=at, days=days))
