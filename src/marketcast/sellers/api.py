@@ -1,3 +1,155 @@
-from fastapi import APIRouter
+"""Sellers and shop applications over HTTP. Sellers apply and see their own; operators review their markets."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, UploadFile, status
+
+from marketcast.core.pagination import MAX_PAGE_SIZE, Page
+from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork
+from marketcast.sellers import documents, service
+from marketcast.sellers.schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    ApplicationSummary,
+    ApproveIn,
+    AppStatus,
+    DocType,
+    DocumentOut,
+    ExplanationOut,
+    Outcome,
+    ReevaluateIn,
+    ReevaluateOut,
+    RejectIn,
+    SellerIn,
+    SellerOut,
+    ShopType,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["sellers"])
+PROBLEMS = {403: {"description": "not yours, wrong role, or a market outside the operator's scope"},
+            404: {"description": "no such application"}}
+
+
+def seller_out(seller) -> SellerOut:
+    return SellerOut(id=seller.id, owner_user_id=seller.owner_user_id, legal_name=seller.legal_name,
+                     entity_type=seller.entity_type, country=seller.country, tax_id=seller.tax_id,
+                     beneficial_owners=seller.beneficial_owners,
+                     contact={"email": seller.contact_email, "phone": seller.contact_phone},
+                     created_at=seller.created_at)
+
+
+def application_out(uow, app) -> ApplicationOut:
+    records = [{"platform": r.platform, "annual_gmv": {"amount": r.gmv_amount, "currency": r.gmv_currency},
+                "rating": r.rating_hundredths / 100 if r.rating_hundredths is not None else None,
+                "months_trading": r.months_trading}
+               for r in service.external_records(uow, application_id=app.id)]
+    return ApplicationOut(
+        id=app.id, seller_id=app.seller_id, market=app.market, shop_type=app.shop_type, mode=app.mode,
+        shop_name=app.shop_name, status=app.status, rejected_by=app.rejected_by, outcome=app.outcome,
+        representative={"name": app.representative_name,
+                        "date_of_birth": app.representative_birth_date.isoformat()},
+        contact={"email": app.contact_email, "phone": app.contact_phone}, business_address=app.business_address,
+        external_records=records, decision=app.decision, shop_id=app.shop_id, created_at=app.created_at,
+        updated_at=app.updated_at)
+
+
+def summary(app) -> ApplicationSummary:
+    return ApplicationSummary(id=app.id, seller_id=app.seller_id, market=app.market, shop_type=app.shop_type,
+                              mode=app.mode, shop_name=app.shop_name, status=app.status, outcome=app.outcome,
+                              failed_rules=[r for r in app.failed_rules.split(",") if r],
+                              evaluated_at=app.evaluated_at, shop_id=app.shop_id, created_at=app.created_at)
+
+
+@router.post("/sellers", status_code=status.HTTP_201_CREATED, response_model=SellerOut)
+def create_seller(body: SellerIn, uow: UnitOfWork, actor: AnyUser):
+    """Sellers register their legal entity (KYB), one per user (409 seller_exists)."""
+    seller = service.create_seller(uow, actor=actor, legal_name=body.legal_name, entity_type=body.entity_type,
+                                   country=body.country, tax_id=body.tax_id,
+                                   beneficial_owners=[o.model_dump() for o in body.beneficial_owners],
+                                   contact_email=str(body.contact.email), contact_phone=body.contact.phone)
+    return seller_out(seller)
+
+
+@router.get("/sellers/{seller_id}", response_model=SellerOut, responses=PROBLEMS)
+def get_seller(seller_id: str, uow: UnitOfWork, actor: AnyUser):
+    return seller_out(service.view_seller(uow, seller_id=seller_id, actor=actor))
+
+
+@router.post("/applications", status_code=status.HTTP_201_CREATED, response_model=ApplicationOut)
+def submit_application(body: ApplicationIn, uow: UnitOfWork, actor: AnyUser):
+    """A seller applies for a shop in a market; the rules judge it at once (see /decision for why)."""
+    data = body.model_dump()
+    app = service.submit_application(
+        uow, actor=actor, market=body.market, shop_type=body.shop_type, mode=body.mode, shop_name=body.shop_name,
+        representative=data["representative"], contact={"email": str(body.contact.email), "phone": body.contact.phone},
+        business_address=data["business_address"], external_records=data["external_records"])
+    return application_out(uow, app)
+
+
+@router.get("/applications", response_model=Page[ApplicationSummary])
+def list_applications(uow: UnitOfWork, actor: AnyUser,
+                      market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+                      shop_type: ShopType | None = None, outcome: Outcome | None = None,
+                      status: AppStatus | None = None,
+                      page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+                      page_token: Annotated[str | None, Query(max_length=512)] = None):
+    """The review queue (operators: their markets only); a seller gets their own applications."""
+    rows, token = service.list_applications(uow, actor=actor, market=market, shop_type=shop_type, outcome=outcome,
+                                            status=status, page_size=page_size, page_token=page_token)
+    return Page[ApplicationSummary](items=[summary(a) for a in rows], next_page_token=token)
+
+
+@router.post("/applications/reevaluate", response_model=ReevaluateOut)
+def reevaluate(body: ReevaluateIn, uow: UnitOfWork, actor: Operator):
+    """Re-judge a market's open and rules-rejected applications against the policies in force now."""
+    return service.reevaluate(uow, market=body.market, trigger=f"requested by {actor.email}", actor=actor)
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationOut, responses=PROBLEMS)
+def get_application(application_id: str, uow: UnitOfWork, actor: AnyUser):
+    return application_out(uow, service.get_application(uow, application_id, actor=actor))
+
+
+@router.get("/applications/{application_id}/decision", response_model=ExplanationOut, responses=PROBLEMS)
+def get_decision(application_id: str, uow: UnitOfWork, actor: AnyUser):
+    """The latest decision, each rule with the values compared and the policy version used, in plain words."""
+    app = service.get_application(uow, application_id, actor=actor)
+    return ExplanationOut(application_id=app.id, status=app.status, explanation=service.explain(app),
+                          **app.decision)
+
+
+@router.post("/applications/{application_id}/approve", response_model=ApplicationOut, responses=PROBLEMS)
+def approve(application_id: str, body: ApproveIn, uow: UnitOfWork, actor: Operator):
+    """Operators of the application's market. Each failed rule must be named in override_rules (409
+    rules_not_overridden); approval opens the shop on probation."""
+    app = service.approve(uow, application_id=application_id, reason=body.reason,
+                          override_rules=list(body.override_rules), actor=actor)
+    return application_out(uow, app)
+
+
+@router.post("/applications/{application_id}/reject", response_model=ApplicationOut, responses=PROBLEMS)
+def reject(application_id: str, body: RejectIn, uow: UnitOfWork, actor: Operator):
+    app = service.reject(uow, application_id=application_id, reason=body.reason, actor=actor)
+    return application_out(uow, app)
+
+
+@router.post("/applications/{application_id}/documents", status_code=status.HTTP_201_CREATED,
+             response_model=DocumentOut,
+             responses=PROBLEMS | {413: {"description": "file_too_large"},
+                                   415: {"description": "unsupported_file_type"}})
+def upload_document(application_id: str, uow: UnitOfWork, actor: AnyUser, type: Annotated[DocType, Form()],
+                    file: UploadFile):
+    """The applying seller uploads a PDF, PNG or JPEG (checked by content), at most settings.upload_max_bytes."""
+    doc = documents.save_document(uow, application_id=application_id, actor=actor, doc_type=type,
+                                  file_name=file.filename, content_type=file.content_type, stream=file.file)
+    return DocumentOut.model_validate(doc, from_attributes=True)
+
+
+@router.get("/applications/{application_id}/documents", response_model=Page[DocumentOut], responses=PROBLEMS)
+def list_documents(application_id: str, uow: UnitOfWork, actor: AnyUser,
+                   page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+                   page_token: Annotated[str | None, Query(max_length=512)] = None):
+    docs, token = documents.list_documents(uow, application_id=application_id, actor=actor, page_size=page_size,
+                                           page_token=page_token)
+    return Page[DocumentOut](items=[DocumentOut.model_validate(d, from_attributes=True) for d in docs],
+                             next_page_token=token)

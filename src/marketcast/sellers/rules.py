@@ -1,0 +1,187 @@
+"""Eligibility rules for shop applications: pure functions over plain data.
+
+Nothing here reads the database, so the one-application path (submission, review) and the set-based
+re-evaluation of a whole market judge with exactly the same code. Every rule result records the policy
+version it compared against (None for rules that use no policy, or when the registry default applied)."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from marketcast.core.money import Money
+
+RULES = ("market_live", "representative_age", "contact_unique", "local_business_address",
+         "cross_border_external_gmv")
+MIN_AGE_KEY = "seller.min_age"
+MIN_GMV_KEY = "seller.cross_border.min_external_gmv"
+
+
+@dataclass(frozen=True)
+class PolicyValue:
+    """A policy value as the rules need it: the value, which version gave it and since when."""
+
+    key: str
+    value: Any
+    version_id: str | None
+    effective_from: datetime | None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything about the market a judgement needs, read once per market."""
+
+    market: str
+    market_status: str
+    launch_window: str | None
+    min_age: PolicyValue
+    min_external_gmv: PolicyValue
+    at: datetime
+
+
+@dataclass
+class Candidate:
+    id: str
+    shop_type: str
+    business_country: str
+    representative_birth_date: date
+    # currency -> (best amount, platform of that record)
+    best_gmv: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # what else uses this contact: ["email used by shop shp_…", "phone used by seller sel_…"]
+    contact_clashes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str  # eligible | ineligible
+    rules: list[dict[str, Any]]
+    next_step: dict[str, Any] | None
+    policy_versions: list[str]
+
+    @property
+    def failed(self) -> list[str]:
+        return [r["rule"] for r in self.rules if not r["passed"]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "rules": self.rules, "next_step": self.next_step,
+                "policy_versions": self.policy_versions}
+
+
+def _result(rule: str, passed: bool, actual: Any, required: Any, detail: str,
+            policy: PolicyValue | None = None) -> dict[str, Any]:
+    return {"rule": rule, "passed": passed, "compared": {"actual": actual, "required": required},
+            "policy_key": policy.key if policy else None,
+            "policy_version_id": policy.version_id if policy else None,
+            "policy_effective_from": policy.effective_from.isoformat() if policy and policy.effective_from else None,
+            "detail": detail}
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def market_live(ctx: Context) -> dict[str, Any]:
+    passed = ctx.market_status == "live"
+    detail = (f"market {ctx.market} is live" if passed
+              else f"market {ctx.market} is {ctx.market_status}"
+              + (f" (launch window {ctx.launch_window})" if ctx.launch_window else "") + "; join the waitlist")
+    return _result("market_live", passed, ctx.market_status, "live", detail)
+
+
+def representative_age(ctx: Context, c: Candidate) -> dict[str, Any]:
+    age, need = age_on(c.representative_birth_date, ctx.at.date()), ctx.min_age.value
+    passed = age >= need
+    word = "reaches" if passed else "is below"
+    return _result("representative_age", passed, age, need,
+                   f"representative is {age} years old, which {word} the minimum age of {need}", ctx.min_age)
+
+
+def contact_unique(c: Candidate) -> dict[str, Any]:
+    passed = not c.contact_clashes
+    detail = "contact email and phone are not used by another shop or seller" if passed else "; ".join(
+        c.contact_clashes)
+    return _result("contact_unique", passed, c.contact_clashes, [], detail)
+
+
+def local_business_address(ctx: Context, c: Candidate) -> dict[str, Any]:
+    if c.shop_type != "local":
+        return _result("local_business_address", True, c.business_country, None,
+                       "cross-border shops may have a business address abroad")
+    passed = c.business_country == ctx.market
+    word = "is in" if passed else "is not in"
+    return _result("local_business_address", passed, c.business_country, ctx.market,
+                   f"business address {word} {ctx.market}")
+
+
+def cross_border_external_gmv(ctx: Context, c: Candidate) -> dict[str, Any]:
+    policy, need = ctx.min_external_gmv, ctx.min_external_gmv.value
+    if c.shop_type != "cross_border":
+        return _result("cross_border_external_gmv", True, None, None, "local shops need no external GMV", policy)
+    if need is None:
+        return _result("cross_border_external_gmv", True, None, None, "no requirement", policy)
+    required = Money(amount=need["amount"], currency=need["currency"])
+    best = c.best_gmv.get(required.currency)
+    if best is None:
+        return _result("cross_border_external_gmv", False, None, need,
+                       f"no external record in {required.currency}; {required} required", policy)
+    amount, platform = best
+    actual = Money(amount=amount, currency=required.currency)
+    passed = amount >= required.amount
+    word = "reaches" if passed else "is below"
+    return _result("cross_border_external_gmv", passed, {"amount": amount, "currency": required.currency,
+                                                         "platform": platform}, need,
+                   f"best record {actual} on {platform} {word} the {required} required", policy)
+
+
+def judge(ctx: Context, c: Candidate) -> Decision:
+    results = [market_live(ctx), representative_age(ctx, c), contact_unique(c), local_business_address(ctx, c),
+               cross_border_external_gmv(ctx, c)]
+    outcome = "eligible" if all(r["passed"] for r in results) else "ineligible"
+    next_step = None
+    if not results[0]["passed"]:
+        next_step = {"action": "join the waitlist", "market": ctx.market, "launch_window": ctx.launch_window}
+    versions = sorted({r["policy_version_id"] for r in results if r["policy_version_id"]})
+    return Decision(outcome=outcome, rules=results, next_step=next_step, policy_versions=versions)
+
+
+# --- plain words ------------------------------------------------------------------------------------
+
+LABELS = {
+    "market_live": "market live",
+    "representative_age": "representative age",
+    "contact_unique": "contact unique",
+    "local_business_address": "local business address",
+    "cross_border_external_gmv": "cross-border external GMV",
+}
+
+
+def _policy_words(r: dict[str, Any]) -> str:
+    if not r.get("policy_key"):
+        return ""
+    if r.get("policy_version_id") is None:
+        return f"{r['policy_key']} (default, no version set)"
+    since = (r.get("policy_effective_from") or "")[:10]
+    return f"{r['policy_key']} ({r['policy_version_id']}, in force since {since})"
+
+
+def explain_rule(r: dict[str, Any]) -> str:
+    verdict = "passed" if r["passed"] else "failed"
+    words, policy = r["detail"], _policy_words(r)
+    if policy and " required" in words:
+        words = words.replace(" required", " required by " + policy, 1)
+    elif policy:
+        words += f", per {policy}"
+    return f"{LABELS.get(r['rule'], r['rule'])}: {verdict}: {words}"
+
+
+def explain(decision: dict[str, Any]) -> list[str]:
+    """One plain sentence per rule, after a headline with the outcome and what to do next."""
+    rules = decision.get("rules", [])
+    failed = [LABELS.get(r["rule"], r["rule"]) for r in rules if not r["passed"]]
+    head = ("eligible: every rule passed" if not failed
+            else f"{decision.get('outcome', 'ineligible')}: failed {', '.join(failed)}")
+    lines = [head] + [explain_rule(r) for r in rules]
+    step = decision.get("next_step")
+    if step:
+        window = step.get("launch_window") or "not scheduled yet"
+        lines.append(f"next step: {step['action']} for {step['market']} (launch window {window})")
+    return lines
