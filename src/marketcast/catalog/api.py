@@ -1,3 +1,103 @@
-from fastapi import APIRouter
+"""The catalog over HTTP: public reads of live products, owner writes (shop owner or an operator of its market)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from marketcast.catalog import service
+from marketcast.catalog.schemas import (
+    MAX_AMOUNT,
+    NO_NUL,
+    ProductDetailOut,
+    ProductIn,
+    ProductOut,
+    SkuOut,
+    SkuStockOut,
+    StockIn,
+)
+from marketcast.core.money import Money
+from marketcast.core.pagination import MAX_PAGE_SIZE, Page
+from marketcast.core.web_deps import AnyUser, MaybeUser, UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
+
+Price = Annotated[int | None, Query(ge=0, le=MAX_AMOUNT, description="minor units, compared with the cheapest SKU")]
+
+
+def _product(product) -> ProductOut:
+    return ProductOut(id=product.id, shop_id=product.shop_id, market=product.market, title=product.title,
+                      description=product.description, status=product.status,
+                      min_price=Money(amount=product.min_price, currency=product.currency),
+                      created_at=product.created_at, updated_at=product.updated_at,
+                      published_at=product.published_at)
+
+
+def _detail(product, skus) -> ProductDetailOut:
+    return ProductDetailOut(
+        **_product(product).model_dump(),
+        skus=[SkuOut(id=s.id, code=s.code, price=Money(amount=s.price, currency=s.currency),
+                     attributes=s.attributes or {}, available=s.available) for s in skus])
+
+
+def _stock(sku) -> SkuStockOut:
+    return SkuStockOut(id=sku.id, product_id=sku.product_id, code=sku.code,
+                       price=Money(amount=sku.price, currency=sku.currency), available=sku.available,
+                       reserved=sku.reserved, sold=sku.sold)
+
+
+@router.post("/shops/{shop_id}/products", status_code=status.HTTP_201_CREATED, response_model=ProductDetailOut)
+def create_product(shop_id: str, body: ProductIn, uow: UnitOfWork, actor: AnyUser):
+    """The shop's owner, or an operator of its market. The product starts as a draft; prices must be in the
+    market's currency (422 `currency_mismatch`, field `skus.N.price.currency`)."""
+    product = service.create_product(uow, shop_id=shop_id, title=body.title, description=body.description,
+                                     skus=body.skus, actor=actor)
+    return _detail(product, service.product_skus(uow, product.id))
+
+
+@router.get("/products", response_model=Page[ProductOut])
+def list_products(uow: UnitOfWork,
+                  market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+                  shop_id: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
+                  q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL,
+                                                description="words in title or description")] = None,
+                  min_price: Price = None, max_price: Price = None,
+                  page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+                  page_token: Annotated[str | None, Query(max_length=512)] = None):
+    """Live products, in id order. Public."""
+    rows, token = service.list_products(uow, market=market, shop_id=shop_id, q=q, min_price=min_price,
+                                        max_price=max_price, page_size=page_size, page_token=page_token)
+    return Page[ProductOut](items=[_product(p) for p in rows], next_page_token=token)
+
+
+@router.get("/products/{product_id}", response_model=ProductDetailOut)
+def get_product(product_id: str, uow: UnitOfWork, actor: MaybeUser):
+    """Live products for anyone; drafts and delisted ones for the shop's owner and operators of its market."""
+    product = service.get_product(uow, product_id, actor=actor)
+    return _detail(product, service.product_skus(uow, product.id))
+
+
+@router.post("/products/{product_id}/publish", response_model=ProductDetailOut)
+def publish_product(product_id: str, uow: UnitOfWork, actor: AnyUser):
+    """The shop's owner or an operator of its market. The shop must be in probation or active and its market
+    live (409 `shop_cannot_sell`, `market_not_live`)."""
+    product = service.publish(uow, product_id=product_id, actor=actor)
+    return _detail(product, service.product_skus(uow, product.id))
+
+
+@router.post("/products/{product_id}/delist", response_model=ProductDetailOut)
+def delist_product(product_id: str, uow: UnitOfWork, actor: AnyUser):
+    """The shop's owner or an operator of its market (409 `product_not_live` for a draft)."""
+    product = service.delist(uow, product_id=product_id, actor=actor)
+    return _detail(product, service.product_skus(uow, product.id))
+
+
+@router.get("/skus/{sku_id}", response_model=SkuStockOut)
+def get_sku(sku_id: str, uow: UnitOfWork, actor: MaybeUser):
+    """Stock of one SKU: public for live products, else for the shop's owner and operators of its market."""
+    return _stock(service.get_sku(uow, sku_id, actor=actor))
+
+
+@router.patch("/skus/{sku_id}", response_model=SkuStockOut)
+def set_stock(sku_id: str, body: StockIn, uow: UnitOfWork, actor: AnyUser):
+    """The shop's owner or an operator of its market sets the units available; reserved and sold stay."""
+    return _stock(service.set_available(uow, sku_id=sku_id, available=body.available, actor=actor))

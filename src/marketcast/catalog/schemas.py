@@ -1,0 +1,95 @@
+"""What the catalog API takes and gives. Limits keep every number inside a 64-bit column, so a huge
+value is a 422 here and never an overflow in the database."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from marketcast.core.money import Money
+
+ProductStatus = Literal["draft", "live", "delisted"]
+MAX_AMOUNT = 10**12  # minor units: ten billion dollars, far above any one price
+MAX_STOCK = 10**9
+MAX_SKUS = 50
+
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it here (422) rather than fail in the database
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)]
+SkuCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_no_nul)]
+AttrKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), AfterValidator(_no_nul)]
+AttrValue = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_nul)]
+Description = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_nul)]
+
+
+class PriceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: int = Field(gt=0, le=MAX_AMOUNT, description="minor units (cents for USD)")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="must be the shop's market currency")
+
+
+class SkuIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: SkuCode = Field(description="unique within the product, e.g. TSHIRT-M")
+    price: PriceIn
+    stock: int = Field(0, ge=0, le=MAX_STOCK, description="units available to sell")
+    attributes: dict[AttrKey, AttrValue] = Field(default_factory=dict, max_length=20, examples=[{"size": "M"}])
+
+
+class ProductIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    description: Description = ""
+    skus: list[SkuIn] = Field(min_length=1, max_length=MAX_SKUS)
+
+
+class StockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    available: int = Field(ge=0, le=MAX_STOCK, description="units on hand and free to sell")
+
+
+class SkuOut(BaseModel):
+    id: str
+    code: str
+    price: Money
+    attributes: dict[str, str]
+    available: int
+
+
+class SkuStockOut(BaseModel):
+    id: str
+    product_id: str
+    code: str
+    price: Money
+    available: int
+    reserved: int
+    sold: int
+
+
+class ProductOut(BaseModel):
+    id: str
+    shop_id: str
+    market: str
+    title: str
+    description: str
+    status: ProductStatus
+    min_price: Money = Field(description="the cheapest SKU's price")
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+
+
+class ProductDetailOut(ProductOut):
+    skus: list[SkuOut]
+

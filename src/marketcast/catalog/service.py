@@ -1,0 +1,195 @@
+"""Products, SKUs and the listing. Stock movements live in stock.py and are re-exported here, so other
+areas call everything as `catalog.service.<name>`.
+
+Who may do what: the shop's owner (or an operator of its market) writes, through
+sellers.service.require_shop_owner; anyone reads live products; drafts and delisted products are
+visible to the same people who may write them, and look like they do not exist to everyone else."""
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from marketcast.catalog.models import Product, Sku
+from marketcast.catalog.schemas import MAX_STOCK, SkuIn
+from marketcast.catalog.stock import (  # noqa: F401  (the public stock operations of this area)
+    SkuView,
+    confirm_sale,
+    lines_for_checkout,
+    release,
+    reserve,
+    restock,
+)
+from marketcast.core import clock, outbox
+from marketcast.core.auth.actor import Actor
+from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
+from marketcast.core.ids import new_id
+from marketcast.core.pagination import paginate
+from marketcast.markets import service as markets
+from marketcast.sellers import service as sellers
+
+_ID = re.compile(r"^[a-z]{2,5}_[0-9a-z]{1,27}$")
+
+
+def _valid_id(value: str | None) -> bool:
+    # Junk (NUL, very long text) never reaches the database: it is simply not an id we issued.
+    return bool(_ID.match(value or ""))
+
+
+def _search_text(title: str, description: str) -> str:
+    return f"{title}\n{description}".lower()
+
+
+def _can_see_unlisted(session: Session, shop_id: str, actor: Actor | None) -> bool:
+    if actor is None:
+        return False
+    try:
+        sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)
+    except (Forbidden, NotFound):
+        return False
+    return True
+
+
+def create_product(session: Session, *, shop_id: str, title: str, description: str, skus: Sequence[SkuIn],
+                   actor: Actor) -> Product:
+    """A draft product with its SKUs, priced in the shop's market currency."""
+    shop = sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)
+    if shop.status == "closed":
+        raise Conflict(f"shop {shop.id} is closed", code="shop_closed")
+    currency = markets.get(session, shop.market).currency
+    title = title.strip()
+    if not title:
+        raise Invalid("title must not be empty", field="title")
+    if not skus:
+        raise Invalid("a product needs at least one SKU", field="skus")
+    seen: set[str] = set()
+    for i, sku in enumerate(skus):
+        code = sku.code.strip()
+        if code in seen:
+            raise Invalid(f"SKU code {code!r} appears twice", code="duplicate_sku_code", field=f"skus.{i}.code")
+        seen.add(code)
+        if sku.price.currency != currency:
+            raise Invalid(f"prices in market {shop.market} are in {currency}, not {sku.price.currency}",
+                          code="currency_mismatch", field=f"skus.{i}.price.currency")
+    now = clock.now()
+    product = Product(id=new_id("prd"), shop_id=shop.id, market=shop.market, currency=currency, title=title,
+                      description=description, status="draft", min_price=min(s.price.amount for s in skus),
+                      search_text=_search_text(title, description), created_at=now, updated_at=now)
+    session.add(product)
+    session.flush()  # the product row first: SKUs refer to it
+    session.add_all(Sku(id=new_id("sku"), product_id=product.id, shop_id=shop.id, code=s.code.strip(),
+                        price=s.price.amount, currency=currency, attributes=dict(s.attributes),
+                        available=s.stock, reserved=0, sold=0, created_at=now) for s in skus)
+    session.flush()
+    return product
+
+
+def get_product(session: Session, product_id: str, *, actor: Actor | None = None) -> Product:
+    product = session.get(Product, product_id) if _valid_id(product_id) else None
+    if product is None or (product.status != "live" and not _can_see_unlisted(session, product.shop_id, actor)):
+        raise NotFound("product", product_id)
+    return product
+
+
+def product_skus(session: Session, product_id: str) -> list[Sku]:
+    return list(session.scalars(select(Sku).where(Sku.product_id == product_id).order_by(Sku.code)))
+
+
+def _for_update(session: Session, product_id: str) -> Product:
+    product = session.scalar(select(Product).where(Product.id == product_id).with_for_update()) \
+        if _valid_id(product_id) else None
+    if product is None:
+        raise NotFound("product", product_id)
+    return product
+
+
+def publish(session: Session, *, product_id: str, actor: Actor) -> Product:
+    """Live in its market. Only a shop that may sell (probation or active, market live); publishing a live
+    product again changes nothing and announces nothing."""
+    product = _for_update(session, product_id)
+    sellers.require_shop_owner(session, shop_id=product.shop_id, actor=actor)
+    sellers.require_can_sell(session, shop_id=product.shop_id)
+    if product.status == "live":
+        return product
+    now = clock.now()
+    product.status, product.published_at, product.updated_at = "live", now, now
+    outbox.emit(session, "product.published",
+                {"product_id": product.id, "shop_id": product.shop_id, "market": product.market,
+                 "title": product.title, "min_price": {"amount": product.min_price, "currency": product.currency}},
+                market=product.market)
+    return product
+
+
+def delist(session: Session, *, product_id: str, actor: Actor) -> Product:
+    """Off the listing and out of checkout; a delisted product may be published again."""
+    product = _for_update(session, product_id)
+    sellers.require_shop_owner(session, shop_id=product.shop_id, actor=actor)
+    if product.status == "delisted":
+        return product
+    if product.status != "live":
+        raise Conflict(f"product {product.id} is a draft: there is nothing to delist", code="product_not_live")
+    product.status, product.updated_at = "delisted", clock.now()
+    outbox.emit(session, "product.delisted",
+                {"product_id": product.id, "shop_id": product.shop_id, "market": product.market},
+                market=product.market)
+    return product
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_products(session: Session, *, market: str | None = None, shop_id: str | None = None, q: str | None = None,
+                  min_price: int | None = None, max_price: int | None = None, page_size: int | None = None,
+                  page_token: str | None = None) -> tuple[list[Product], str | None]:
+    """Live products in id order. Price filters apply to the cheapest SKU ("from" price); `q` matches any part
+    of the title or description, ignoring case. One SELECT, served by the (market|shop_id, status, …) indexes."""
+    if min_price is not None and max_price is not None and min_price > max_price:
+        raise Invalid("max_price must not be below min_price", field="max_price")
+    stmt = select(Product).where(Product.status == "live")
+    if market:
+        stmt = stmt.where(Product.market == market.strip().upper())
+    if shop_id:
+        if not _valid_id(shop_id):
+            return [], None  # no shop has such an id
+        stmt = stmt.where(Product.shop_id == shop_id)
+    if q and q.strip():
+        stmt = stmt.where(Product.search_text.like(f"%{_escape_like(q.strip().lower())}%", escape="\\"))
+    if min_price is not None:
+        stmt = stmt.where(Product.min_price >= min_price)
+    if max_price is not None:
+        stmt = stmt.where(Product.min_price <= max_price)
+    return paginate(session, stmt, order_by=[Product.id], page_size=page_size, page_token=page_token)
+
+
+def _sku_with_product(session: Session, sku_id: str) -> tuple[Sku, str, str]:
+    row = session.execute(select(Sku, Product.status, Product.market).join(Product, Product.id == Sku.product_id)
+                          .where(Sku.id == sku_id)).one_or_none() if _valid_id(sku_id) else None
+    if row is None:
+        raise NotFound("sku", sku_id)
+    return row[0], row[1], row[2]
+
+
+def get_sku(session: Session, sku_id: str, *, actor: Actor | None = None) -> Sku:
+    """One SELECT for a live product's SKU; SKUs of unlisted products only for their owner and operators."""
+    sku, status, _ = _sku_with_product(session, sku_id)
+    if status != "live" and not _can_see_unlisted(session, sku.shop_id, actor):
+        raise NotFound("sku", sku_id)
+    return sku
+
+
+def set_available(session: Session, *, sku_id: str, available: int, actor: Actor) -> Sku:
+    """The owner counts units on hand: `available` is set, reserved and sold stay as they are."""
+    if isinstance(available, bool) or not isinstance(available, int) or not 0 <= available <= MAX_STOCK:
+        raise Invalid(f"available must be a whole number from 0 to {MAX_STOCK}", field="available")
+    sku, _, market = _sku_with_product(session, sku_id)
+    sellers.require_shop_owner(session, shop_id=sku.shop_id, actor=actor)
+    # One UPDATE, whatever reservations run meanwhile; RETURNING brings back the counters as they now are.
+    sku = session.scalars(update(Sku).where(Sku.id == sku_id).values(available=available).returning(Sku),
+                          execution_options={"populate_existing": True}).one()
+    outbox.emit(session, "inventory.changed",
+                {"sku_id": sku.id, "product_id": sku.product_id, "shop_id": sku.shop_id, "available": sku.available},
+                market=market)
+    return sku
+
