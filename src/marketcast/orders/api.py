@@ -1,3 +1,149 @@
-from fastapi import APIRouter
+"""Orders over HTTP. Checkout and payment own their transactions (see docs/adr/0008): they authenticate with
+`requires_own_session` and open `unit_of_work()` blocks themselves instead of taking the request's UnitOfWork."""
 
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi.responses import JSONResponse
+
+from marketcast.core.auth.actor import Actor
+from marketcast.core.db import unit_of_work
+from marketcast.core.pagination import MAX_PAGE_SIZE, Page
+from marketcast.core.web_deps import AnyUser, UnitOfWork, requires, requires_own_session
+from marketcast.orders import idempotency, payments, service
+from marketcast.orders.schemas import (
+    CheckoutIn,
+    OrderOut,
+    OrderStatus,
+    OrderSummaryOut,
+    PayIn,
+    RefundIn,
+    RefundOut,
+)
+
+log = logging.getLogger("marketcast.orders")
 router = APIRouter(prefix="/api/v1", tags=["orders"])
+
+Buyer = Annotated[Actor, Depends(requires_own_session("buyer"))]
+SellerOrOperator = Annotated[Actor, Depends(requires("seller", "operator"))]
+PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+def _full(detail: service.OrderDetail) -> OrderOut:
+    return OrderOut.full(detail.order, detail.lines, detail.refunds, detail.payments)
+
+
+@router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut,
+             responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM})
+def create_order(body: CheckoutIn, actor: Buyer,
+                 idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
+    """Place an order (buyers). Requires an `Idempotency-Key` header (400 idempotency_key_required without).
+
+    A retry with the same key and the same body answers the first response again (status and body, header
+    `Idempotent-Replayed: true`) and creates nothing; the same key with another body is 422
+    idempotency_key_reused; a retry while the first is still running is 409 idempotency_in_progress. Keys are
+    remembered for `MARKETCAST_IDEMPOTENCY_TTL_HOURS` (default 24 h). A request that fails (409 out_of_stock,
+    422 …) is not remembered: retrying it may succeed. All SKUs must be of live products of one shop."""
+    key = idempotency.check_key(idempotency_key)
+    digest = idempotency.request_hash("POST /api/v1/orders", body.model_dump(mode="json"))
+    with unit_of_work() as session:
+        claimed = idempotency.claim(session, user_id=actor.user_id, key=key, request_hash=digest)
+    if isinstance(claimed, idempotency.Replay):
+        return JSONResponse(claimed.body, status_code=claimed.status, headers={"Idempotent-Replayed": "true"})
+    try:
+        with unit_of_work() as session:
+            order, lines = service.checkout(session, buyer=actor,
+                                            lines=[(line.sku_id, line.quantity) for line in body.lines])
+            answer = OrderOut.full(order, lines).model_dump(mode="json")
+            idempotency.finish(session, claimed, status=201, body=answer)
+    except BaseException:
+        _release(claimed)
+        raise
+    return JSONResponse(answer, status_code=201)
+
+
+def _release(claimed: idempotency.Claim) -> None:
+    try:
+        with unit_of_work() as session:
+            idempotency.release(session, claimed)
+    except Exception:  # the original error matters more; the claim then lapses after its lease
+        log.exception("could not release an idempotency claim")
+
+
+@router.get("/orders", response_model=Page[OrderSummaryOut])
+def list_orders(uow: UnitOfWork, actor: AnyUser,
+                shop_id: Annotated[str | None, Query(max_length=32)] = None,
+                market: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+                status: OrderStatus | None = None,
+                page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+                page_token: Annotated[str | None, Query(max_length=512)] = None):
+    """Buyers: their own orders. Sellers: the orders of one of their shops (`shop_id`, required).
+    Operators: orders of their markets (`market`, optional)."""
+    rows, token = service.list_orders(uow, actor=actor, shop_id=shop_id, market=market, status=status,
+                                      page_size=page_size, page_token=page_token)
+    return Page[OrderSummaryOut](items=[OrderSummaryOut.of(o) for o in rows], next_page_token=token)
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+def get_order(order_id: str, uow: UnitOfWork, actor: AnyUser):
+    """The buyer, the shop's owner, or an operator of the order's market: lines, refunds, payment attempts."""
+    return _full(service.detail(uow, order_id=order_id, actor=actor))
+
+
+@router.post("/orders/{order_id}/pay", response_model=OrderOut, responses={402: PROBLEM, 409: PROBLEM})
+def pay_order(order_id: str, body: PayIn, actor: Buyer):
+    """The buyer pays (test provider cards: 4242424242424242 approves, 4000000000000002 declines). Paying a
+    paid order again answers 200 with the order and charges nothing. 402 card_declined / payment_failed leave
+    the order pending_payment; 409 payment_in_progress, order_expired."""
+    card = payments.check_card_number(body.card_number)
+    provider = payments.get_provider()
+    provider.validate(card)
+    with unit_of_work() as session:
+        started = payments.begin(session, order_id=order_id, actor=actor, provider=provider.name, card_number=card)
+    if started.attempt_id is not None:
+        # No transaction is open here: the provider may take seconds, and no row lock waits on it.
+        result = payments.charge(provider, started=started, card_number=card)
+        with unit_of_work() as session:
+            attempt = payments.finish(session, started=started, result=result)
+        refused = payments.refusal(attempt)
+        if refused is not None:
+            raise refused
+    with unit_of_work(write=False) as session:
+        return _full(service.load_detail(session, service.get_order(session, order_id)))
+
+
+def _moved(uow, order) -> OrderOut:
+    return _full(service.load_detail(uow, order))
+
+
+@router.post("/orders/{order_id}/ship", response_model=OrderOut)
+def ship_order(order_id: str, uow: UnitOfWork, actor: Annotated[Actor, Depends(requires("seller"))]):
+    """The shop's owner: paid → shipped."""
+    return _moved(uow, service.ship(uow, order_id=order_id, actor=actor))
+
+
+@router.post("/orders/{order_id}/deliver", response_model=OrderOut)
+def deliver_order(order_id: str, uow: UnitOfWork, actor: SellerOrOperator):
+    """The shop's owner or an operator of its market: shipped → delivered."""
+    return _moved(uow, service.deliver(uow, order_id=order_id, actor=actor))
+
+
+@router.post("/orders/{order_id}/complete", response_model=OrderOut)
+def complete_order(order_id: str, uow: UnitOfWork, actor: Annotated[Actor, Depends(requires("buyer", "operator"))]):
+    """The buyer or an operator of the order's market: delivered → completed."""
+    return _moved(uow, service.complete(uow, order_id=order_id, actor=actor))
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderOut)
+def cancel_order(order_id: str, uow: UnitOfWork, actor: Annotated[Actor, Depends(requires("buyer"))]):
+    """The buyer, while the order is pending_payment: its stock goes back on sale."""
+    return _moved(uow, service.cancel(uow, order_id=order_id, actor=actor))
+
+
+@router.post("/orders/{order_id}/refunds", status_code=status.HTTP_201_CREATED, response_model=RefundOut)
+def refund_order(order_id: str, body: RefundIn, uow: UnitOfWork, actor: SellerOrOperator):
+    """The shop's owner or an operator of its market, on a paid (shipped, delivered, completed) order.
+    Each line's quantity is at most what was bought and not yet refunded (422 at lines.N.quantity)."""
+    return service.refund(uow, order_id=order_id, lines=[(x.line_id, x.quantity) for x in body.lines],
+                          restock=body.restock, actor=actor)

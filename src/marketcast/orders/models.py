@@ -1,1 +1,119 @@
-"""Tables of orders."""
+"""Orders, their lines, refunds, payment attempts, and remembered Idempotency-Keys."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime
+
+STATUSES = ("pending_payment", "paid", "shipped", "delivered", "completed", "cancelled")
+REFUNDABLE = ("paid", "shipped", "delivered", "completed")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    shop_id: Mapped[str] = mapped_column(IdColumn)
+    market: Mapped[str] = mapped_column(String(2))
+    buyer_id: Mapped[str] = mapped_column(IdColumn)
+    status: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_amount: Mapped[int] = mapped_column(BigInteger)
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Why it was cancelled: buyer (cancel) or expired (unpaid in time); None otherwise.
+    cancel_reason: Mapped[str | None] = mapped_column(String(20))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set while a charge is in flight (see service.begin_payment): expiry and cancel leave the order alone.
+    payment_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    lines: Mapped[list["OrderLine"]] = relationship(order_by="OrderLine.id", lazy="raise_on_sql",
+                                                    back_populates="order")
+
+    __table_args__ = (
+        Index("ix_orders_buyer", "buyer_id", "id"),
+        # The probation cap counts a shop's orders of the day; the shop's list pages by id.
+        Index("ix_orders_shop_created", "shop_id", "created_at"),
+        Index("ix_orders_shop", "shop_id", "id"),
+        Index("ix_orders_market", "market", "id"),
+        Index("ix_orders_due", "status", "expires_at"),
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    sku_id: Mapped[str] = mapped_column(IdColumn)
+    product_id: Mapped[str] = mapped_column(IdColumn)
+    title: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+    order: Mapped[Order] = relationship(back_populates="lines", lazy="raise_on_sql")
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    restock: Mapped[bool] = mapped_column(Boolean)
+    # [{line_id, quantity, amount}]
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PaymentAttempt(Base):
+    __tablename__ = "payment_attempts"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12))  # processing | approved | declined | error
+    reference: Mapped[str] = mapped_column(String(100))
+    card_last4: Mapped[str] = mapped_column(String(4))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # Why a charge was not approved (card_declined, insufficient_funds, processing_error, abandoned).
+    decline_code: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # At most one charge in flight per order, enforced by the database (a partial unique index).
+        Index("uq_payment_attempts_in_flight", "order_id", unique=True,
+              sqlite_where=text("status = 'processing'"), postgresql_where=text("status = 'processing'")),
+    )
+
+
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key: claimed in_progress, then done with the response to replay."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    user_id: Mapped[str] = mapped_column(IdColumn)
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))  # in_progress | done
+    # Random per claim: only the request that holds the claim may finish it (see idempotency.finish).
+    claim: Mapped[str] = mapped_column(String(32))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)

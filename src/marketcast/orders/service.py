@@ -1,5 +1,290 @@
+"""Orders: checkout, reading, the fulfilment moves, cancellation, expiry and refunds.
+
+Stock is never read and then written here: catalog.reserve/confirm_sale/release/restock are single guarded
+statements. Order rows are locked (FOR UPDATE; SQLite's writers queue anyway) before their status is
+checked, so two moves of one order cannot both pass. Paying is in payments.py: two transactions with the
+provider call between them."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from marketcast.catalog import service as catalog
+from marketcast.core import clock, outbox
+from marketcast.core.auth.actor import Actor
+from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
+from marketcast.core.ids import new_id
+from marketcast.core.pagination import paginate
+from marketcast.orders import idempotency, rules
+from marketcast.orders.models import Order, OrderLine, PaymentAttempt, Refund
+from marketcast.policies import service as policies
+from marketcast.reports import service as reports
+from marketcast.sellers import service as sellers
 
-def expire_unpaid(session: Session) -> int:
-    return 0
+# A charge in flight longer than this is taken for lost (a killed process): expiry and a new attempt may proceed.
+PAYMENT_STALE_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    order: Order
+    lines: list[OrderLine]
+    refunds: list[Refund]
+    payments: list[PaymentAttempt]
+
+
+def _require_buyer_role(actor: Actor) -> None:
+    if actor.role != "buyer":
+        raise Forbidden(f"placing and paying orders needs the role buyer; {actor.email} is {actor.role}",
+                        code="wrong_role")
+
+
+def _day_start(at):
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def orders_today(session: Session, *, shop_id: str) -> int:
+    """A shop's orders created today (UTC), cancelled ones aside: what the probation daily cap counts."""
+    start = _day_start(clock.now())
+    return session.scalar(select(func.count()).select_from(Order).where(
+        Order.shop_id == shop_id, Order.created_at >= start, Order.created_at < start + timedelta(days=1),
+        Order.status != "cancelled")) or 0
+
+
+def checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]]) -> tuple[Order, list[OrderLine]]:
+    """Reserve stock and create a pending_payment order. Statements are batched, so the count does not grow with
+    the number of lines: one SELECT for the SKUs, one guarded UPDATE for stock, one INSERT for all lines."""
+    _require_buyer_role(buyer)
+    quantities = rules.fold_lines(lines)
+    views = catalog.lines_for_checkout(session, sku_ids=list(quantities))
+    first = rules.check_skus(quantities, views)
+    shop = sellers.require_can_sell(session, shop_id=first.shop_id)
+    if shop.status == "probation":  # only probation shops have a cap: the others skip the COUNT
+        sellers.check_daily_cap(session, shop=shop, orders_today=orders_today(session, shop_id=shop.id))
+    catalog.reserve(session, quantities=quantities)
+    now = clock.now()
+    minutes = policies.value(session, key="order.unpaid_expiry_minutes", market=first.market)
+    order = Order(id=new_id("ord"), shop_id=shop.id, market=first.market, buyer_id=buyer.user_id,
+                  status="pending_payment", currency=first.currency, total_amount=0, refunded_amount=0,
+                  expires_at=now + timedelta(minutes=int(minutes)), created_at=now, updated_at=now)
+    order_lines = []
+    for sku_id, quantity in quantities.items():
+        view = views[sku_id]
+        order_lines.append(OrderLine(id=new_id("oln"), order_id=order.id, sku_id=sku_id, product_id=view.product_id,
+                                     title=view.title[:300], quantity=quantity, unit_price=view.price,
+                                     amount=view.price * quantity, currency=view.currency, refunded_quantity=0))
+    order.total_amount = sum(line.amount for line in order_lines)
+    session.add(order)
+    session.add_all(order_lines)
+    outbox.emit(session, "order.created", _event(order, units=sum(quantities.values())), market=order.market)
+    return order, order_lines
+
+
+def _event(order: Order, **extra) -> dict:
+    return {"order_id": order.id, "shop_id": order.shop_id, "buyer_id": order.buyer_id, "market": order.market,
+            "status": order.status, "amount": order.total_amount, "currency": order.currency, **extra}
+
+
+def get_order(session: Session, order_id: str, *, lock: bool = False) -> Order:
+    stmt = select(Order).where(Order.id == order_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    order = session.scalar(stmt)
+    if order is None:
+        raise NotFound("order", order_id)
+    return order
+
+
+def lines_of(session: Session, order_id: str) -> list[OrderLine]:
+    return list(session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)))
+
+
+def _is_buyer(order: Order, actor: Actor) -> bool:
+    return actor.role == "buyer" and actor.user_id == order.buyer_id
+
+
+def _not_yours(order: Order, actor: Actor) -> Forbidden:
+    return Forbidden(f"order {order.id} is not yours ({actor.email})", code="not_your_order")
+
+
+def require_viewer(session: Session, *, order: Order, actor: Actor) -> None:
+    """The buyer, the shop's owner, or an operator of the order's market."""
+    if _is_buyer(order, actor):
+        return
+    if actor.is_operator:
+        actor.require_market(order.market)
+    elif actor.role == "seller":
+        sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
+    else:
+        raise _not_yours(order, actor)
+
+
+def detail(session: Session, *, order_id: str, actor: Actor) -> OrderDetail:
+    order = get_order(session, order_id)
+    require_viewer(session, order=order, actor=actor)
+    return load_detail(session, order)
+
+
+def load_detail(session: Session, order: Order) -> OrderDetail:
+    refunds = session.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.id))
+    payments = session.scalars(select(PaymentAttempt).where(PaymentAttempt.order_id == order.id)
+                               .order_by(PaymentAttempt.id))
+    return OrderDetail(order, lines_of(session, order.id), list(refunds), list(payments))
+
+
+def list_orders(session: Session, *, actor: Actor, shop_id: str | None = None, market: str | None = None,
+                status: str | None = None, page_size: int | None = None,
+                page_token: str | None = None) -> tuple[list[Order], str | None]:
+    """Buyers see their own orders; sellers one shop of theirs (shop_id); operators their markets."""
+    stmt = select(Order)
+    market = market.strip().upper() if market else None
+    if actor.role == "buyer":
+        stmt = stmt.where(Order.buyer_id == actor.user_id)
+    elif actor.role == "seller":
+        if not shop_id:
+            raise Invalid("sellers list the orders of one of their shops: pass shop_id", code="shop_id_required",
+                          field="shop_id")
+        sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)
+    elif actor.is_operator:
+        if market:
+            actor.require_market(market)
+        elif actor.markets is not None:
+            stmt = stmt.where(Order.market.in_(actor.markets))
+        if shop_id:
+            sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)
+    else:
+        raise Forbidden(f"{actor.role}s have no orders to list", code="wrong_role")
+    if shop_id:
+        stmt = stmt.where(Order.shop_id == shop_id)
+    if market:
+        stmt = stmt.where(Order.market == market)
+    if status:
+        stmt = stmt.where(Order.status == status)
+    return paginate(session, stmt, order_by=[Order.id], page_size=page_size, page_token=page_token)
+
+
+def _move(session: Session, order: Order, action: str, event: str) -> Order:
+    order.status = rules.check_move(order.id, order.status, action)
+    order.updated_at = clock.now()
+    outbox.emit(session, event, _event(order), market=order.market)
+    return order
+
+
+def ship(session: Session, *, order_id: str, actor: Actor) -> Order:
+    """The shop's owner ships (operators do not: they do not hold the goods)."""
+    order = get_order(session, order_id, lock=True)
+    if actor.role != "seller":
+        raise Forbidden("only the shop's owner ships an order", code="wrong_role")
+    sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
+    return _move(session, order, "ship", "order.shipped")
+
+
+def deliver(session: Session, *, order_id: str, actor: Actor) -> Order:
+    order = get_order(session, order_id, lock=True)
+    if actor.role not in ("seller", "operator"):
+        raise Forbidden("the shop's owner or an operator marks an order delivered", code="wrong_role")
+    sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
+    return _move(session, order, "deliver", "order.delivered")
+
+
+def complete(session: Session, *, order_id: str, actor: Actor) -> Order:
+    order = get_order(session, order_id, lock=True)
+    if actor.is_operator:
+        actor.require_market(order.market)
+    elif not _is_buyer(order, actor):
+        raise _not_yours(order, actor)
+    return _move(session, order, "complete", "order.completed")
+
+
+def _in_flight(order: Order, now) -> bool:
+    return order.payment_started_at is not None and order.payment_started_at > now - PAYMENT_STALE_AFTER
+
+
+def cancel(session: Session, *, order_id: str, actor: Actor) -> Order:
+    """The buyer cancels an unpaid order; its stock goes back on sale."""
+    order = get_order(session, order_id, lock=True)
+    if not _is_buyer(order, actor):
+        raise _not_yours(order, actor)
+    if order.status == "pending_payment" and _in_flight(order, clock.now()):
+        raise Conflict("a payment for this order is being processed", code="payment_in_progress")
+    _move(session, order, "cancel", "order.cancelled")
+    order.cancel_reason = "buyer"
+    catalog.release(session, quantities={line.sku_id: line.quantity for line in lines_of(session, order.id)})
+    return order
+
+
+def expire_unpaid(session: Session, *, limit: int = 500) -> int:
+    """Cancel pending_payment orders past expires_at and put their stock back: one guarded UPDATE … RETURNING
+    (a concurrent cancel or payment cannot be overtaken), one summed release, one event each."""
+    now = clock.now()
+    due = (Order.status == "pending_payment", Order.expires_at <= now,
+           or_(Order.payment_started_at.is_(None), Order.payment_started_at <= now - PAYMENT_STALE_AFTER))
+    ids = list(session.scalars(select(Order.id).where(*due).order_by(Order.expires_at, Order.id).limit(limit)))
+    if not ids:
+        return 0
+    expired = session.execute(
+        update(Order).where(Order.id.in_(ids), *due)
+        .values(status="cancelled", cancel_reason="expired", payment_started_at=None, updated_at=now)
+        .returning(Order.id, Order.shop_id, Order.buyer_id, Order.market, Order.total_amount, Order.currency),
+        execution_options={"synchronize_session": False}).all()
+    if not expired:
+        return 0
+    done = [row.id for row in expired]
+    session.execute(update(PaymentAttempt)
+                    .where(PaymentAttempt.order_id.in_(done), PaymentAttempt.status == "processing")
+                    .values(status="error", decline_code="abandoned", message="no result before expiry",
+                            finished_at=now), execution_options={"synchronize_session": False})
+    units = session.execute(select(OrderLine.sku_id, func.sum(OrderLine.quantity))
+                            .where(OrderLine.order_id.in_(done)).group_by(OrderLine.sku_id)).all()
+    catalog.release(session, quantities={sku_id: int(total) for sku_id, total in units})
+    for row in expired:
+        outbox.emit(session, "order.expired",
+                    {"order_id": row.id, "shop_id": row.shop_id, "buyer_id": row.buyer_id, "market": row.market,
+                     "status": "cancelled", "amount": row.total_amount, "currency": row.currency},
+                    market=row.market)
+    return len(expired)
+
+
+def refund(session: Session, *, order_id: str, lines: list[tuple[str, int]], restock: bool, actor: Actor) -> Refund:
+    """Give back money for some units of a paid order (shop owner or operator). The GMV rollup and, with
+    `restock`, the stock move in the same transaction."""
+    order = get_order(session, order_id, lock=True)
+    sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
+    if order.status not in rules.REFUNDABLE:
+        raise Conflict(f"order {order.id} is {order.status}; only paid orders are refunded",
+                       code="order_not_refundable", status_now=order.status)
+    order_lines = lines_of(session, order.id)
+    by_id = {line.id: line for line in order_lines}
+    taken = rules.refund_quantities(by_id, lines)
+    now = clock.now()
+    refund_lines = []
+    for line_id, quantity in taken.items():
+        line = by_id[line_id]
+        line.refunded_quantity += quantity
+        refund_lines.append({"line_id": line_id, "quantity": quantity, "amount": line.unit_price * quantity})
+    amount = sum(item["amount"] for item in refund_lines)
+    units = sum(taken.values())
+    order.refunded_amount += amount
+    order.updated_at = now
+    record = Refund(id=new_id("rfd"), order_id=order.id, amount=amount, currency=order.currency, restock=restock,
+                    lines=refund_lines, actor=actor.email, created_at=now)
+    session.add(record)
+    if restock:
+        per_sku: dict[str, int] = {}
+        for line_id, quantity in taken.items():
+            per_sku[by_id[line_id].sku_id] = per_sku.get(by_id[line_id].sku_id, 0) + quantity
+        catalog.restock(session, quantities=per_sku)
+    reports.record_refund(session, market=order.market, shop_id=order.shop_id, currency=order.currency,
+                          amount=amount, units=units, at=now)
+    full = all(line.refunded_quantity == line.quantity for line in order_lines)
+    outbox.emit(session, "order.refunded", {"order_id": order.id, "refund_id": record.id, "amount": amount,
+                                            "currency": order.currency, "restock": restock, "full": full,
+                                            "shop_id": order.shop_id, "market": order.market}, market=order.market)
+    return record
+
+
+def purge_idempotency_keys(session: Session) -> int:
+    """Forget Idempotency-Keys older than settings.idempotency_ttl_hours."""
+    return idempotency.purge_expired(session)

@@ -1,0 +1,127 @@
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from marketcast.core.money import Money
+
+OrderStatus = Literal["pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"]
+# Ids are short, prefixed and url-safe; anything else cannot name a row, so it is a 422 before any query.
+IdStr = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
+
+
+class CheckoutLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku_id: IdStr
+    quantity: int = Field(ge=1, le=1000)
+
+
+class CheckoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[CheckoutLineIn] = Field(min_length=1, max_length=50)
+
+
+class PayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    card_number: str = Field(min_length=1, max_length=40, description="Test cards: 4242424242424242 approves")
+
+
+class RefundLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line_id: IdStr
+    quantity: int = Field(ge=1, le=1000)
+
+
+class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[RefundLineIn] = Field(min_length=1, max_length=50)
+    restock: bool = False
+
+
+class OrderLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    sku_id: str
+    product_id: str
+    title: str
+    quantity: int
+    unit_price: int
+    amount: int
+    currency: str
+    refunded_quantity: int
+
+
+class RefundLineOut(BaseModel):
+    line_id: str
+    quantity: int
+    amount: int
+
+
+class RefundOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    order_id: str
+    amount: int
+    currency: str
+    restock: bool
+    lines: list[RefundLineOut]
+    actor: str
+    created_at: datetime
+
+
+class PaymentAttemptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    provider: str
+    status: Literal["processing", "approved", "declined", "error"]
+    reference: str
+    card_last4: str
+    amount: int
+    currency: str
+    decline_code: str | None
+    message: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class OrderSummaryOut(BaseModel):
+    id: str
+    shop_id: str
+    market: str
+    buyer_id: str
+    status: OrderStatus
+    total: Money
+    refunded: Money
+    expires_at: datetime
+    paid_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, order) -> "OrderSummaryOut":
+        return cls(id=order.id, shop_id=order.shop_id, market=order.market, buyer_id=order.buyer_id,
+                   status=order.status, total=Money(amount=order.total_amount, currency=order.currency),
+                   refunded=Money(amount=order.refunded_amount, currency=order.currency),
+                   expires_at=order.expires_at, paid_at=order.paid_at, created_at=order.created_at,
+                   updated_at=order.updated_at)
+
+
+class OrderOut(OrderSummaryOut):
+    lines: list[OrderLineOut]
+    refunds: list[RefundOut] = []
+    payments: list[PaymentAttemptOut] = []
+
+    @classmethod
+    def full(cls, order, lines, refunds=(), payments=()) -> "OrderOut":
+        summary = OrderSummaryOut.of(order).model_dump()
+        return cls(**summary, lines=[OrderLineOut.model_validate(x) for x in lines],
+                   refunds=[RefundOut.model_validate(r) for r in refunds],
+                   payments=[PaymentAttemptOut.model_validate(p) for p in payments])
