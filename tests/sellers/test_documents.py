@@ -1,0 +1,86 @@
+"""Application documents: type checked by content, size limited, stored by hash, recorded after the write."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from tests.sellers.conftest import APPS, problem, row_counts
+
+from marketcast.core.settings import get_settings, reset_settings
+
+PDF = b"%PDF-1.7\n" + b"x" * 2000
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+JPEG = b"\xff\xd8\xff\xe0" + b"j" * 100
+
+
+def upload(client, app_id, headers, name="licence.pdf", content=PDF, mime="application/pdf", type_="business_licence"):
+    return client.post(f"{APPS}/{app_id}/documents", data={"type": type_}, files={"file": (name, content, mime)},
+                       headers=headers)
+
+
+def stored(app_id):
+    folder = Path(get_settings().upload_dir) / app_id
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize(("name", "content", "mime"), [
+    ("licence.pdf", PDF, "application/pdf"), ("id.PNG", PNG, "image/png"), ("id.jpeg", JPEG, "image/jpeg"),
+    ("bank.jpg", JPEG, "application/octet-stream")])
+def test_upload_is_stored_by_hash_and_listed(client, seller, apply, operator, name, content, mime):
+    headers, _ = seller()
+    app = apply(headers)
+    r = upload(client, app["id"], headers, name=name, content=content, mime=mime)
+    assert r.status_code == 201, r.text
+    sha = hashlib.sha256(content).hexdigest()
+    doc = r.json()
+    assert (doc["type"], doc["file_name"], doc["size"], doc["sha256"]) == ("business_licence", name, len(content), sha)
+    assert (Path(get_settings().upload_dir) / app["id"] / sha).read_bytes() == content
+    assert stored(app["id"]) == [sha]  # no temporary file left behind
+    listed = client.get(f"{APPS}/{app['id']}/documents", headers=operator).json()
+    assert [d["id"] for d in listed["items"]] == [doc["id"]] and listed["next_page_token"] is None
+
+
+def test_file_too_large_is_413_and_nothing_is_kept(client, seller, apply, monkeypatch):
+    headers, _ = seller()
+    app = apply(headers)
+    monkeypatch.setenv("MARKETCAST_UPLOAD_MAX_BYTES", "1000")
+    reset_settings()
+    try:
+        before = row_counts()
+        problem(upload(client, app["id"], headers), 413, "file_too_large", "file")
+        assert row_counts() == before and stored(app["id"]) == []
+        assert upload(client, app["id"], headers, content=PDF[:1000]).status_code == 201
+    finally:
+        monkeypatch.delenv("MARKETCAST_UPLOAD_MAX_BYTES")
+        reset_settings()
+
+
+@pytest.mark.parametrize(("name", "content", "mime"), [
+    ("notes.pdf", b"hello, I am text", "application/pdf"),  # named PDF, is not one
+    ("id.pdf", PNG, "application/pdf"),  # a PNG dressed as a PDF
+    ("id.png", PNG, "application/pdf"),  # right name, wrong declared type
+    ("script.exe", b"MZ\x90\x00", "application/octet-stream"),
+    ("empty.pdf", b"", "application/pdf"),
+])
+def test_unsupported_types_are_415(client, seller, apply, name, content, mime):
+    headers, _ = seller()
+    app = apply(headers)
+    before = row_counts()
+    problem(upload(client, app["id"], headers, name=name, content=content, mime=mime), 415,
+            "unsupported_file_type", "file")
+    assert row_counts() == before and stored(app["id"]) == []
+
+
+def test_only_the_applying_seller_uploads(client, seller, apply, make_user):
+    headers, _ = seller()
+    app = apply(headers)
+    other, _ = seller()
+    op, buyer = make_user("operator")[1], make_user("buyer")[1]
+    before = row_counts()
+    problem(upload(client, app["id"], {}), 401, "unauthenticated")
+    problem(upload(client, app["id"], other), 403, "not_owner")
+    problem(upload(client, app["id"], buyer), 403, "wrong_role")
+    problem(upload(client, app["id"], op), 403, "wrong_role")
+    problem(upload(client, "app_missing", headers), 404, "application_not_found")
+    problem(upload(client, app["id"], headers, type_="selfie"), 422, "validation_error", "type")
+    assert row_counts() == before and stored(app["id"]) == []
