@@ -1,0 +1,183 @@
+"""The public product listing (GET /products) at 100,000 products: timings and query plans.
+
+    .venv/bin/python bench/catalog_listing.py                      # PostgreSQL, 100,000 products
+    .venv/bin/python bench/catalog_listing.py --products 20000     # smaller
+    .venv/bin/python bench/catalog_listing.py --sqlite             # a temporary SQLite file instead
+
+PostgreSQL: a throwaway database is created on the server named by MARKETCAST_BENCH_DATABASE_URL (an admin
+URL; default postgresql://postgres@127.0.0.1:5432/postgres) and dropped afterwards (--keep leaves it). The schema
+comes from the real migrations. Products are spread over 5 markets and 2,000 shops, 80% live, one SKU each;
+titles and descriptions are drawn from a 200-word vocabulary, plus one rare word in 0.1% of products.
+
+Each query is the real one: catalog.service.list_products / get_sku / reserve are called and the SQL they send
+is captured, timed (best of 5) and explained with the same parameters (EXPLAIN ANALYZE on PostgreSQL,
+EXPLAIN QUERY PLAN on SQLite), so the plan shows which index serves it. Text search is a plain LIKE on
+search_text (no trigram index: the migrations are generated from the models and cannot create the pg_trgm
+extension safely), so a rare word reads the whole market; the figures say what that costs."""
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, create_engine, event, insert, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from marketcast.catalog import service
+from marketcast.catalog.models import Product, Sku
+from marketcast.core.db import make_engine, new_session
+from marketcast.core.ids import new_id
+from marketcast.core.migrate import upgrade
+from marketcast.core.pagination import encode_token
+
+MARKETS = [("US", "USD"), ("GB", "GBP"), ("MX", "MXN"), ("ID", "IDR"), ("JP", "JPY")]
+SHOPS = 2000
+BATCH = 10_000
+RARE = "zephyrine"
+NOW = datetime(2024, 7, 1, tzinfo=UTC)
+
+
+@contextmanager
+def database(use_sqlite: bool, keep: bool) -> Iterator[str]:
+    if use_sqlite:
+        with tempfile.TemporaryDirectory(prefix="marketcast-bench-") as tmp:
+            yield f"sqlite:///{tmp}/bench.db"
+        return
+    admin_url = os.environ.get("MARKETCAST_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    admin = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    name = f"marketcast_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
+    finally:
+        if keep:
+            print(f"kept database {name}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def fill(engine: Engine, products: int) -> dict:
+    """Products and SKUs in batches; returns ids the queries below need."""
+    rng = random.Random(7)
+    vocab = [f"{a}{b}" for a in ("lin", "cot", "silk", "wool", "sun", "moon", "star", "leaf", "rock", "wave")
+             for b in ("en", "ton", "ky", "ish", "ar", "ow", "et", "ium", "ix", "ora",
+                       "ade", "ine", "oon", "ux", "ette", "ard", "ble", "mo", "za", "qi")]
+    shop_ids = [new_id("shp") for _ in range(SHOPS)]
+    picked = {"us_shop": None, "sku": None, "middle": None}
+    for start in range(0, products, BATCH):
+        rows, skus = [], []
+        for n in range(start, min(start + BATCH, products)):
+            shop_index = rng.randrange(SHOPS)
+            market, currency = MARKETS[shop_index % len(MARKETS)]
+            words = rng.sample(vocab, 11) + ([RARE] if rng.random() < 0.001 else [])
+            title, description = " ".join(words[:3]).title(), " ".join(words[3:])
+            price = rng.randrange(100, 50_000)
+            product_id = new_id("prd")
+            rows.append({"id": product_id, "shop_id": shop_ids[shop_index], "market": market, "currency": currency,
+                         "title": title, "description": description,
+                         "status": "live" if rng.random() < 0.8 else rng.choice(["draft", "delisted"]),
+                         "min_price": price, "search_text": f"{title}\n{description}".lower(),
+                         "created_at": NOW, "updated_at": NOW, "published_at": NOW})
+            skus.append({"id": new_id("sku"), "product_id": product_id, "shop_id": shop_ids[shop_index],
+                         "code": "ONE", "price": price, "currency": currency, "attributes": {},
+                         "available": 1_000_000, "reserved": 0, "sold": 0, "created_at": NOW})
+            if market == "US" and picked["us_shop"] is None:
+                picked["us_shop"], picked["sku"] = shop_ids[shop_index], skus[-1]["id"]
+            if n == products // 2:
+                picked["middle"] = product_id
+        with engine.begin() as conn:
+            conn.execute(insert(Product), rows)
+            conn.execute(insert(Sku), skus)
+        print(f"\r  loaded {min(start + BATCH, products):,} products", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    return picked
+
+
+class Captured:
+    def __init__(self, engine: Engine):
+        self.engine, self.sent = engine, []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "EXPLAIN")):
+            self.sent.append((statement, parameters))
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def measure(engine: Engine, label: str, call: Callable[[Session], object], *, rollback: bool = False) -> None:
+    best, rows, statements = float("inf"), None, []
+    for _ in range(5):
+        session = new_session(engine, write=rollback)
+        try:
+            with Captured(engine) as captured:
+                started = time.perf_counter()
+                result = call(session)
+                best = min(best, time.perf_counter() - started)
+            statements = captured.sent
+            rows = len(result[0]) if isinstance(result, tuple) else 1
+        finally:
+            session.rollback()
+            session.close()
+    print(f"\n== {label}: best of 5 {best * 1000:.2f} ms, {rows} row(s), {len(statements)} statement(s)")
+    statement, parameters = statements[-1]
+    explain = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)" if engine.dialect.name == "postgresql" \
+        else "EXPLAIN QUERY PLAN"
+    with engine.connect() as conn:
+        trans = conn.begin()
+        plan = conn.exec_driver_sql(f"{explain} {statement}", parameters).fetchall()
+        trans.rollback()  # EXPLAIN ANALYZE of an UPDATE really runs it
+    for row in plan:
+        print("   ", row[-1] if engine.dialect.name == "sqlite" else row[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    with database(args.sqlite, args.keep) as url:
+        upgrade(url)
+        engine = make_engine(url)
+        started = time.perf_counter()
+        picked = fill(engine, args.products)
+        print(f"{engine.dialect.name}: {args.products:,} products loaded in {time.perf_counter() - started:.1f} s")
+        deep = encode_token([picked["middle"]])
+        queries: list[tuple[str, Callable[[Session], object], bool]] = [
+            ("live in US, first page", lambda s: service.list_products(s, market="US"), False),
+            ("live in US, a page from the middle", lambda s: service.list_products(s, market="US", page_token=deep),
+             False),
+            ("live anywhere, first page", lambda s: service.list_products(s), False),
+            ("one shop's live products", lambda s: service.list_products(s, shop_id=picked["us_shop"]), False),
+            ("US, price 100.00..120.00", lambda s: service.list_products(s, market="US", min_price=10_000,
+                                                                        max_price=12_000), False),
+            ("US, price up to 2.00", lambda s: service.list_products(s, market="US", max_price=200), False),
+            ("US, q common word", lambda s: service.list_products(s, market="US", q="linen"), False),
+            (f"US, q rare word ({RARE})", lambda s: service.list_products(s, market="US", q=RARE), False),
+            ("one SKU (GET /skus/{id})", lambda s: service.get_sku(s, picked["sku"]), False),
+            ("reserve 1 unit of one SKU", lambda s: service.reserve(s, quantities={picked["sku"]: 1}), True),
+        ]
+        for label, call, writes in queries:
+            measure(engine, label, call, rollback=writes)
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
