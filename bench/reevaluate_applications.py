@@ -1,0 +1,156 @@
+"""Re-judging every cross-border application of a market after the $2M rule is relaxed: the set-based pass
+versus judging each application with its own queries.
+
+On PostgreSQL: MARKETCAST_BENCH_DATABASE_URL, or a throwaway database created on
+postgresql://postgres@127.0.0.1:5432/postgres and dropped afterwards.
+
+    .venv/bin/python bench/reevaluate_applications.py [--n 100000] [--sample 2000]
+"""
+
+import argparse
+import os
+import time
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from marketcast.core import clock, outbox
+from marketcast.core.auth import service as auth
+from marketcast.core.auth.actor import SYSTEM
+from marketcast.core.db import make_engine, new_session, unit_of_work
+from marketcast.core.ids import new_id
+from marketcast.core.migrate import upgrade
+from marketcast.markets import service as markets
+from marketcast.policies import service as policies
+from marketcast.sellers import judging, service
+from marketcast.sellers.models import Application, ExternalRecord
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+KEY = "seller.cross_border.min_external_gmv"
+T0, T1, T2 = (datetime(2023, 9, 1, tzinfo=UTC), datetime(2023, 9, 12, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC))
+
+
+def seed(engine, n: int) -> None:
+    """n cross-border applications judged under the $2M rule; GMVs spread on both sides of $2M."""
+    clock.set_now(T0)
+    with unit_of_work(engine) as session:
+        markets.create(session, code="US", name="United States", currency="USD", timezone="America/New_York",
+                       status="live", actor=SYSTEM)
+        policies.schedule(session, key=KEY, market="US", value={"amount": 200_000_000, "currency": "USD"},
+                          effective_from=T1, reason="$2M on Amazon", actor=SYSTEM)
+        policies.schedule(session, key=KEY, market="US", value=None, effective_from=T2, reason="relaxed",
+                          actor=SYSTEM)
+        user = auth.create_user(session, email="bench-seller@example.com", role="seller")
+        seller = service.create_seller(session, actor=auth.actor_of(user), legal_name="Bench", entity_type="company",
+                                       country="CN", tax_id="T", beneficial_owners=[],
+                                       contact_email="bench@example.com", contact_phone="+8610000000")
+        seller_id = seller.id
+    now = datetime(2024, 1, 10, tzinfo=UTC)
+    step = 10_000
+    for start in range(0, n, step):
+        apps, records = [], []
+        for i in range(start, min(n, start + step)):
+            app_id = new_id("app")
+            dollars = 500_000 + (i * 7919) % 3_000_000  # 0.5M .. 3.5M
+            eligible = dollars >= 2_000_000
+            apps.append({"id": app_id, "seller_id": seller_id, "market": "US", "shop_type": "cross_border",
+                         "mode": "pop", "shop_name": f"shop {i}", "representative_name": "R",
+                         "representative_birth_date": date(1980, 1, 1), "contact_email": f"c{i}@example.com",
+                         "contact_phone": f"+1555{i:07d}", "business_address": {"country": "CN"},
+                         "business_country": "CN", "status": "open",
+                         "outcome": "eligible" if eligible else "ineligible",
+                         "failed_rules": "" if eligible else "cross_border_external_gmv", "decision": {},
+                         "evaluated_at": now, "created_at": now, "updated_at": now})
+            records.append({"id": new_id("ext"), "application_id": app_id, "platform": "amazon",
+                            "gmv_amount": dollars * 100, "gmv_currency": "USD", "rating_hundredths": 450,
+                            "months_trading": 24})
+            if i % 3 == 0:
+                records.append({"id": new_id("ext"), "application_id": app_id, "platform": "ebay",
+                                "gmv_amount": dollars * 50, "gmv_currency": "USD", "rating_hundredths": None,
+                                "months_trading": 12})
+        with unit_of_work(engine) as session:
+            session.execute(insert(Application), apps)
+            session.execute(insert(ExternalRecord), records)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+
+
+def per_application(engine, sample: int) -> float:
+    """The baseline: each application loaded and judged with its own queries, its changes written one by one.
+    Rolled back, so the set-based pass starts from the same state."""
+    clock.set_now(T2)
+    session = new_session(engine)
+    try:
+        ids = list(session.scalars(select(Application.id).where(Application.market == "US",
+                                                                 Application.status == "open")
+                                   .order_by(Application.id).limit(sample)))
+        started = time.perf_counter()
+        for app_id in ids:
+            app = session.get(Application, app_id)
+            decision = judging.judge_one(session, app, at=T2)
+            if decision.outcome != app.outcome or ",".join(decision.failed) != app.failed_rules:
+                before = app.outcome
+                service._apply(app, decision, T2)
+                service._record_decision(session, app, decision, kind="reevaluation", at=T2, trigger="bench")
+                if decision.outcome != before:
+                    outbox.emit(session, "application.now_eligible", {"application_id": app.id}, market="US")
+            session.flush()
+        return (time.perf_counter() - started) / len(ids)
+    finally:
+        session.rollback()
+        session.close()
+
+
+def set_based(engine) -> tuple[float, dict]:
+    clock.set_now(T2)
+    with unit_of_work(engine) as session:
+        started = time.perf_counter()
+        counts = service.reevaluate(session, market="US", trigger="bench")
+        elapsed = time.perf_counter() - started
+        session.rollback()  # keep the database as seeded (a rerun against a kept database measures the same)
+    return elapsed, counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--sample", type=int, default=2_000)
+    args = parser.parse_args()
+    url, admin, name = os.environ.get("MARKETCAST_BENCH_DATABASE_URL"), None, None
+    if not url:
+        name = f"marketcast_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(make_url(ADMIN).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
+    engine = None
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            existing = conn.execute(select(func.count()).select_from(Application)).scalar_one()
+        if existing == 0:
+            started = time.perf_counter()
+            seed(engine, args.n)
+            print(f"seeded {args.n:,} cross-border applications in {time.perf_counter() - started:.1f} s")
+        n = args.n if existing == 0 else existing
+        per_app = per_application(engine, min(args.sample, n))
+        elapsed, counts = set_based(engine)
+        print(f"set-based pass:  {n:,} applications in {elapsed:.2f} s ({elapsed / n * 1e6:.1f} µs each); {counts}")
+        print(f"per-application: {per_app * 1e3:.2f} ms each on a sample of {min(args.sample, n):,}; "
+              f"{per_app * n:.1f} s extrapolated to {n:,}")
+        print(f"ratio: the set-based pass is {per_app * n / elapsed:.0f}x faster")
+    finally:
+        clock.set_now(None)
+        if engine is not None:
+            engine.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
