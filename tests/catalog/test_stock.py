@@ -132,3 +132,14 @@ def test_lines_for_checkout_is_one_query_and_skips_unknown_ids(db, make_skus):
     assert (view.sku_id, view.market, view.currency, view.price, view.product_status, view.title, view.code) == (
         a, "US", "USD", 100, "draft", "Stocked", "C0")
     assert view.shop_id == "shp_stock" and view.product_id
+
+
+def test_junk_ids_never_reach_the_database(db, make_skus, counters):
+    (a,) = make_skus(5)
+    junk = "sku_\x00" + "x" * 300
+    with db() as s:
+        assert set(service.lines_for_checkout(s, sku_ids=[a, junk])) == {a}
+        with pytest.raises(Conflict) as caught:
+            service.reserve(s, quantities={a: 1, junk: 1})
+    assert caught.value.code == "out_of_stock" and caught.value.extra["sku_id"] == junk
+    assert counters([a]) == {a: (5, 0, 0)}

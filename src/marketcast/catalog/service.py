@@ -5,13 +5,12 @@ Who may do what: the shop's owner (or an operator of its market) writes, through
 sellers.service.require_shop_owner; anyone reads live products; drafts and delisted products are
 visible to the same people who may write them, and look like they do not exist to everyone else."""
 
-import re
 from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from marketcast.catalog.models import Product, Sku
+from marketcast.catalog.models import Product, Sku, looks_like_id
 from marketcast.catalog.schemas import MAX_STOCK, SkuIn
 from marketcast.catalog.stock import (  # noqa: F401  (the public stock operations of this area)
     SkuView,
@@ -28,13 +27,6 @@ from marketcast.core.ids import new_id
 from marketcast.core.pagination import paginate
 from marketcast.markets import service as markets
 from marketcast.sellers import service as sellers
-
-_ID = re.compile(r"^[a-z]{2,5}_[0-9a-z]{1,27}$")
-
-
-def _valid_id(value: str | None) -> bool:
-    # Junk (NUL, very long text) never reaches the database: it is simply not an id we issued.
-    return bool(_ID.match(value or ""))
 
 
 def _search_text(title: str, description: str) -> str:
@@ -86,7 +78,7 @@ def create_product(session: Session, *, shop_id: str, title: str, description: s
 
 
 def get_product(session: Session, product_id: str, *, actor: Actor | None = None) -> Product:
-    product = session.get(Product, product_id) if _valid_id(product_id) else None
+    product = session.get(Product, product_id) if looks_like_id(product_id) else None
     if product is None or (product.status != "live" and not _can_see_unlisted(session, product.shop_id, actor)):
         raise NotFound("product", product_id)
     return product
@@ -98,7 +90,7 @@ def product_skus(session: Session, product_id: str) -> list[Sku]:
 
 def _for_update(session: Session, product_id: str) -> Product:
     product = session.scalar(select(Product).where(Product.id == product_id).with_for_update()) \
-        if _valid_id(product_id) else None
+        if looks_like_id(product_id) else None
     if product is None:
         raise NotFound("product", product_id)
     return product
@@ -151,7 +143,7 @@ def list_products(session: Session, *, market: str | None = None, shop_id: str |
     if market:
         stmt = stmt.where(Product.market == market.strip().upper())
     if shop_id:
-        if not _valid_id(shop_id):
+        if not looks_like_id(shop_id):
             return [], None  # no shop has such an id
         stmt = stmt.where(Product.shop_id == shop_id)
     if q and q.strip():
@@ -165,7 +157,7 @@ def list_products(session: Session, *, market: str | None = None, shop_id: str |
 
 def _sku_with_product(session: Session, sku_id: str) -> tuple[Sku, str, str]:
     row = session.execute(select(Sku, Product.status, Product.market).join(Product, Product.id == Sku.product_id)
-                          .where(Sku.id == sku_id)).one_or_none() if _valid_id(sku_id) else None
+                          .where(Sku.id == sku_id)).one_or_none() if looks_like_id(sku_id) else None
     if row is None:
         raise NotFound("sku", sku_id)
     return row[0], row[1], row[2]

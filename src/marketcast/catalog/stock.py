@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, case, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
-from marketcast.catalog.models import Product, Sku
+from marketcast.catalog.models import Product, Sku, looks_like_id
 from marketcast.core.errors import Conflict, Invalid
 
 Quantities = Mapping[str, int] | Iterable[tuple[str, int]]
@@ -39,7 +39,7 @@ class SkuView:
 
 def lines_for_checkout(session: Session, *, sku_ids: list[str]) -> dict[str, SkuView]:
     """The SKUs that exist among `sku_ids`, with their product, in ONE query. Unknown ids are simply absent."""
-    wanted = sorted(set(sku_ids))
+    wanted = sorted({sku_id for sku_id in sku_ids if looks_like_id(sku_id)})
     if not wanted:
         return {}
     rows = session.execute(
@@ -85,7 +85,8 @@ def _move(session: Session, quantities: Quantities, *, source, target, code: str
     amounts = _summed(quantities)
     if not amounts:
         return
-    moved = _shift(session, amounts, source=source, target=target)
+    known = {sku_id: n for sku_id, n in amounts.items() if looks_like_id(sku_id)}
+    moved = _shift(session, known, source=source, target=target) if known else set()
     missing = [sku_id for sku_id in sorted(amounts) if sku_id not in moved]
     if not missing:
         return
