@@ -78,12 +78,11 @@ def _clean_tables() -> Iterator[None]:
     clock.set_now(None)
     engine = get_engine()
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    # DELETE, children first, on both backends: tests leave few rows, and on PostgreSQL a TRUNCATE of every
+    # table costs ~0.7 s (new files, fsync) against ~7 ms for DELETE, which made the suite twice as slow.
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+        for table in tables:
+            conn.execute(text(f'DELETE FROM "{table}"'))
 
 
 @pytest.fixture
