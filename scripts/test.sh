@@ -50,7 +50,7 @@ run_pytest() {  # run_pytest BACKEND [pytest args...]
     [ -t 1 ] && color=yes
     [ "$WORKERS" != 0 ] && xdist=(-n "$WORKERS")
     banner "pytest on $backend"
-    MARKETCAST_TEST_BACKEND=$backend "$BIN/python" -m pytest "${xdist[@]}" --color="$color" "$@" 2>&1 | tee "$log"
+    MARKETCAST_TEST_BACKEND=$backend "$BIN/python" -m pytest "${xdist[@]}" --durations=10 --color="$color" "$@" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     last=$(sed -e 's/\x1b\[[0-9;]*m//g' "$log" | grep -v '^[[:space:]]*$' | tail -n 1)
     if [ "$rc" = 0 ]; then
