@@ -55,7 +55,7 @@ def show_cmd(application_id: str, as_json: bool = JSON, as_email: str | None = A
     console.print(f"[bold]{out['id']}[/bold] {out['market']} {out['shop_type']} {out['mode']}: "
                   f"{out['status']}, {out['outcome']}", highlight=False)
     for line in out["explanation"]:
-        console.print("  " + line, highlight=False, markup=False)
+        console.print("  " + line, highlight=False, markup=False, soft_wrap=True)  # whole sentences, greppable
 
 
 @app.command("approve")
