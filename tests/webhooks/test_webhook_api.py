@@ -191,3 +191,9 @@ def test_a_forged_page_token_is_422_not_500(client, operator, forged):
     for path in ("/api/v1/events", "/api/v1/webhooks"):
         r = client.get(path, params={"page_token": token}, headers=operator)
         assert r.status_code == 422 and r.json()["code"] == "invalid_page_token", r.text
+
+
+def test_urls_httpx_cannot_send_are_422(client, operator):
+    for url in ("http://[", "http://\u00bc\u00c0/hook", "https://exa mple.com/x"):
+        r = client.post("/api/v1/webhooks", json={"url": url, "event_types": ["*"]}, headers=operator)
+        assert r.status_code == 422 and r.json()["code"] == "invalid_url", (url, r.text)

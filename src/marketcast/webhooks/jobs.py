@@ -58,7 +58,8 @@ def _send(client: httpx.Client, claim: service.Claim, timeout: float) -> dict:
             error = f"receiver answered HTTP {status_code}"
     except httpx.TimeoutException:
         error = f"timed out after {timeout:g} s"
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        # One receiver's bad URL or broken answer fails its own attempt, never the batch.
         error = f"{type(exc).__name__}: {exc}"
     duration_ms = int((time.monotonic() - began) * 1000)
     return dict(started_at=started_at, duration_ms=duration_ms, status_code=status_code, error=error)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -34,8 +35,14 @@ from marketcast.webhooks.schemas import EVENT_PATTERN
 
 def check_url(url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000 or re.search(r"\s", url):
+    try:
+        parts = urlsplit(url)
+        # httpx is what will send it: a URL it refuses must be refused here, not fail every delivery later.
+        httpx.URL(url)
+        host_ok = bool(parts.hostname) and parts.hostname.isascii()
+    except (ValueError, httpx.InvalidURL):
+        host_ok = False
+    if not host_ok or parts.scheme not in ("http", "https") or len(url) > 2000 or re.search(r"\s", url):
         raise Invalid("url must be an absolute http or https URL", code="invalid_url", field="url")
     return url
 
