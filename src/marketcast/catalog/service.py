@@ -84,6 +84,16 @@ def get_product(session: Session, product_id: str, *, actor: Actor | None = None
     return product
 
 
+def shop_products(session: Session, *, shop_id: str, actor: Actor) -> list[tuple[Product, list[Sku]]]:
+    """Every product of a shop, drafts included, with its SKUs: the owner's stock page (two queries)."""
+    sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)
+    products = list(session.scalars(select(Product).where(Product.shop_id == shop_id).order_by(Product.id)))
+    skus: dict[str, list[Sku]] = {p.id: [] for p in products}
+    for sku in session.scalars(select(Sku).where(Sku.shop_id == shop_id).order_by(Sku.code)):
+        skus[sku.product_id].append(sku)
+    return [(p, skus[p.id]) for p in products]
+
+
 def product_skus(session: Session, product_id: str) -> list[Sku]:
     return list(session.scalars(select(Sku).where(Sku.product_id == product_id).order_by(Sku.code)))
 

@@ -101,6 +101,13 @@ def get_shop(session: Session, shop_id: str) -> Shop:
     return shop
 
 
+def shops_of(session: Session, *, actor: Actor) -> list[Shop]:
+    """The shops a seller owns (operators: none here; they reach shops through applications and orders)."""
+    if actor.role != "seller":
+        return []
+    return list(session.scalars(select(Shop).where(Shop.owner_user_id == actor.user_id).order_by(Shop.market)))
+
+
 def require_shop_owner(session: Session, *, shop_id: str, actor: Actor) -> Shop:
     """The shop, if `actor` is the seller who owns it or an operator of its market."""
     shop = get_shop(session, shop_id)

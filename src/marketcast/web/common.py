@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Forbidden, Unauthorized
+from marketcast.core.money import Money
 from marketcast.core.web_deps import optional_actor
 from marketcast.policies import service as policies
 
@@ -21,7 +22,12 @@ def policy_value(value: Any, key: str) -> str:
     return policies.describe(key, value)
 
 
+def money(amount: int, currency: str) -> str:
+    return str(Money(amount=amount, currency=currency))
+
+
 templates.env.filters["policy_value"] = policy_value
+templates.env.filters["money"] = money
 
 
 class LoginRequired(Exception):

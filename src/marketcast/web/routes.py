@@ -7,27 +7,30 @@ from fastapi import APIRouter, Form, Request
 from marketcast.core.auth import service as auth
 from marketcast.core.errors import DomainError
 from marketcast.core.web_deps import UnitOfWork
-from marketcast.web import markets, policies
+from marketcast.web import applications, markets, policies, reports, shops
 from marketcast.web.common import ConsoleUser, Csrf, redirect, render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(markets.router)
 router.include_router(policies.router)
+router.include_router(applications.router)
+router.include_router(reports.router)
+router.include_router(shops.router)
 
 
 @router.get("/")
-def home(_: ConsoleUser):
-    return redirect("/markets")
+def home(actor: ConsoleUser):
+    return redirect("/shops" if actor.role == "seller" else "/markets")
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/markets"):
+def login_form(request: Request, next: str = "/"):
     return render(request, "login.html", next=next, error=None, email="")
 
 
 @router.post("/login")
 def login(request: Request, uow: UnitOfWork, _: Csrf, email: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/markets"):
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
     address = request.client.host if request.client else "unknown"
     try:
         auth.check_throttle(uow, address=address)
@@ -39,7 +42,7 @@ def login(request: Request, uow: UnitOfWork, _: Csrf, email: Annotated[str, Form
         return render(request, "login.html", status_code=exc.status, next=next, error=exc.detail, email=email)
     auth.clear_failures(uow, address=address)
     request.session["user_id"] = user.id
-    return redirect(next if next.startswith("/") and not next.startswith("//") else "/markets")
+    return redirect(next if next.startswith("/") and not next.startswith("//") else "/")
 
 
 @router.post("/logout")
