@@ -53,7 +53,7 @@ def show_cmd(application_id: str, as_json: bool = JSON, as_email: str | None = A
         dump(out)
         return
     console.print(f"[bold]{out['id']}[/bold] {out['market']} {out['shop_type']} {out['mode']}: "
-                  f"{out['status']}, {out['outcome']}", highlight=False)
+                  f"{out['status']}, {out['outcome']}", highlight=False, soft_wrap=True)
     for line in out["explanation"]:
         console.print("  " + line, highlight=False, markup=False, soft_wrap=True)  # whole sentences, greppable
 
@@ -67,7 +67,7 @@ def approve_cmd(application_id: str, reason: str = typer.Option(..., "--reason")
         found = service.approve(session, application_id=application_id, reason=reason, override_rules=override,
                                 actor=cli_actor(session, as_email))
         shop_id = found.shop_id
-    console.print(f"approved {application_id}: shop {shop_id} on probation", highlight=False)
+    console.print(f"approved {application_id}: shop {shop_id} on probation", highlight=False, soft_wrap=True)
 
 
 @app.command("reject")
@@ -78,7 +78,7 @@ def reject_cmd(application_id: str, reason: str = typer.Option(..., "--reason"),
                                actor=cli_actor(session, as_email))
         by = found.rejected_by
     console.print(f"rejected {application_id} (on the {'rules' if by == 'rules' else 'reviewer'}'s verdict)",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
 
 
 @app.command("reevaluate")
@@ -94,4 +94,4 @@ def reevaluate_cmd(market: str = typer.Option(..., "--market"),
         dump(counts)
         return
     console.print(f"{market.upper()}: {counts['evaluated']} judged, {counts['now_eligible']} now eligible, "
-                  f"{counts['no_longer_eligible']} no longer eligible", highlight=False)
+                  f"{counts['no_longer_eligible']} no longer eligible", highlight=False, soft_wrap=True)
