@@ -35,7 +35,9 @@ def test_queue_show_approve_reject_reevaluate(seller, apply, make_user, at):
         assert r.exit_code == 0 and "shop shp_" in r.stdout
         r = run("reject", big["id"], "--reason", "duplicate brand")
         assert r.exit_code == 0 and "reviewer" in r.stdout
-        assert "approved" in run("list").stdout
+        statuses = {a["id"]: a["status"] for a in json.loads(run("list", "--json").stdout)}
+        assert statuses == {small["id"]: "approved", big["id"]: "rejected"}
+        assert run("list").exit_code == 0
     with unit_of_work() as session, clock.frozen(at(2024, 1, 3)):
         policies.schedule(session, key=GMV_KEY, market="US", value=None, effective_from=at(2024, 2, 1), reason="t",
                           actor=SYSTEM)
