@@ -37,10 +37,16 @@ def expire_orders() -> int:
         return orders.expire_unpaid(session)
 
 
+def purge_idempotency_keys() -> int:
+    with unit_of_work() as session:
+        return orders.purge_idempotency_keys(session)
+
+
 JOBS: dict[str, Callable[[], int]] = {
     "policies_effective": announce_policies,
     "shops_graduate": graduate_shops,
     "orders_expire": expire_orders,
+    "idempotency_purge": purge_idempotency_keys,
     "webhooks_fanout": webhooks.fan_out,
     "webhooks_deliver": webhooks.deliver_due,
 }
