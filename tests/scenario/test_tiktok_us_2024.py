@@ -81,3 +81,37 @@ def test_loading_twice_duplicates_nothing():
     second = row_counts()
     second["users"] -= 1  # --demo adds the console login, nothing else
     assert first == second
+
+
+def test_cross_border_applicants_turn_eligible_when_the_gmv_rule_goes():
+    before = {a["shop_name"]: a for a in load("--at", "2024-05-15")["us_cross_border_applicants"]}
+    after = {a["shop_name"]: a for a in load("--at", "2024-06-15")["us_cross_border_applicants"]}
+    under = ("Guangzhou Style Apparel", "Ningbo Kitchenware Ltd")
+    over = ("Shenzhen Home Goods Co", "Yiwu Craft Trading Co")
+    for name in under:
+        assert before[name]["outcome"] == "ineligible"
+        assert before[name]["failed_rules"] == ["cross_border_external_gmv"]
+        assert after[name]["outcome"] == "eligible"
+        change = after[name]["change"]
+        assert change["at"].startswith("2024-06-01")
+        [rule] = change["rules"]
+        assert rule["rule"] == "cross_border_external_gmv" and rule["passed"]
+        assert rule["policy_key"] == "seller.cross_border.min_external_gmv"
+        assert rule["policy_effective_from"].startswith("2024-06-01") and rule["policy_version_id"].startswith("pol_")
+    for name in over:
+        assert before[name]["outcome"] == after[name]["outcome"] == "eligible" and after[name]["change"] is None
+    with unit_of_work(write=False) as session:
+        events = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "application.now_eligible")).all()
+    assert sorted(e.occurred_at.date().isoformat() for e in events) == ["2024-06-01", "2024-06-01"]
+    human = runner.invoke(cli, ["scenario", "tiktok-us-2024", "--at", "2024-06-15"])
+    assert "2024-06-01: cross_border_external_gmv now passes" in " ".join(human.output.split())
+
+
+def test_local_shops_sell_and_their_gmv_adds_up(client, operator):
+    shops = load("--at", "2024-12-31")["us_local_shops"]
+    assert {s["name"] for s in shops} == {"Austin Candle Works", "Brooklyn Mug Studio"}
+    r = client.get("/api/v1/reports/gmv", headers=operator,
+                   params={"market": "US", "from": "2024-01-01", "to": "2024-12-31", "group_by": "market"})
+    [us] = r.json()["items"]
+    net = sum(s["net_gmv_365d"]["amount"] for s in shops)
+    assert us["net_gmv"]["amount"] == net > 0 and us["refunds"]["amount"] > 0

@@ -4,6 +4,7 @@ import typer
 from rich.table import Table
 
 from marketcast.cli.common import console, dump, parse_at, uow
+from marketcast.core.money import Money
 from marketcast.policies import service as policies
 from marketcast.scenario import tiktok_us_2024 as story
 
@@ -37,6 +38,44 @@ def tiktok_us_2024(
                       f"[bold]{DEMO_PASSWORD}[/bold]")
 
 
+def _change_words(change: dict | None) -> str:
+    if not change:
+        return "—"
+    parts = []
+    for r in change["rules"]:
+        verdict = "now passes" if r["passed"] else "now fails"
+        policy = ""
+        if r["policy_key"]:
+            since = (r["policy_effective_from"] or "")[:10]
+            policy = f": {r['policy_key']} is {r['policy_value']} ({r['policy_version_id']}, since {since})"
+        parts.append(f"{r['rule']} {verdict}{policy}")
+    return f"{change['at'][:10]}: " + "; ".join(parts)
+
+
+def _print_sellers(snap: dict) -> None:
+    applicants = snap.get("us_cross_border_applicants") or []
+    if applicants:
+        table = Table(title=f"US cross-border applicants as of {snap['at'][:10]}")
+        for column in ("Shop", "Outcome", "Failed rules", "Changed on"):
+            table.add_column(column)
+        for a in applicants:
+            changed = a["change"]["at"][:10] if a["change"] else "—"
+            table.add_row(a["shop_name"], a["outcome"], ", ".join(a["failed_rules"]) or "—", changed)
+        console.print(table)
+        for a in applicants:
+            if a["change"]:
+                console.print(f"  {a['shop_name']}: {_change_words(a['change'])}", soft_wrap=True, highlight=False)
+    shops = snap.get("us_local_shops") or []
+    if shops:
+        table = Table(title="US local shops")
+        for column in ("Shop", "Status", "Net GMV, 365 days"):
+            table.add_column(column)
+        for shop in shops:
+            gmv = shop["net_gmv_365d"]
+            table.add_row(shop["name"], shop["status"], str(Money(amount=gmv["amount"], currency=gmv["currency"])))
+        console.print(table)
+
+
 def _print(snap: dict) -> None:
     table = Table(title=f"Markets as of {snap['at'][:10]}")
     for column in ("Code", "Name", "Currency", "Status", "Launch window"):
@@ -54,3 +93,4 @@ def _print(snap: dict) -> None:
         since = (r["effective_from"] or "")[:10] or "default"
         table.add_row(key, policies.describe(key, r["value"]), since, r["source"])
     console.print(table)
+    _print_sellers(snap)

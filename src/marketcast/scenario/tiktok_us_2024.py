@@ -15,6 +15,8 @@ from marketcast.core.auth import service as auth
 from marketcast.core.errors import NotFound
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
+from marketcast.scenario import us_sellers
+from marketcast.sellers import service as sellers
 
 OPERATOR_EMAIL = "ops@marketcast.example"
 WAITLISTED_SELLERS = ("lucia@tienda.example", "javier@moda.example", "carmen@hogar.example")
@@ -99,6 +101,13 @@ def _market(session: Session, story: MarketStory, actor) -> None:
                 markets.reschedule(session, code=story.code, launch_window=argument, reason=reason, actor=actor)
 
 
+def _worker_on(session: Session, when: datetime) -> None:
+    """What the worker did that day: announce the versions taking effect and re-judge what they affect."""
+    with clock.frozen(when):
+        versions = policies.announce_effective_versions(session, now=when)
+        sellers.reevaluate_after(session, changes=[(v.key, v.market) for v in versions])
+
+
 def load(session: Session) -> None:
     actor = auth.actor_of(_user(session, OPERATOR_EMAIL, "operator"))
     for story in STORIES:
@@ -110,9 +119,11 @@ def load(session: Session) -> None:
             with clock.frozen(day(set_on)):
                 policies.schedule(session, key=key, market=market, value=value, effective_from=day(effective),
                                   reason=reason, actor=actor)
-    # What the worker would have announced on each of those days.
-    for _, _, _, _, effective, _ in POLICY_STEPS:
-        policies.announce_effective(session, now=day(effective))
+    _worker_on(session, day("2023-09-12"))
+    us_sellers.load_local_shops(session, actor)
+    us_sellers.load_cross_border(session)
+    for effective in sorted({step[4] for step in POLICY_STEPS}):
+        _worker_on(session, day(effective))
 
 
 def ensure_demo_operator(session: Session, *, email: str, password: str) -> None:
@@ -142,4 +153,7 @@ def snapshot(session: Session, *, at: datetime) -> dict:
                         "effective_from": r.effective_from.isoformat() if r.effective_from else None}
                 for r in policies.in_force(session, market=market.code, at=at)
             }
+    operator = auth.actor_of(auth.get_user_by_email(session, OPERATOR_EMAIL))
+    out["us_cross_border_applicants"] = us_sellers.applicants(session, operator=operator, as_of=at)
+    out["us_local_shops"] = us_sellers.local_shops(session, as_of=at)
     return out
