@@ -1,9 +1,11 @@
 """The `marketcast` command. Each business area adds its own group from a module beside this one."""
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from marketcast.cli import applications, catalog, markets, orders, policies, reports, scenario, webhooks
 from marketcast.cli import core as core_cmds
+from marketcast.cli.common import err_console
 
 app = typer.Typer(help="Marketcast: run a social-commerce marketplace.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -19,4 +21,11 @@ app.add_typer(scenario.app, name="scenario", help="Replay known situations into 
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except DBAPIError as exc:
+        # Most often a database that was never migrated; say what to do instead of a traceback.
+        err_console.print(f"[red]database error[/red]: {str(exc.orig).splitlines()[0]}\n"
+                          "Is the database migrated? Run `marketcast db upgrade` "
+                          "(MARKETCAST_DATABASE_URL names the database).", highlight=False)
+        raise SystemExit(1) from None

@@ -18,7 +18,8 @@ from marketcast.core.auth.actor import SYSTEM, Actor
 from marketcast.core.db import unit_of_work
 from marketcast.core.errors import DomainError
 
-console = Console()
+# Piped output is read by people in wide terminals and by tools: do not squeeze tables into 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 
