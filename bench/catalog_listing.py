@@ -16,19 +16,15 @@ search_text (no trigram index: the migrations are generated from the models and 
 extension safely), so a rare word reads the whole market; the figures say what that costs."""
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, create_engine, event, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, event, insert, text
 from sqlalchemy.orm import Session
+from throwaway import database
 
 from marketcast.catalog import service
 from marketcast.catalog.models import Product, Sku
@@ -41,29 +37,8 @@ MARKETS = [("US", "USD"), ("GB", "GBP"), ("MX", "MXN"), ("ID", "IDR"), ("JP", "J
 SHOPS = 2000
 BATCH = 10_000
 RARE = "zephyrine"
+LISTING_INDEXES = ("ix_products_market_status_id", "ix_products_shop_status_id", "ix_products_market_status_price")
 NOW = datetime(2024, 7, 1, tzinfo=UTC)
-
-
-@contextmanager
-def database(use_sqlite: bool, keep: bool) -> Iterator[str]:
-    if use_sqlite:
-        with tempfile.TemporaryDirectory(prefix="marketcast-bench-") as tmp:
-            yield f"sqlite:///{tmp}/bench.db"
-        return
-    admin_url = os.environ.get("MARKETCAST_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    admin = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    name = f"marketcast_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
-    finally:
-        if keep:
-            print(f"kept database {name}")
-        else:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def fill(engine: Engine, products: int) -> dict:
@@ -121,7 +96,8 @@ class Captured:
         event.remove(self.engine, "before_cursor_execute", self._record)
 
 
-def measure(engine: Engine, label: str, call: Callable[[Session], object], *, rollback: bool = False) -> None:
+def measure(engine: Engine, label: str, call: Callable[[Session], object], *, rollback: bool = False,
+            plan: bool = True) -> float:
     best, rows, statements = float("inf"), None, []
     for _ in range(5):
         session = new_session(engine, write=rollback)
@@ -136,15 +112,18 @@ def measure(engine: Engine, label: str, call: Callable[[Session], object], *, ro
             session.rollback()
             session.close()
     print(f"\n== {label}: best of 5 {best * 1000:.2f} ms, {rows} row(s), {len(statements)} statement(s)")
+    if not plan:
+        return best
     statement, parameters = statements[-1]
     explain = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)" if engine.dialect.name == "postgresql" \
         else "EXPLAIN QUERY PLAN"
     with engine.connect() as conn:
         trans = conn.begin()
-        plan = conn.exec_driver_sql(f"{explain} {statement}", parameters).fetchall()
+        rows_of_plan = conn.exec_driver_sql(f"{explain} {statement}", parameters).fetchall()
         trans.rollback()  # EXPLAIN ANALYZE of an UPDATE really runs it
-    for row in plan:
+    for row in rows_of_plan:
         print("   ", row[-1] if engine.dialect.name == "sqlite" else row[0])
+    return best
 
 
 def main() -> None:
@@ -174,8 +153,16 @@ def main() -> None:
             ("one SKU (GET /skus/{id})", lambda s: service.get_sku(s, picked["sku"]), False),
             ("reserve 1 unit of one SKU", lambda s: service.reserve(s, quantities={picked["sku"]: 1}), True),
         ]
+        with_indexes = {label: measure(engine, label, call, rollback=writes) for label, call, writes in queries}
+        # The baseline: the same queries on the same rows without the listing's indexes.
+        with engine.begin() as conn:
+            for index in LISTING_INDEXES:
+                conn.execute(text(f"DROP INDEX {index}"))
+            conn.execute(text("ANALYZE"))
+        print("\n--- baseline: the same queries without the listing indexes ---")
         for label, call, writes in queries:
-            measure(engine, label, call, rollback=writes)
+            without = measure(engine, label, call, rollback=writes, plan=False)
+            print(f"    ratio: {without / with_indexes[label]:.1f}x the time it takes with the indexes")
         engine.dispose()
 
 

@@ -15,17 +15,14 @@ Two reports, each timed best of 3, each from the rollups and from a scan of orde
 answers are checked to be equal: per market per day over the last 90 days, and per shop over the 365 days."""
 
 import argparse
-import os
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from throwaway import database
 
 from marketcast.core.db import make_engine
 from marketcast.core.migrate import upgrade
@@ -35,30 +32,6 @@ DAYS = 365
 START = datetime(2024, 1, 1, tzinfo=UTC)
 END_DAY = (START + timedelta(days=DAYS - 1)).date()  # 2024-12-30
 BATCH = 50_000
-
-
-# --- the throwaway database -----------------------------------------------------------------------------------------
-
-@contextmanager
-def database(use_sqlite: bool, keep: bool) -> Iterator[str]:
-    if use_sqlite:
-        with tempfile.TemporaryDirectory(prefix="marketcast-bench-") as tmp:
-            yield f"sqlite:///{tmp}/bench.db"
-        return
-    admin_url = os.environ.get("MARKETCAST_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    admin = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    name = f"marketcast_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
-    finally:
-        if keep:
-            print(f"kept database {name}")
-        else:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # --- the generated marketplace: every value is a function of the order number n and the line number k -----------

@@ -1,20 +1,18 @@
 """Re-judging every cross-border application of a market after the $2M rule is relaxed: the set-based pass
 versus judging each application with its own queries.
 
-On PostgreSQL: MARKETCAST_BENCH_DATABASE_URL, or a throwaway database created on
-postgresql://postgres@127.0.0.1:5432/postgres and dropped afterwards.
+On PostgreSQL, in a throwaway database (bench/throwaway.py: created on the server named by
+MARKETCAST_BENCH_DATABASE_URL, default the local one, and dropped afterwards).
 
     .venv/bin/python bench/reevaluate_applications.py [--n 100000] [--sample 2000]
 """
 
 import argparse
-import os
 import time
-import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select, text
+from throwaway import database
 
 from marketcast.core import clock, outbox
 from marketcast.core.auth import service as auth
@@ -27,7 +25,6 @@ from marketcast.policies import service as policies
 from marketcast.sellers import judging, service
 from marketcast.sellers.models import Application, ExternalRecord
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 KEY = "seller.cross_border.min_external_gmv"
 T0, T1, T2 = (datetime(2023, 9, 1, tzinfo=UTC), datetime(2023, 9, 12, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC))
 
@@ -118,38 +115,24 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=2_000)
     args = parser.parse_args()
-    url, admin, name = os.environ.get("MARKETCAST_BENCH_DATABASE_URL"), None, None
-    if not url:
-        name = f"marketcast_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(make_url(ADMIN).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
-    engine = None
-    try:
+    with database() as url:
         upgrade(url)
         engine = make_engine(url)
-        with engine.connect() as conn:
-            existing = conn.execute(select(func.count()).select_from(Application)).scalar_one()
-        if existing == 0:
+        try:
             started = time.perf_counter()
             seed(engine, args.n)
             print(f"seeded {args.n:,} cross-border applications in {time.perf_counter() - started:.1f} s")
-        n = args.n if existing == 0 else existing
-        per_app = per_application(engine, min(args.sample, n))
-        elapsed, counts = set_based(engine)
-        print(f"set-based pass:  {n:,} applications in {elapsed:.2f} s ({elapsed / n * 1e6:.1f} µs each); {counts}")
-        print(f"per-application: {per_app * 1e3:.2f} ms each on a sample of {min(args.sample, n):,}; "
-              f"{per_app * n:.1f} s extrapolated to {n:,}")
-        print(f"ratio: the set-based pass is {per_app * n / elapsed:.0f}x faster")
-    finally:
-        clock.set_now(None)
-        if engine is not None:
+            sample = min(args.sample, args.n)
+            per_app = per_application(engine, sample)
+            elapsed, counts = set_based(engine)
+            print(f"set-based pass:  {args.n:,} applications in {elapsed:.2f} s "
+                  f"({elapsed / args.n * 1e6:.1f} µs each); {counts}")
+            print(f"per-application: {per_app * 1e3:.2f} ms each on a sample of {sample:,}; "
+                  f"{per_app * args.n:.1f} s extrapolated to {args.n:,}")
+            print(f"ratio: the set-based pass is {per_app * args.n / elapsed:.0f}x faster")
+        finally:
+            clock.set_now(None)
             engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

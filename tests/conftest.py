@@ -21,6 +21,9 @@ from marketcast.core import clock
 from marketcast.core.db import Base, get_engine, reset_engine, unit_of_work
 from marketcast.core.settings import reset_settings
 
+# Shops, products and stock counters shared by the catalog and orders tests.
+pytest_plugins = ["commerce_support"]
+
 BACKEND = os.environ.get("MARKETCAST_TEST_BACKEND", "sqlite")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -158,3 +161,23 @@ def pytest_collection_modifyitems(items):
         label = getattr(item, "operation_label", None)
         if label and item.id.params is None:
             item._id = item.id.with_params(label)
+
+
+@pytest.fixture
+def settings_env() -> Iterator:
+    """settings_env(MARKETCAST_X="...") sets environment settings for one test, then restores them."""
+    saved: dict[str, str | None] = {}
+
+    def _set(**values: str) -> None:
+        for key, value in values.items():
+            saved.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+        reset_settings()
+
+    yield _set
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    reset_settings()

@@ -130,7 +130,7 @@ def test_lines_for_checkout_is_one_query_and_skips_unknown_ids(db, make_skus):
     assert set(views) == {a, b}
     view = views[a]
     assert (view.sku_id, view.market, view.currency, view.price, view.product_status, view.title, view.code) == (
-        a, "US", "USD", 100, "draft", "Stocked", "C0")
+        a, "US", "USD", 100, "draft", "Mug", "C0")
     assert view.shop_id == "shp_stock" and view.product_id
 
 

@@ -4,36 +4,12 @@ area's business), live products with SKUs and stock, buyers, and helpers to chec
 import uuid
 
 import pytest
-from order_support import APPROVE, write_product, write_shop
+from order_support import APPROVE
 from sqlalchemy import func, select
 
-from marketcast.catalog.models import Sku
-from marketcast.core.auth.actor import SYSTEM
-from marketcast.markets import service as markets
+from commerce_support import write_product
 from marketcast.orders.models import Order
 from marketcast.reports.models import GmvDaily
-
-
-@pytest.fixture
-def us_market(db):
-    """US live (USD), ES planned (EUR)."""
-    with db() as s:
-        markets.create(s, code="US", name="United States", currency="USD", timezone="America/New_York",
-                       status="live", actor=SYSTEM)
-        markets.create(s, code="ES", name="Spain", currency="EUR", timezone="Europe/Madrid", actor=SYSTEM)
-
-
-@pytest.fixture
-def make_shop(db, make_user, us_market):
-    """make_shop(status="active", market="US") -> dict(id, headers, user_id, email)."""
-
-    def _make(status: str = "active", market: str = "US") -> dict:
-        email = f"seller-{uuid.uuid4().hex[:8]}@example.com"
-        user_id, headers = make_user("seller", email=email)
-        shop_id = write_shop(db, user_id=user_id, email=email, status=status, market=market)
-        return {"id": shop_id, "headers": headers, "user_id": user_id, "email": email}
-
-    return _make
 
 
 @pytest.fixture
@@ -55,18 +31,6 @@ def make_skus(db, shop):
 def buyer(make_user) -> dict:
     user_id, headers = make_user("buyer")
     return {"user_id": user_id, "headers": headers}
-
-
-@pytest.fixture
-def counters(db):
-    """counters(sku_ids) -> {sku_id: (available, reserved, sold)}, read fresh."""
-
-    def _read(sku_ids: list[str]) -> dict[str, tuple[int, int, int]]:
-        with db(write=False) as s:
-            rows = s.execute(select(Sku.id, Sku.available, Sku.reserved, Sku.sold).where(Sku.id.in_(sku_ids)))
-            return {r[0]: (r[1], r[2], r[3]) for r in rows}
-
-    return _read
 
 
 @pytest.fixture

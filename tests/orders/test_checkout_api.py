@@ -4,9 +4,9 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from order_support import write_product
 from sqlalchemy import event, func, select
 
+from commerce_support import write_product
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import get_engine

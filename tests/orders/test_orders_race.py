@@ -20,10 +20,10 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from order_support import write_product, write_shop
 from race_client import buy
 from sqlalchemy import func, select
 
+from commerce_support import write_product, write_shop
 from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import make_engine, unit_of_work

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from order_support import write_product, write_shop
 from sqlalchemy import func, select
 
+from commerce_support import write_product, write_shop
 from marketcast.catalog import service as catalog
 from marketcast.catalog.models import Sku
 from marketcast.core import clock
@@ -132,6 +132,6 @@ Orders.TestCase.settings = settings(max_examples=25, stateful_step_count=20, dea
                                     suppress_health_check=list(HealthCheck))
 
 
-def test_orders_state_machine(us_market):
-    # us_market makes the market once; each example adds its own shop, SKUs and users.
+def test_orders_state_machine(live_markets):
+    # live_markets makes the market once; each example adds its own shop, SKUs and users.
     Orders.TestCase().runTest()

@@ -45,16 +45,11 @@ def test_test_provider_answers_by_card(card, status, code):
     assert (result.status, result.decline_code) == (status, code) and result.reference.startswith("ch_test_")
 
 
-def test_slow_card_waits_then_approves(monkeypatch):
-    monkeypatch.setenv("MARKETCAST_PAYMENT_TEST_SLOW_SECONDS", "0.3")
-    from marketcast.core.settings import reset_settings
-
-    reset_settings()
+def test_slow_card_waits_then_approves(settings_env):
+    settings_env(MARKETCAST_PAYMENT_TEST_SLOW_SECONDS="0.3")
     started = time.monotonic()
     result = payments.TestProvider().charge(amount=1, currency="USD", card_number=payments.SLOW, reference="p")
     assert result.status == "approved" and time.monotonic() - started >= 0.3
-    monkeypatch.delenv("MARKETCAST_PAYMENT_TEST_SLOW_SECONDS")
-    reset_settings()
 
 
 def test_approval_pays_the_order_and_moves_stock_gmv_and_the_shop_counter(

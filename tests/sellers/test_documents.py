@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from tests.sellers.conftest import APPS, problem, row_counts
 
-from marketcast.core.settings import get_settings, reset_settings
+from marketcast.core.settings import get_settings
 
 PDF = b"%PDF-1.7\n" + b"x" * 2000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
@@ -40,19 +40,14 @@ def test_upload_is_stored_by_hash_and_listed(client, seller, apply, operator, na
     assert [d["id"] for d in listed["items"]] == [doc["id"]] and listed["next_page_token"] is None
 
 
-def test_file_too_large_is_413_and_nothing_is_kept(client, seller, apply, monkeypatch):
+def test_file_too_large_is_413_and_nothing_is_kept(client, seller, apply, settings_env):
     headers, _ = seller()
     app = apply(headers)
-    monkeypatch.setenv("MARKETCAST_UPLOAD_MAX_BYTES", "1000")
-    reset_settings()
-    try:
-        before = row_counts()
-        problem(upload(client, app["id"], headers), 413, "file_too_large", "file")
-        assert row_counts() == before and stored(app["id"]) == []
-        assert upload(client, app["id"], headers, content=PDF[:1000]).status_code == 201
-    finally:
-        monkeypatch.delenv("MARKETCAST_UPLOAD_MAX_BYTES")
-        reset_settings()
+    settings_env(MARKETCAST_UPLOAD_MAX_BYTES="1000")
+    before = row_counts()
+    problem(upload(client, app["id"], headers), 413, "file_too_large", "file")
+    assert row_counts() == before and stored(app["id"]) == []
+    assert upload(client, app["id"], headers, content=PDF[:1000]).status_code == 201
 
 
 @pytest.mark.parametrize(("name", "content", "mime"), [

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from marketcast.core.auth import service as auth
 from marketcast.core.errors import DomainError
 from marketcast.core.web_deps import UnitOfWork
-from marketcast.web import applications, markets, policies, reports, shops
+from marketcast.web import applications, markets, policies, reports, shops, webhooks
 from marketcast.web.common import ConsoleUser, Csrf, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -16,6 +16,7 @@ router.include_router(policies.router)
 router.include_router(applications.router)
 router.include_router(reports.router)
 router.include_router(shops.router)
+router.include_router(webhooks.router)
 
 
 @router.get("/")

@@ -148,6 +148,15 @@ def delivery_attempts(session: Session, *, delivery_id: str) -> list[WebhookAtte
                                 .order_by(WebhookAttempt.attempt)))
 
 
+def attempts_of(session: Session, *, delivery_ids: list[str]) -> dict[str, list[WebhookAttempt]]:
+    """The attempts of several deliveries in one query (a page of the delivery log)."""
+    found: dict[str, list[WebhookAttempt]] = {d: [] for d in delivery_ids}
+    for attempt in session.scalars(select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(delivery_ids))
+                                   .order_by(WebhookAttempt.delivery_id, WebhookAttempt.attempt)):
+        found[attempt.delivery_id].append(attempt)
+    return found
+
+
 def redeliver(session: Session, *, delivery_id: str, actor: Actor) -> WebhookDelivery:
     """Send a finished delivery again, due now, with the same event id; the retry schedule starts over."""
     actor.require_market(None)

@@ -1,0 +1,46 @@
+"""Webhooks in the console: subscribe (the secret shown once), see a failed delivery's attempts, redeliver."""
+
+import pytest
+from sqlalchemy import select
+
+from marketcast.core import outbox
+from marketcast.core.db import unit_of_work
+from marketcast.webhooks import jobs
+from marketcast.webhooks.models import WebhookDelivery
+
+pytestmark = pytest.mark.browser
+PASSWORD = "console-pass-1"
+
+
+def test_subscribe_see_attempts_and_redeliver(make_user, live_server, page, screenshot, settings_env):
+    make_user("operator", email="ops@example.com", password=PASSWORD)
+    page.goto(f"{live_server}/login")
+    page.fill("#email", "ops@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/webhooks")
+    page.fill("#url", "not a url")
+    page.fill("#event_types", "market.*")
+    page.click("[data-testid=subscribe-form] button")
+    assert page.locator("[data-testid=error-url]").is_visible()
+    # Nothing listens on port 9 of this machine: every attempt fails at once.
+    page.fill("#url", "http://127.0.0.1:9/hooks")
+    page.fill("#event_types", "market.*, policy.effective")
+    page.click("[data-testid=subscribe-form] button")
+    assert "whsec_" in page.locator("[data-testid=secret]").inner_text()
+    page.goto(f"{live_server}/webhooks")
+    assert page.locator("[data-testid=secret]").count() == 0  # shown once only
+
+    with unit_of_work() as session:
+        outbox.emit(session, "market.launched", {"market": "ES"}, market="ES")
+    settings_env(MARKETCAST_WEBHOOK_RETRY_SCHEDULE="")  # no retries: the first failure is final
+    jobs.fan_out()
+    assert jobs.deliver_due() == 1
+    page.click("[data-testid=subscriptions] a")
+    row = page.locator("[data-testid=deliveries] tr[data-delivery]")
+    assert "failed" in row.inner_text() and "#1" in row.inner_text()
+    screenshot(page, "webhook-deliveries")
+    row.locator("button").click()
+    assert "redelivery" in page.locator("[role=status]").inner_text()
+    with unit_of_work(write=False) as session:
+        assert session.scalar(select(WebhookDelivery.status)) == "pending"
