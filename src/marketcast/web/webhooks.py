@@ -6,8 +6,8 @@ from fastapi import APIRouter, Form, Request
 
 from marketcast.core.errors import DomainError
 from marketcast.core.web_deps import UnitOfWork
-from marketcast.webhooks import service as webhooks
 from marketcast.web.common import ConsoleOperator, Csrf, redirect, render
+from marketcast.webhooks import service as webhooks
 
 router = APIRouter(prefix="/webhooks")
 
