@@ -1,10 +1,12 @@
 """The console in a real browser: log in, see markets, schedule a policy change, see errors beside fields."""
 
 import pytest
+from sqlalchemy import select
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
+from marketcast.core.outbox import OutboxEvent
 from marketcast.markets import service as markets
 
 pytestmark = pytest.mark.browser
@@ -88,3 +90,21 @@ def test_schedule_a_policy_change_and_see_errors(seeded, live_server, page, scre
 
     page.goto(f"{live_server}/policies?market=US")
     assert "80" in page.locator("tr[data-key='live.bag.max_products']").inner_text()
+
+
+def test_a_seller_joins_a_waitlist_and_hears_of_the_reschedule(seeded, make_user, live_server, page, screenshot):
+    make_user("seller", email="maker@example.com", password=PASSWORD)
+    page.goto(f"{live_server}/login")
+    page.fill("#email", "maker@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/markets/ES")
+    page.click("[data-testid=waitlist-form] button")
+    assert "waitlist" in page.locator("[role=status]").inner_text()
+    assert "1 on the waitlist" in page.content()
+    screenshot(page, "waitlist-joined")
+    with unit_of_work() as session:
+        markets.reschedule(session, code="ES", launch_window="2025-Q1", reason="moved", actor=SYSTEM)
+        events = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "market.launch_rescheduled")).all()
+        assert [(e.data["email"], e.data["old_window"], e.data["new_window"]) for e in events] == [
+            ("maker@example.com", "2024-07", "2025-Q1")]

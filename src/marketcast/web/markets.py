@@ -46,6 +46,7 @@ def _detail_page(request: Request, uow, actor, code: str, error: str | None = No
     return render(request, "market.html", status_code=status_code, actor=actor, market=market,
                   history=markets.history(uow, code=market.code),
                   waitlist=markets.waitlist_count(uow, code=market.code),
+                  on_waitlist=markets.on_waitlist(uow, code=market.code, actor=actor),
                   statuses=STATUSES, error=error, field=field)
 
 
@@ -76,3 +77,20 @@ def market_reschedule(request: Request, code: str, uow: UnitOfWork, actor: Conso
         return _detail_page(request, uow, actor, code, exc.detail, exc.field or "launch_window", exc.status)
     return redirect(f"/markets/{market.code}", f"{market.code} launch window is now {market.launch_window or 'none'}",
                     request)
+
+
+@router.post("/{code}/waitlist")
+def waitlist(request: Request, code: str, uow: UnitOfWork, actor: ConsoleUser, _: Csrf,
+             action: Annotated[str, Form()] = "join"):
+    """A seller, creator or buyer registers interest in a market that is not live yet (or withdraws it)."""
+    try:
+        if action == "leave":
+            markets.leave_waitlist(uow, code=code, actor=actor)
+            message = f"You left the {code.upper()} waitlist"
+        else:
+            markets.join_waitlist(uow, code=code, actor=actor)
+            message = f"You are on the {code.upper()} waitlist: you will hear when its launch moves or it opens"
+    except DomainError as exc:
+        uow.rollback()
+        return _detail_page(request, uow, actor, code, exc.detail, exc.field, exc.status)
+    return redirect(f"/markets/{code.upper()}", message, request)
