@@ -3,6 +3,7 @@ override, a shop's stock, an order refunded with restock, and the GMV report."""
 
 import pytest
 
+from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.markets import service as markets
@@ -35,7 +36,8 @@ def world(client, make_user):
     assert r.status_code == 201, r.text
     r = client.post("/api/v1/applications", headers=seller, json={
         "market": "US", "shop_type": "local", "shop_name": "Blue Mug",
-        "representative": {"name": "Ann Lee", "date_of_birth": "2010-01-01"},  # under age: one failed rule
+        # 16 years old today: under the minimum age of 18, the one failed rule.
+        "representative": {"name": "Ann Lee", "date_of_birth": f"{clock.now().year - 16}-01-01"},
         "contact": {"email": "hello@bluemug.example", "phone": "+1 555 010 0000"},
         "business_address": {"country": "US", "line1": "1 Main St", "city": "Austin", "postal_code": "73301"}})
     assert r.status_code == 201, r.text
@@ -107,3 +109,16 @@ def test_seller_stock_refund_and_gmv(world, client, live_server, page, screensho
     assert page.locator("[data-testid=net-US]").inner_text() == "15.00 USD"  # 30.00 sold − 15.00 refunded
     assert page.locator("[data-market=US] svg rect").count() >= 1
     screenshot(page, "gmv-report")
+
+
+def test_operator_simulates_a_seller_policy_before_scheduling(world, live_server, page, screenshot):
+    log_in(page, live_server, "ops@example.com", "/markets")
+    page.goto(f"{live_server}/policies/seller.min_age?market=US")
+    page.fill("#sim_value", "16")  # the applicant's representative is 16
+    page.click("[data-testid=simulate-form] button")
+    result = page.locator("[data-testid=simulation]").inner_text()
+    assert "1 would become eligible" in result and "Nothing was changed" in result
+    assert "Blue Mug" in page.content()
+    screenshot(page, "policy-simulation")
+    page.goto(f"{live_server}/applications/{world['application']['id']}")
+    assert page.locator("[data-testid=outcome]").inner_text() == "ineligible"  # the simulation wrote nothing

@@ -6,6 +6,7 @@ from rich.table import Table
 from marketcast.cli.common import cli_actor, console, dump, parse_at, uow
 from marketcast.policies import rules, service
 from marketcast.policies.schemas import PolicyKeyOut, ResolvedOut, VersionOut
+from marketcast.sellers import service as sellers
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -133,3 +134,29 @@ def in_force(market: str | None = MARKET, at: str | None = AT, as_json: bool = J
         table.add_row(r.key, rules.format_value(pk, r.value), r.source,
                       r.effective_from.isoformat() if r.effective_from else "", nxt)
     console.print(table)
+
+
+@app.command("simulate")
+def simulate(
+    key: str,
+    value: str = typer.Argument(..., help='the value to try, as for `set` ("none", "2000000 USD", 21)'),
+    market: str = typer.Option(..., "--market", help="two-letter market code"),
+    at: str | None = AT,
+    as_json: bool = JSON,
+    as_email: str | None = AS,
+) -> None:
+    """What VALUE for a seller policy would do to the market's open applications, before scheduling it.
+
+    Nothing is written."""
+    with uow(write=False) as session:
+        result = sellers.simulate(session, market=market, key=key, value=service.parse_value(key, value),
+                                  at=parse_at(at) if at else None, actor=cli_actor(session, as_email))
+    if as_json:
+        dump(result)
+        return
+    console.print(f"{key} = {service.describe(key, result['value'])} in {result['market']}: of "
+                  f"{result['evaluated']} open applications, {result['would_become_eligible']} would become "
+                  f"eligible and {result['would_become_ineligible']} ineligible.", highlight=False, soft_wrap=True)
+    for flip in result["examples"]:
+        console.print(f"  {flip['application_id']}  {flip['shop_name']}: {flip['from']} → {flip['to']}",
+                      highlight=False, soft_wrap=True)

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from marketcast.core.errors import Invalid
+
 _frozen: datetime | None = None
 
 
@@ -40,3 +42,12 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def as_utc_input(value: datetime, field: str) -> datetime:
+    """`as_utc` for a time a client sent: one with no UTC equivalent (0001-01-01 at +05:00) is a 422 naming
+    the field, not a 500."""
+    try:
+        return as_utc(value)
+    except OverflowError:
+        raise Invalid(f"{value.isoformat()} is out of range", field=field) from None

@@ -130,15 +130,8 @@ def _resolve(pk: PolicyKey, versions: list[PolicyVersion], market: str | None, a
                     reason=chosen.reason, actor=chosen.actor_email, created_at=chosen.created_at, next=upcoming)
 
 
-def _utc(value: datetime, field: str) -> datetime:
-    try:
-        return clock.as_utc(value)
-    except OverflowError:  # 0001-01-01 with a positive offset has no UTC equivalent
-        raise Invalid(f"{value.isoformat()} is out of range", field=field) from None
-
-
 def _when(at: datetime | None) -> datetime:
-    return _utc(at, "at") if at is not None else clock.now()
+    return clock.as_utc_input(at, "at") if at is not None else clock.now()
 
 
 def value_at(session: Session, *, key: str, market: str | None, at: datetime | None = None) -> Resolved:
@@ -234,6 +227,13 @@ def _reason(reason: str | None) -> str:
     return text
 
 
+def check_value(session: Session, *, key: str, market: str | None, value: Any) -> Any:
+    """`value` as a valid value of `key` for `market` (422 naming the field otherwise), e.g. for a simulation."""
+    code = normalize_market(market)
+    currency = markets.get(session, code).currency if code is not None else None
+    return rules.check_value(registry.get(key), value, currency=currency)
+
+
 def schedule(session: Session, *, key: str, market: str | None, value: Any, effective_from: datetime, reason: str,
              actor: Actor) -> PolicyVersion:
     """A new version of `key` for `market` (global when None) from `effective_from`, which is not in the past."""
@@ -242,7 +242,7 @@ def schedule(session: Session, *, key: str, market: str | None, value: Any, effe
     _require_operator(actor, code)
     currency = markets.get(session, code).currency if code is not None else None
     checked = rules.check_value(pk, value, currency=currency)
-    when, now = _utc(effective_from, "effective_from"), clock.now()
+    when, now = clock.as_utc_input(effective_from, "effective_from"), clock.now()
     if when < now:
         raise Invalid(f"effective_from {when.isoformat()} is in the past; a policy changes from now on",
                       code="effective_from_in_past", field="effective_from")

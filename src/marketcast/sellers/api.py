@@ -23,6 +23,8 @@ from marketcast.sellers.schemas import (
     SellerIn,
     SellerOut,
     ShopType,
+    SimulateIn,
+    SimulateOut,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["sellers"])
@@ -103,6 +105,13 @@ def list_applications(uow: UnitOfWork, actor: AnyUser,
 def reevaluate(body: ReevaluateIn, uow: UnitOfWork, actor: Operator):
     """Re-judge a market's open and rules-rejected applications against the policies in force now."""
     return service.reevaluate(uow, market=body.market, trigger=f"requested by {actor.email}", actor=actor)
+
+
+@router.post("/applications/simulate", response_model=SimulateOut, response_model_by_alias=True)
+def simulate(body: SimulateIn, uow: UnitOfWork, actor: Operator):
+    """What a value of a seller policy would do to a market's open applications, before it is scheduled:
+    how many would become eligible or ineligible, with examples. Nothing is written."""
+    return service.simulate(uow, market=body.market, key=body.key, value=body.value, at=body.at, actor=actor)
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationOut, responses=PROBLEMS)

@@ -202,6 +202,32 @@ class ReevaluateIn(Strict):
     market: Country
 
 
+class SimulateIn(Strict):
+    market: Country
+    key: str = Field(max_length=100, examples=["seller.cross_border.min_external_gmv"])
+    value: Any = Field(description="a value of the key, as in a policy version (money: {amount, currency}; none: null)")
+    at: datetime | None = Field(None, description="judge as of this time (default now)")
+
+
+class SimulatedFlip(BaseModel):
+    application_id: str
+    shop_name: str
+    shop_type: str
+    to: str
+    from_: str = Field(alias="from")
+
+
+class SimulateOut(BaseModel):
+    market: str
+    key: str
+    value: Any
+    at: datetime
+    evaluated: int
+    would_become_eligible: int
+    would_become_ineligible: int
+    examples: list[SimulatedFlip]
+
+
 class ReevaluateOut(BaseModel):
     evaluated: int
     now_eligible: int

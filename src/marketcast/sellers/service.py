@@ -4,6 +4,7 @@ Keyword-only operations that take a Session, never commit, and raise domain erro
 `judging` and decides through the pure `rules`, so one application and a whole market are judged alike."""
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -367,21 +368,10 @@ def reevaluate(session: Session, *, market: str, at: datetime | None = None, tri
         _require_operator_of(actor, market.upper())
     when = clock.as_utc(at) if at is not None else clock.now()
     ctx = judging.context(session, market=market, at=when)
-    where = [Application.market == ctx.market,
-             (Application.status == "open") | ((Application.status == "rejected")
-                                               & (Application.rejected_by == "rules"))]
-    rows = session.execute(select(Application.id, Application.seller_id, Application.shop_type,
-                                  Application.business_country, Application.representative_birth_date,
-                                  Application.status, Application.outcome, Application.failed_rules,
-                                  Application.shop_id).where(*where).order_by(Application.id)).all()
-    gmv, clashes = judging.best_gmv(session, where), judging.contact_clashes(session, where)
     updates, history, events = [], [], []
     now_eligible = no_longer = 0
-    for row in rows:
-        decision = rules.judge(ctx, rules.Candidate(
-            id=row.id, shop_type=row.shop_type, business_country=row.business_country,
-            representative_birth_date=row.representative_birth_date, best_gmv=gmv.get(row.id, {}),
-            contact_clashes=clashes.get(row.id, [])))
+    judged = _judge_market(session, ctx)
+    for row, decision in judged:
         failed = ",".join(decision.failed)
         if decision.outcome == row.outcome and failed == row.failed_rules:
             continue  # idempotent: the same verdict for the same reasons writes nothing
@@ -408,7 +398,54 @@ def reevaluate(session: Session, *, market: str, at: datetime | None = None, tri
         session.execute(update(Application), updates)  # ORM bulk UPDATE by primary key: one executemany
         session.execute(insert(ApplicationDecision), history)
         outbox.emit_many(session, events)
-    return {"evaluated": len(rows), "now_eligible": now_eligible, "no_longer_eligible": no_longer}
+    return {"evaluated": len(judged), "now_eligible": now_eligible, "no_longer_eligible": no_longer}
+
+
+def _judge_market(session: Session, ctx: rules.Context) -> list[tuple[Any, rules.Decision]]:
+    """Every open or rule-rejected application of the market, judged under `ctx`: four queries in all."""
+    where = [Application.market == ctx.market,
+             (Application.status == "open") | ((Application.status == "rejected")
+                                               & (Application.rejected_by == "rules"))]
+    rows = session.execute(select(Application.id, Application.seller_id, Application.shop_type,
+                                  Application.business_country, Application.representative_birth_date,
+                                  Application.status, Application.outcome, Application.failed_rules,
+                                  Application.shop_id, Application.shop_name).where(*where)
+                           .order_by(Application.id)).all()
+    gmv, clashes = judging.best_gmv(session, where), judging.contact_clashes(session, where)
+    return [(row, rules.judge(ctx, rules.Candidate(
+        id=row.id, shop_type=row.shop_type, business_country=row.business_country,
+        representative_birth_date=row.representative_birth_date, best_gmv=gmv.get(row.id, {}),
+        contact_clashes=clashes.get(row.id, [])))) for row in rows]
+
+
+SIMULATED_KEYS = {rules.MIN_AGE_KEY: "min_age", rules.MIN_GMV_KEY: "min_external_gmv"}
+
+
+def simulate(session: Session, *, market: str, key: str, value: Any, at: datetime | None = None,
+             actor: Actor, examples: int = 20) -> dict[str, Any]:
+    """What a policy value would do to the applications of a market, before anyone schedules it: each open or
+    rule-rejected application judged under the rules in force at `at` and again with `value` for `key`.
+    Nothing is written."""
+    code = market.upper()
+    _require_operator_of(actor, code)
+    if key not in SIMULATED_KEYS:
+        raise Invalid(f"applications depend on {', '.join(sorted(SIMULATED_KEYS))}; {key} does not change them",
+                      code="policy_not_simulated", field="key")
+    when = clock.as_utc_input(at, "at") if at is not None else clock.now()
+    checked = policies.check_value(session, key=key, market=code, value=value)
+    now = judging.context(session, market=code, at=when, field="market")
+    then = replace(now, **{SIMULATED_KEYS[key]: rules.PolicyValue(key=key, value=checked, version_id=None,
+                                                                  effective_from=when)})
+    current = {row.id: decision.outcome for row, decision in _judge_market(session, now)}
+    flips = [(row, current[row.id], decision.outcome) for row, decision in _judge_market(session, then)
+             if decision.outcome != current[row.id]]
+    return {
+        "market": code, "key": key, "value": checked, "at": when, "evaluated": len(current),
+        "would_become_eligible": sum(1 for _, _, to in flips if to == "eligible"),
+        "would_become_ineligible": sum(1 for _, _, to in flips if to != "eligible"),
+        "examples": [{"application_id": row.id, "shop_name": row.shop_name, "shop_type": row.shop_type,
+                      "from": was, "to": to} for row, was, to in flips[:examples]],
+    }
 
 
 def reevaluate_after(session: Session, *, changes: list[tuple[str, str | None]]) -> int:

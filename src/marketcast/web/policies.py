@@ -10,6 +10,7 @@ from marketcast.core.errors import DomainError, Invalid
 from marketcast.core.web_deps import UnitOfWork
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
+from marketcast.sellers import service as sellers
 from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, redirect, render
 
 router = APIRouter(prefix="/policies")
@@ -38,9 +39,10 @@ def in_force(request: Request, uow: UnitOfWork, actor: ConsoleUser, market: str 
 
 
 def _key_page(request: Request, uow, actor, key: str, market: str | None, *, error=None, field=None, form=None,
-              status_code: int = 200):
+              status_code: int = 200, simulation=None):
     info = policies.key_info(key)
     return render(request, "policy.html", status_code=status_code, actor=actor, key=info, market=market,
+                  simulation=simulation, simulates=key in sellers.SIMULATED_KEYS,
                   resolved=policies.value_at(uow, key=key, market=market),
                   explanation=policies.explain(uow, key=key, market=market),
                   timeline=policies.timeline(uow, key=key, market=market), error=error, field=field, form=form or {})
@@ -72,6 +74,22 @@ def schedule(request: Request, key: str, uow: UnitOfWork, actor: ConsoleOperator
                          status_code=exc.status)
     return redirect(f"/policies/{key}?market={code or ''}",
                     f"Scheduled {key} from {version.effective_from:%Y-%m-%d %H:%M} UTC", request)
+
+
+@router.post("/{key}/simulate")
+def simulate(request: Request, key: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
+             market: Annotated[str, Form()] = "", value: Annotated[str, Form()] = ""):
+    """Try a value on the market's open applications before scheduling it; nothing is written."""
+    code = _market_param(market)
+    try:
+        if code is None:
+            raise Invalid("simulate in one market", field="market")
+        result = sellers.simulate(uow, market=code, key=key, value=policies.parse_value(key, value), actor=actor)
+    except DomainError as exc:
+        uow.rollback()
+        return _key_page(request, uow, actor, key, code, error=exc.detail, field=exc.field,
+                         form={"sim_value": value}, status_code=exc.status)
+    return _key_page(request, uow, actor, key, code, simulation=result, form={"sim_value": value})
 
 
 @router.post("/{key}/versions/{version_id}/withdraw")
