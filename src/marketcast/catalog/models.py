@@ -2,7 +2,6 @@
 that only ever move by guarded single-statement UPDATEs (see service.py); the CHECK constraints are
 the last line of defence against a negative count."""
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -12,14 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime
 
 PRODUCT_STATUSES = ("draft", "live", "delisted")
-_ID = re.compile(r"^[a-z]{2,5}_[0-9a-z]{1,27}$")
-
-
-def looks_like_id(value: str | None) -> bool:
-    """Junk (NUL, very long text) never reaches the database: it is simply not an id we issued, so not found."""
-    return isinstance(value, str) and bool(_ID.match(value))
-
-
 class Product(Base):
     __tablename__ = "products"
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from marketcast.catalog.models import Product, Sku, looks_like_id
+from marketcast.catalog.models import Product, Sku
 from marketcast.catalog.schemas import MAX_STOCK, SkuIn
 from marketcast.catalog.stock import (  # noqa: F401  (the public stock operations of this area)
     SkuView,
@@ -23,7 +23,7 @@ from marketcast.catalog.stock import (  # noqa: F401  (the public stock operatio
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
-from marketcast.core.ids import new_id
+from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import paginate
 from marketcast.markets import service as markets
 from marketcast.sellers import service as sellers

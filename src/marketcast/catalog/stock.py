@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, case, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
-from marketcast.catalog.models import Product, Sku, looks_like_id
+from marketcast.catalog.models import Product, Sku
 from marketcast.core.errors import Conflict, Invalid
+from marketcast.core.ids import looks_like_id
 
 Quantities = Mapping[str, int] | Iterable[tuple[str, int]]
 

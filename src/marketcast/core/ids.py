@@ -5,6 +5,7 @@ millisecond and incremented for the next ones, so ids made by one process sort i
 (events written in one transaction come out in the order they were emitted)."""
 
 import os
+import re
 import threading
 import time
 
@@ -38,3 +39,12 @@ def _next() -> tuple[int, int]:
 def new_id(prefix: str) -> str:
     millis, rand = _next()
     return f"{prefix}_{_encode(millis, 10)}{_encode(rand, 16)}"
+
+
+_SHAPE = re.compile(r"^[a-z]{2,5}_[0-9a-z]{1,27}$")
+
+
+def looks_like_id(value: object) -> bool:
+    """Whether `value` has the shape of an id we issue. Junk (NUL, very long text) then never reaches the
+    database: it is simply not an id of ours, so not found (PostgreSQL would fail on a NUL with a 500)."""
+    return isinstance(value, str) and bool(_SHAPE.match(value))

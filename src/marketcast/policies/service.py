@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
-from marketcast.core.ids import new_id
+from marketcast.core.ids import looks_like_id, new_id
 from marketcast.markets import service as markets
 from marketcast.policies import registry, rules
 from marketcast.policies.models import PolicyVersion
@@ -276,7 +276,7 @@ def _event(version: PolicyVersion, **extra: Any) -> dict[str, Any]:
 def withdraw(session: Session, *, version_id: str, reason: str, actor: Actor) -> PolicyVersion:
     """Withdraw a version that has not taken effect yet. Effective versions are history and stay as they are."""
     version = None
-    if version_id.isascii() and version_id.replace("_", "").isalnum():  # never send junk (NUL …) to the database
+    if looks_like_id(version_id):
         version = session.scalar(select(PolicyVersion).where(PolicyVersion.id == version_id).with_for_update())
     if version is None:
         raise NotFound("policy_version", version_id)

@@ -15,19 +15,12 @@ from sqlalchemy.orm import Session
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
-from marketcast.core.ids import new_id
+from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import paginate
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
 from marketcast.sellers import judging, rules
 from marketcast.sellers.models import Application, ApplicationDecision, ExternalRecord, Seller, Shop
-
-_ID = re.compile(r"^[a-z]{2,5}_[0-9a-z]{1,27}$")
-
-
-def _valid_id(value: str) -> bool:
-    # Never send junk (NUL, very long text) to the database: it is simply not an id we issued.
-    return bool(_ID.match(value or ""))
 
 
 def normalize_email(email: str) -> str:
@@ -76,7 +69,7 @@ def create_seller(session: Session, *, actor: Actor, legal_name: str, entity_typ
 
 
 def get_seller(session: Session, seller_id: str) -> Seller:
-    seller = session.get(Seller, seller_id) if _valid_id(seller_id) else None
+    seller = session.get(Seller, seller_id) if looks_like_id(seller_id) else None
     if seller is None:
         raise NotFound("seller", seller_id)
     return seller
@@ -96,7 +89,7 @@ def view_seller(session: Session, *, seller_id: str, actor: Actor) -> Seller:
 # --- shops ----------------------------------------------------------------------------------------------
 
 def get_shop(session: Session, shop_id: str) -> Shop:
-    shop = session.get(Shop, shop_id) if _valid_id(shop_id) else None
+    shop = session.get(Shop, shop_id) if looks_like_id(shop_id) else None
     if shop is None:
         raise NotFound("shop", shop_id)
     return shop
@@ -231,7 +224,7 @@ def _event(app: Application, **extra: Any) -> dict[str, Any]:
 
 def _find_application(session: Session, application_id: str, *, lock: bool = False) -> Application:
     app = None
-    if _valid_id(application_id):
+    if looks_like_id(application_id):
         stmt = select(Application).where(Application.id == application_id)
         app = session.scalar(stmt.with_for_update() if lock else stmt)
     if app is None:
