@@ -47,3 +47,36 @@ def test_bad_token_is_401(client):
     r = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer nope"})
     assert r.status_code == 401 and r.json()["code"] == "invalid_token"
     assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_the_api_ignores_the_console_cookie(client, make_user):
+    make_user("operator", email="cookie@example.com", password="console-pass-1")
+    page = client.get("/login")
+    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+    r = client.post("/login", data={"email": "cookie@example.com", "password": "console-pass-1", "csrf": csrf},
+                    follow_redirects=False)
+    assert r.status_code == 303 and "marketcast_session" in client.cookies
+    assert client.get("/markets").status_code == 200  # the console knows the user
+    r = client.post("/api/v1/markets", json={"code": "PT", "name": "Portugal", "currency": "EUR",
+                                             "timezone": "Europe/Lisbon"})
+    assert r.status_code == 401 and r.json()["code"] == "unauthenticated"
+
+
+def test_failed_logins_for_one_account_from_many_addresses_are_slowed_down(db):
+    from marketcast.core.auth import service as auth
+    from marketcast.core.errors import TooManyRequests, Unauthorized
+
+    with db() as s:
+        auth.create_user(s, email="target@example.com", role="buyer", password="right-pass")
+    for i in range(get_settings().login_max_failures):
+        with db() as s:
+            try:
+                auth.login(s, email="target@example.com", password="wrong", address=f"10.0.0.{i}")
+            except Unauthorized:
+                pass
+    with db() as s:
+        try:
+            auth.login(s, email="Target@Example.com", password="right-pass", address="10.9.9.9")
+            raise AssertionError("a blocked account must wait")
+        except TooManyRequests as exc:
+            assert exc.retry_after >= 1

@@ -60,6 +60,10 @@ class TransactionMiddleware(BaseHTTPMiddleware):
         return response
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def optional_actor(request: Request, session: UnitOfWork) -> Actor | None:
     return _actor_of_request(request, session)
 
@@ -74,6 +78,10 @@ def _actor_of_request(request: Request, session: Session) -> Actor | None:
         if actor is None:
             raise Unauthorized("this token is not valid", code="invalid_token")
         return actor
+    if request.url.path.startswith("/api/"):
+        # The API takes Bearer tokens only: a console cookie that a browser sends by itself must not authorise an
+        # API call another site makes it send (CSRF). The console's own forms carry a CSRF token.
+        return None
     user_id = request.scope.get("session", {}).get("user_id") if "session" in request.scope else None
     if user_id:
         user = session.get(User, user_id)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Request
 
 from marketcast.core.auth import service as auth
 from marketcast.core.errors import DomainError
-from marketcast.core.web_deps import UnitOfWork
+from marketcast.core.web_deps import UnitOfWork, client_address
 from marketcast.web import applications, markets, policies, reports, shops, webhooks
 from marketcast.web.common import ConsoleUser, Csrf, redirect, render
 
@@ -32,16 +32,11 @@ def login_form(request: Request, next: str = "/"):
 @router.post("/login")
 def login(request: Request, uow: UnitOfWork, _: Csrf, email: Annotated[str, Form()] = "",
           password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
-    address = request.client.host if request.client else "unknown"
+    request.state.commit_on_error = True  # a failed attempt is counted even though we answer with an error
     try:
-        auth.check_throttle(uow, address=address)
-        user = auth.check_password(uow, email=email, password=password)
+        user = auth.login(uow, email=email, password=password, address=client_address(request))
     except DomainError as exc:
-        if exc.code == "invalid_credentials":
-            request.state.commit_on_error = True
-            auth.record_failure(uow, address=address)
         return render(request, "login.html", status_code=exc.status, next=next, error=exc.detail, email=email)
-    auth.clear_failures(uow, address=address)
     request.session["user_id"] = user.id
     return redirect(next if next.startswith("/") and not next.startswith("//") else "/")
 

@@ -2,14 +2,9 @@ from fastapi import APIRouter, Request, status
 
 from marketcast.core.auth import service
 from marketcast.core.auth.schemas import SignupIn, TokenIn, TokenOut, UserOut
-from marketcast.core.errors import Unauthorized
-from marketcast.core.web_deps import AnyUser, UnitOfWork
+from marketcast.core.web_deps import AnyUser, UnitOfWork, client_address
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=UserOut)
@@ -20,15 +15,8 @@ def signup(body: SignupIn, uow: UnitOfWork):
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenOut)
 def create_token(body: TokenIn, request: Request, uow: UnitOfWork):
-    address = client_address(request)
-    service.check_throttle(uow, address=address)
-    try:
-        user = service.check_password(uow, email=body.email, password=body.password)
-    except Unauthorized:
-        request.state.commit_on_error = True  # the failure must be counted even though we answer 401
-        service.record_failure(uow, address=address)
-        raise
-    service.clear_failures(uow, address=address)
+    request.state.commit_on_error = True  # a failed attempt is counted even though we answer 401
+    user = service.login(uow, email=body.email, password=body.password, address=client_address(request))
     return TokenOut(token=service.issue_token(uow, user=user))
 
 

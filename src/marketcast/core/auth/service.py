@@ -115,3 +115,26 @@ def clear_failures(session: Session, *, address: str) -> None:
     row = session.get(LoginThrottle, address)
     if row is not None:
         session.delete(row)
+
+
+def _throttle_keys(email: str, address: str) -> list[str]:
+    # Per address (one client guessing many passwords) and per account (many clients guessing one).
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:40]
+    return [f"ip:{address}"[:64], f"email:{digest}"]
+
+
+def login(session: Session, *, email: str, password: str, address: str) -> User:
+    """A throttled password check: 429 while the address or the account is blocked; a wrong password counts
+    against both. The caller keeps the counting even though it answers with an error."""
+    keys = _throttle_keys(email, address)
+    for key in keys:
+        check_throttle(session, address=key)
+    try:
+        user = check_password(session, email=email, password=password)
+    except Unauthorized:
+        for key in keys:
+            record_failure(session, address=key)
+        raise
+    for key in keys:
+        clear_failures(session, address=key)
+    return user
