@@ -7,7 +7,7 @@ from marketcast import __version__
 from marketcast.catalog.api import router as catalog_router
 from marketcast.core import problems
 from marketcast.core.auth.api import router as auth_router
-from marketcast.core.settings import get_settings
+from marketcast.core.settings import get_settings, session_secret
 from marketcast.core.web_deps import TransactionMiddleware
 from marketcast.markets.api import router as markets_router
 from marketcast.orders.api import router as orders_router
@@ -30,8 +30,9 @@ def create_app() -> FastAPI:
     problems.install(app)
     console.install(app)
     app.add_middleware(TransactionMiddleware)
-    app.add_middleware(SessionMiddleware, secret_key=get_settings().secret_key, session_cookie="marketcast_session",
-                       same_site="lax", https_only=False)
+    settings = get_settings()
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="marketcast_session",
+                       same_site="lax", https_only=settings.session_https_only)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

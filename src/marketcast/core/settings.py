@@ -1,5 +1,7 @@
 """Settings read from the environment (MARKETCAST_*)."""
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,7 +15,11 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DB
     redis_url: str | None = None
-    secret_key: str = "dev-insecure-secret-change-me"
+    # Signs console sessions. When unset, a random key is made once and kept in var/secret_key (fine for one
+    # host; set it explicitly when several hosts serve the console).
+    secret_key: str | None = None
+    # Send the console cookie over HTTPS only (set true behind TLS).
+    session_https_only: bool = False
     # Seconds between webhook attempts; the Standard Webhooks example schedule.
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
     webhook_timeout_seconds: float = 15.0
@@ -34,6 +40,22 @@ class Settings(BaseSettings):
     @property
     def retry_schedule(self) -> list[int]:
         return [int(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]
+
+
+def session_secret(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path("var") / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created with owner-only permissions; an existing file (another worker won the race) is kept.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass
+    return path.read_text().strip()
 
 
 @lru_cache
