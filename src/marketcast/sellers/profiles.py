@@ -1,0 +1,78 @@
+"""Seller profiles (the legal entity and its KYB data), and the role checks every room of sellers shares.
+
+Used by service.py (which re-exports the public names), applications.py and reevaluation.py; it imports
+none of them, so the rooms never import each other in a circle."""
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketcast.core import clock, outbox
+from marketcast.core.auth.actor import Actor
+from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
+from marketcast.core.ids import looks_like_id, new_id
+from marketcast.sellers.models import Seller
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def normalize_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone or "")
+    if not 7 <= len(digits) <= 15:
+        raise Invalid("a phone number has 7 to 15 digits (E.164)", code="invalid_phone", field="contact.phone")
+    return "+" + digits
+
+
+def require_role(actor: Actor, role: str, what: str) -> None:
+    if actor.role != role:
+        raise Forbidden(f"{what} needs the role {role}; you are {actor.role}", code="wrong_role")
+
+
+def require_operator_of(actor: Actor, market: str) -> None:
+    require_role(actor, "operator", "reviewing applications")
+    actor.require_market(market)
+
+
+def create_seller(session: Session, *, actor: Actor, legal_name: str, entity_type: str, country: str, tax_id: str,
+                  beneficial_owners: list[dict[str, Any]], contact_email: str, contact_phone: str) -> Seller:
+    require_role(actor, "seller", "registering a seller")
+    if session.scalar(select(Seller.id).where(Seller.owner_user_id == actor.user_id)):
+        raise Conflict("this user already has a seller profile", code="seller_exists")
+    if sum(o["ownership_bp"] for o in beneficial_owners) > 10000:
+        raise Invalid("beneficial owners hold more than 100% together", field="beneficial_owners")
+    seller = Seller(id=new_id("sel"), owner_user_id=actor.user_id, legal_name=legal_name, entity_type=entity_type,
+                    country=country.upper(), tax_id=tax_id, contact_email=normalize_email(contact_email),
+                    contact_phone=normalize_phone(contact_phone), created_at=clock.now(),
+                    beneficial_owners=[{"name": o["name"], "date_of_birth": o["date_of_birth"].isoformat(),
+                                        "ownership_bp": o["ownership_bp"]} for o in beneficial_owners])
+    try:
+        with session.begin_nested():  # the unique owner is the real guard when the same user posts twice at once
+            session.add(seller)
+    except IntegrityError:
+        raise Conflict("this user already has a seller profile", code="seller_exists") from None
+    outbox.emit(session, "seller.created", {"seller_id": seller.id, "owner_user_id": seller.owner_user_id,
+                                            "country": seller.country, "entity_type": entity_type})
+    return seller
+
+
+def get_seller(session: Session, seller_id: str) -> Seller:
+    seller = session.get(Seller, seller_id) if looks_like_id(seller_id) else None
+    if seller is None:
+        raise NotFound("seller", seller_id)
+    return seller
+
+
+def seller_of_user(session: Session, user_id: str | None) -> Seller | None:
+    return session.scalar(select(Seller).where(Seller.owner_user_id == user_id)) if user_id else None
+
+
+def view_seller(session: Session, *, seller_id: str, actor: Actor) -> Seller:
+    seller = get_seller(session, seller_id)
+    if not actor.is_operator and seller.owner_user_id != actor.user_id:
+        raise Forbidden("you may see only your own seller profile", code="not_owner")
+    return seller

@@ -1,0 +1,134 @@
+"""Re-judging a market's applications when its policies change, and simulating a policy value first.
+
+One set-based pass whatever the number of applications (docs/adr/0007-set-based-reevaluation.md);
+other areas call these through sellers.service."""
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from marketcast.core import clock, outbox
+from marketcast.core.auth.actor import Actor
+from marketcast.core.errors import Invalid
+from marketcast.core.ids import new_id
+from marketcast.markets import service as markets
+from marketcast.policies import service as policies
+from marketcast.sellers import judging, rules
+from marketcast.sellers.models import Application, ApplicationDecision
+from marketcast.sellers.profiles import require_operator_of
+
+
+def reevaluate(session: Session, *, market: str, at: datetime | None = None, trigger: str,
+               actor: Actor | None = None) -> dict[str, int]:
+    """Re-judge every open application of `market`, and every one rejected on the rules' verdict, in one
+    set-based pass: a constant number of statements whatever their number (docs/adr/0007)."""
+    if actor is not None:
+        require_operator_of(actor, market.upper())
+    when = clock.as_utc(at) if at is not None else clock.now()
+    ctx = judging.context(session, market=market, at=when)
+    updates, history, events = [], [], []
+    now_eligible = no_longer = 0
+    judged = _judge_market(session, ctx)
+    for row, decision in judged:
+        failed = ",".join(decision.failed)
+        if decision.outcome == row.outcome and failed == row.failed_rules:
+            continue  # idempotent: the same verdict for the same reasons writes nothing
+        status, rejected_by = row.status, "rules" if row.status == "rejected" else None
+        if decision.outcome == "eligible" and row.status == "rejected":
+            status, rejected_by = "open", None  # back in the queue: the rules no longer hold it back
+        updates.append({"id": row.id, "outcome": decision.outcome, "failed_rules": failed, "status": status,
+                        "rejected_by": rejected_by, "decision": judging.decision_json(decision, when),
+                        "evaluated_at": when, "updated_at": when})
+        history.append({"id": new_id("dec"), "application_id": row.id, "kind": "reevaluation",
+                        "outcome": decision.outcome, "rules": decision.rules,
+                        "policy_versions": decision.policy_versions, "next_step": decision.next_step,
+                        "trigger": trigger[:200], "reason": None, "overridden_rules": None,
+                        "actor_email": actor.email if actor else None, "evaluated_at": when})
+        if decision.outcome != row.outcome:
+            kind = "application.now_eligible" if decision.outcome == "eligible" else "application.no_longer_eligible"
+            now_eligible += decision.outcome == "eligible"
+            no_longer += decision.outcome != "eligible"
+            events.append((kind, {"application_id": row.id, "seller_id": row.seller_id, "market": ctx.market,
+                                  "shop_type": row.shop_type, "status": status, "from": row.outcome,
+                                  "to": decision.outcome, "failed_rules": decision.failed,
+                                  "policy_versions": decision.policy_versions, "trigger": trigger}, ctx.market))
+    if updates:
+        session.execute(update(Application), updates)  # ORM bulk UPDATE by primary key: one executemany
+        session.execute(insert(ApplicationDecision), history)
+        outbox.emit_many(session, events)
+    return {"evaluated": len(judged), "now_eligible": now_eligible, "no_longer_eligible": no_longer}
+
+
+def _judge_market(session: Session, ctx: rules.Context) -> list[tuple[Any, rules.Decision]]:
+    """Every open or rule-rejected application of the market, judged under `ctx`: four queries in all."""
+    where = [Application.market == ctx.market,
+             (Application.status == "open") | ((Application.status == "rejected")
+                                               & (Application.rejected_by == "rules"))]
+    rows = session.execute(select(Application.id, Application.seller_id, Application.shop_type,
+                                  Application.business_country, Application.representative_birth_date,
+                                  Application.status, Application.outcome, Application.failed_rules,
+                                  Application.shop_id, Application.shop_name).where(*where)
+                           .order_by(Application.id)).all()
+    gmv, clashes = judging.best_gmv(session, where), judging.contact_clashes(session, where)
+    return [(row, rules.judge(ctx, rules.Candidate(
+        id=row.id, shop_type=row.shop_type, business_country=row.business_country,
+        representative_birth_date=row.representative_birth_date, best_gmv=gmv.get(row.id, {}),
+        contact_clashes=clashes.get(row.id, [])))) for row in rows]
+
+
+SIMULATED_KEYS = {rules.MIN_AGE_KEY: "min_age", rules.MIN_GMV_KEY: "min_external_gmv"}
+
+
+def simulate(session: Session, *, market: str, key: str, value: Any, at: datetime | None = None,
+             actor: Actor, examples: int = 20) -> dict[str, Any]:
+    """What a policy value would do to the applications of a market, before anyone schedules it: each open or
+    rule-rejected application judged under the rules in force at `at` and again with `value` for `key`.
+    Nothing is written."""
+    code = market.upper()
+    require_operator_of(actor, code)
+    if key not in SIMULATED_KEYS:
+        raise Invalid(f"applications depend on {', '.join(sorted(SIMULATED_KEYS))}; {key} does not change them",
+                      code="policy_not_simulated", field="key")
+    when = clock.as_utc_input(at, "at") if at is not None else clock.now()
+    checked = policies.check_value(session, key=key, market=code, value=value)
+    now = judging.context(session, market=code, at=when, field="market")
+    then = replace(now, **{SIMULATED_KEYS[key]: rules.PolicyValue(key=key, value=checked, version_id=None,
+                                                                  effective_from=when)})
+    current = {row.id: decision.outcome for row, decision in _judge_market(session, now)}
+    flips = [(row, current[row.id], decision.outcome) for row, decision in _judge_market(session, then)
+             if decision.outcome != current[row.id]]
+    return {
+        "market": code, "key": key, "value": checked, "at": when, "evaluated": len(current),
+        "would_become_eligible": sum(1 for _, _, to in flips if to == "eligible"),
+        "would_become_ineligible": sum(1 for _, _, to in flips if to != "eligible"),
+        "examples": [{"application_id": row.id, "shop_name": row.shop_name, "shop_type": row.shop_type,
+                      "from": was, "to": to} for row, was, to in flips[:examples]],
+    }
+
+
+def reevaluate_after(session: Session, *, changes: list[tuple[str, str | None]]) -> int:
+    """After policy versions took effect: re-judge each market a `seller.*` change names (a global change: every
+    live market). Returns how many applications were judged."""
+    codes: set[str] = set()
+    for key, market in changes:
+        if not key.startswith("seller."):
+            continue
+        if market is not None:
+            codes.add(market)
+        else:
+            codes.update(m.code for m in _live_markets(session))
+    trigger = "policy change: " + ", ".join(sorted({f"{k} ({m or 'global'})" for k, m in changes
+                                                     if k.startswith("seller.")}))
+    return sum(reevaluate(session, market=code, trigger=trigger)["evaluated"] for code in sorted(codes))
+
+
+def _live_markets(session: Session) -> list:
+    found, token = [], None
+    while True:
+        rows, token = markets.list_markets(session, status="live", page_size=200, page_token=token)
+        found.extend(rows)
+        if token is None:
+            return found
