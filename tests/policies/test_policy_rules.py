@@ -44,3 +44,19 @@ def test_format_value():
     assert rules.format_value(FOLLOWERS, 1000) == "1000 followers"
     assert rules.format_value(GMV, {"amount": 200_000_000, "currency": "USD"}) == "2,000,000.00 USD"
     assert rules.format_value(CAP, None) == "none (no requirement)"
+
+
+def test_huge_and_infinite_values_are_422_not_500(client, operator, us_es):
+    for value in (10**30, -(10**30)):
+        r = client.post("/api/v1/policies/live.bag.max_products/versions", headers=operator,
+                        json={"market": "US", "value": value, "effective_from": "2099-01-01T00:00:00Z", "reason": "x"})
+        assert r.status_code == 422 and r.json()["field"] == "value"
+    from marketcast.core.errors import Invalid
+    from marketcast.policies import service
+
+    for text in ("Infinity USD", "1e5000 USD", "NaN USD"):
+        try:
+            service.parse_value("seller.cross_border.min_external_gmv", text)
+            raise AssertionError(text)
+        except Invalid as exc:
+            assert exc.field == "value"

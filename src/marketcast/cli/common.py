@@ -49,8 +49,8 @@ def parse_at(value: str | None) -> datetime:
     if not value:
         return clock.now()
     try:
-        return clock.as_utc(datetime.fromisoformat(value))
-    except ValueError:
+        return clock.as_utc_input(datetime.fromisoformat(value), "at")
+    except (ValueError, DomainError):
         err_console.print(f"[red]error[/red] --at {value!r} is not an ISO date or time")
         raise typer.Exit(2) from None
 

@@ -22,7 +22,13 @@ def _bad(detail: str) -> Invalid:
     return Invalid(detail, code="invalid_policy_value", field="value")
 
 
+# No key needs more, and it keeps every value a 64-bit integer in any database or JSON reader.
+LARGEST = 10**15
+
+
 def _check_bounds(pk: PolicyKey, number: int, what: str) -> None:
+    if abs(number) > LARGEST:
+        raise _bad(f"{pk.key}: {what} is out of range (at most {LARGEST:,})")
     if pk.min is not None and number < pk.min:
         raise _bad(f"{pk.key}: {what} must be at least {pk.min}, got {number}")
     if pk.max is not None and number > pk.max:
@@ -107,6 +113,8 @@ def _parse_money(pk: PolicyKey, raw: str) -> dict[str, Any]:
         major = Decimal(raw.replace(",", "").replace("_", ""))
     except InvalidOperation:
         raise _bad(f"{pk.key}: {raw!r} is not an amount") from None
+    if not major.is_finite() or abs(major) > LARGEST:
+        raise _bad(f"{pk.key}: {raw!r} is not an amount we can hold")
     minor = major * (10 ** MINOR_UNITS.get(currency, 2))
     if minor != minor.to_integral_value():
         raise _bad(f"{pk.key}: {raw} {currency} has more decimals than {currency} allows")

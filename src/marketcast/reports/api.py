@@ -1,6 +1,6 @@
 """GMV reports over HTTP: operators (within their markets) and sellers (their own shops); read-only."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -14,19 +14,8 @@ from marketcast.reports.schemas import GmvReportOut, GmvRowOut, GroupBy, Trailin
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
-DEFAULT_DAYS = 30
 MarketQuery = Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", description="two-letter market code")]
 ShopQuery = Annotated[str | None, Query(min_length=1, max_length=32, description="one shop (sellers: required)")]
-
-
-def _range(from_day: date | None, to_day: date | None) -> tuple[date, date]:
-    to_day = to_day or clock.now().date()
-    if from_day is None:
-        try:
-            from_day = to_day - timedelta(days=DEFAULT_DAYS - 1)
-        except OverflowError:
-            from_day = date.min
-    return from_day, to_day
 
 
 @router.get("/reports/gmv", response_model=GmvReportOut)
@@ -42,8 +31,7 @@ def gmv_report(
 
     Operators: any market in their scope (a market-limited operator without `market` gets only theirs).
     Sellers: `shop_id` of their own shop. At most 366 days (422, field `to`)."""
-    from_day, to_day = _range(from_day, to_day)
-    service.check_range(from_day, to_day)
+    from_day, to_day = service.report_range(from_day, to_day)
     scope = service.report_scope(uow, actor=actor, market=market, shop_id=shop_id)
     rows, token = service.gmv_report_page(uow, market=market, markets_in=scope, shop_id=shop_id, from_day=from_day,
                                           to_day=to_day, group_by=group_by, page_size=page_size,

@@ -101,6 +101,20 @@ def record_refund(session: Session, *, market: str, shop_id: str, currency: str,
 
 # --- reading ------------------------------------------------------------------------------------------------------
 
+DEFAULT_DAYS = 30
+
+
+def report_range(from_day: date | None, to_day: date | None) -> tuple[date, date]:
+    """The days a report covers: `to` defaults to today, `from` to 29 days before `to` (the report checks them)."""
+    to_day = to_day or clock.now().date()
+    if from_day is None:
+        try:
+            from_day = to_day - timedelta(days=DEFAULT_DAYS - 1)
+        except OverflowError:
+            from_day = date.min
+    return from_day, to_day
+
+
 def check_range(from_day: date, to_day: date) -> None:
     if from_day > to_day:
         raise Invalid(f"to ({to_day}) is before from ({from_day})", code="invalid_date_range", field="to")

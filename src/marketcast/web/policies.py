@@ -24,7 +24,7 @@ def _parse_at(at: str | None) -> datetime:
     if not at:
         return clock.now()
     try:
-        return clock.as_utc(datetime.fromisoformat(at))
+        return clock.as_utc_input(datetime.fromisoformat(at), "at")
     except ValueError:
         raise Invalid(f"{at!r} is not a date", field="at") from None
 
@@ -62,7 +62,7 @@ def schedule(request: Request, key: str, uow: UnitOfWork, actor: ConsoleOperator
     try:
         parsed = policies.parse_value(key, value)
         try:
-            starts = clock.as_utc(datetime.fromisoformat(effective_from))
+            starts = clock.as_utc_input(datetime.fromisoformat(effective_from), "effective_from")
         except ValueError:
             raise Invalid("give a date such as 2025-01-01 or a time such as 2025-01-01T09:00",
                           field="effective_from") from None

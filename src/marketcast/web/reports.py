@@ -4,7 +4,6 @@ from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 
-from marketcast.core import clock
 from marketcast.core.errors import Invalid
 from marketcast.core.web_deps import UnitOfWork
 from marketcast.reports import service as reports
@@ -14,9 +13,9 @@ router = APIRouter(prefix="/reports")
 CHART_W, CHART_H = 720, 140
 
 
-def _day(text: str, default: date, field: str) -> date:
+def _day(text: str, field: str) -> date | None:
     if not text:
-        return default
+        return None
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -40,10 +39,7 @@ def bars(rows, start: date, end: date) -> list[dict]:
 
 @router.get("/gmv")
 def gmv(request: Request, uow: UnitOfWork, actor: ConsoleOperator, market: str = "", start: str = "", end: str = ""):
-    today = clock.now().date()
-    to_day = _day(end, today, "end")
-    from_day = _day(start, to_day - timedelta(days=29), "start")
-    reports.check_range(from_day, to_day)
+    from_day, to_day = reports.report_range(_day(start, "start"), _day(end, "end"))
     scope = reports.report_scope(uow, actor=actor, market=market or None)
     totals = reports.gmv_report(uow, market=market or None, markets_in=scope, from_day=from_day, to_day=to_day,
                                 group_by="market")

@@ -37,7 +37,7 @@ def shop_page(request: Request, shop_id: str, uow: UnitOfWork, actor: ConsoleUse
 def set_stock(request: Request, shop_id: str, sku_id: str, uow: UnitOfWork, actor: ConsoleUser, _: Csrf,
               available: Annotated[str, Form()] = ""):
     try:
-        if not available.strip().isdigit():
+        if not available.strip().isdecimal() or not available.strip().isascii():
             raise Invalid("units on hand must be a whole number", field="available")
         sku = catalog.set_available(uow, sku_id=sku_id, available=int(available), actor=actor)
     except DomainError as exc:
@@ -74,7 +74,7 @@ async def refund(request: Request, order_id: str, uow: UnitOfWork, actor: Consol
     try:
         if not lines:
             raise Invalid("choose at least one unit to refund", field="lines")
-        if not all(qty.isdigit() for _, qty in lines):
+        if not all(qty.isdecimal() and qty.isascii() for _, qty in lines):
             raise Invalid("quantities must be whole numbers", field="lines")
         done = orders.refund(uow, order_id=order_id, lines=[(line, int(qty)) for line, qty in lines],
                              restock=form.get("restock") == "on", actor=actor)
