@@ -193,3 +193,61 @@ def _buyer_actor(session, buyer):
     from marketcast.core.auth.models import User
 
     return auth.actor_of(session.get(User, buyer["user_id"]))
+
+
+def _order_row(db, order_id):
+    from marketcast.orders import service
+
+    with db(write=False) as s:
+        return service.get_order(s, order_id)
+
+
+def test_a_late_answer_of_an_abandoned_attempt_leaves_the_newer_charge_in_flight(client, place, buyer, make_skus,
+                                                                                 db, at):
+    """Attempt A is taken for lost and B starts; A's decline arriving now must not clear B's in-flight marker."""
+    skus = make_skus(5)
+    with clock.frozen(at(2024, 9, 2, 12)):
+        order = place(buyer["headers"], [(skus[0], 1)]).json()
+    with clock.frozen(at(2024, 9, 2, 12, 1)), db() as s:
+        first = payments.begin(s, order_id=order["id"], actor=_buyer_actor(s, buyer), provider="test",
+                               card_number=APPROVE)
+    with clock.frozen(at(2024, 9, 2, 12, 12)), db() as s:  # A is stale: B takes over and A is abandoned
+        second = payments.begin(s, order_id=order["id"], actor=_buyer_actor(s, buyer), provider="test",
+                                card_number=APPROVE)
+    with clock.frozen(at(2024, 9, 2, 12, 13)):
+        with db() as s:
+            late = payments.finish(s, started=first, result=payments.Result("declined", "ch_a", "no", "card_declined"))
+            assert (late.status, late.decline_code) == ("error", "abandoned")
+        assert _order_row(db, order["id"]).payment_started_at == at(2024, 9, 2, 12, 12)
+        cancel = client.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer["headers"])
+        assert cancel.status_code == 409 and cancel.json()["code"] == "payment_in_progress"
+        with db() as s:
+            payments.finish(s, started=second, result=payments.Result("approved", "ch_b"))
+    row = _order_row(db, order["id"])
+    assert row.status == "paid" and row.payment_started_at is None
+    assert [(a.id, a.status) for a in _attempts(db, order["id"])] == [(first.attempt_id, "error"),
+                                                                      (second.attempt_id, "approved")]
+
+
+def test_a_late_approval_of_an_abandoned_attempt_pays_and_the_newer_one_is_marked_for_void(
+        place, buyer, make_skus, db, at, gmv_totals, shop):
+    skus = make_skus(5)
+    with clock.frozen(at(2024, 9, 2, 12)):
+        order = place(buyer["headers"], [(skus[0], 1)]).json()
+    with clock.frozen(at(2024, 9, 2, 12, 1)), db() as s:
+        first = payments.begin(s, order_id=order["id"], actor=_buyer_actor(s, buyer), provider="test",
+                               card_number=APPROVE)
+    with clock.frozen(at(2024, 9, 2, 12, 12)), db() as s:
+        second = payments.begin(s, order_id=order["id"], actor=_buyer_actor(s, buyer), provider="test",
+                                card_number=APPROVE)
+    with clock.frozen(at(2024, 9, 2, 12, 13)):
+        with db() as s:  # money moved for A after all: it pays the order, B keeps its marker until it answers
+            payments.finish(s, started=first, result=payments.Result("approved", "ch_a"))
+        row = _order_row(db, order["id"])
+        assert row.status == "paid" and row.payment_started_at == at(2024, 9, 2, 12, 12)
+        with db() as s:
+            b = payments.finish(s, started=second, result=payments.Result("approved", "ch_b"))
+            assert b.decline_code == "order_not_payable"
+    assert _order_row(db, order["id"]).payment_started_at is None
+    assert [a.status for a in _attempts(db, order["id"])] == ["approved", "approved"]
+    assert gmv_totals(shop["id"]) == (1000, 0)  # one sale, not two

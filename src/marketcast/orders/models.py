@@ -4,12 +4,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime
-
-STATUSES = ("pending_payment", "paid", "shipped", "delivered", "completed", "cancelled")
-REFUNDABLE = ("paid", "shipped", "delivered", "completed")
 
 
 class Order(Base):
@@ -31,9 +28,6 @@ class Order(Base):
     payment_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-    lines: Mapped[list["OrderLine"]] = relationship(order_by="OrderLine.id", lazy="raise_on_sql",
-                                                    back_populates="order")
 
     __table_args__ = (
         Index("ix_orders_buyer", "buyer_id", "id"),
@@ -58,8 +52,6 @@ class OrderLine(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
-
-    order: Mapped[Order] = relationship(back_populates="lines", lazy="raise_on_sql")
 
 
 class Refund(Base):

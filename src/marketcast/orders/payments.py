@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from marketcast.catalog import service as catalog
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
-from marketcast.core.errors import Conflict, DomainError, Forbidden, Invalid
+from marketcast.core.errors import Conflict, DomainError, Invalid
 from marketcast.core.ids import new_id
 from marketcast.core.settings import get_settings
 from marketcast.orders import service as orders
@@ -129,8 +129,7 @@ class Started:
 def begin(session: Session, *, order_id: str, actor: Actor, provider: str, card_number: str) -> Started:
     """Record a processing attempt on the locked order (409 payment_in_progress if one is in flight)."""
     order = orders.get_order(session, order_id, lock=True)
-    if not (actor.role == "buyer" and actor.user_id == order.buyer_id):
-        raise Forbidden(f"only the buyer pays order {order.id}", code="not_your_order")
+    orders.require_buyer(order, actor)
     if order.paid_at is not None:
         return Started(order.id, None, order.total_amount, order.currency)
     if order.status != "pending_payment":
@@ -140,7 +139,7 @@ def begin(session: Session, *, order_id: str, actor: Actor, provider: str, card_
     if now >= order.expires_at:
         raise Conflict(f"order {order.id} expired unpaid at {order.expires_at.isoformat()}", code="order_expired")
     if order.payment_started_at is not None:
-        if order.payment_started_at > now - orders.PAYMENT_STALE_AFTER:
+        if orders.payment_in_flight(order, now):
             raise Conflict("a payment for this order is being processed; wait for its result",
                            code="payment_in_progress")
         session.execute(update(PaymentAttempt)
@@ -163,12 +162,21 @@ def finish(session: Session, *, started: Started, result: Result) -> PaymentAtte
     """Record the provider's answer; an approval makes the order paid and moves stock, GMV and the shop's
     counter in this same transaction."""
     order = orders.get_order(session, started.order_id, lock=True)
-    attempt = session.get(PaymentAttempt, started.attempt_id)
     now = clock.now()
-    attempt.status, attempt.reference, attempt.finished_at = result.status, result.reference[:100], now
-    attempt.decline_code, attempt.message = result.decline_code, (result.message or None) and result.message[:300]
-    if order.payment_started_at is not None:
+    answer = {"status": result.status, "reference": result.reference[:100], "finished_at": now,
+              "decline_code": result.decline_code, "message": (result.message or None) and result.message[:300]}
+    # Guarded on `processing`: an attempt taken for lost meanwhile (marked error/abandoned by a newer begin or by
+    # expiry) no longer owns the order's in-flight marker, which may belong to a newer attempt still charging.
+    ours = session.execute(update(PaymentAttempt)
+                           .where(PaymentAttempt.id == started.attempt_id, PaymentAttempt.status == "processing")
+                           .values(**answer).execution_options(synchronize_session=False)).rowcount == 1
+    attempt = session.get(PaymentAttempt, started.attempt_id, populate_existing=True)
+    if ours:
         order.payment_started_at = None
+    elif result.status == "approved":
+        # The lost attempt was charged after all: money moved, so it goes on record (and below pays or asks a void).
+        for name, value in answer.items():
+            setattr(attempt, name, value)
     if result.status != "approved":
         return attempt
     if order.status != "pending_payment":

@@ -101,7 +101,7 @@ def lines_of(session: Session, order_id: str) -> list[OrderLine]:
     return list(session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)))
 
 
-def _is_buyer(order: Order, actor: Actor) -> bool:
+def is_buyer(order: Order, actor: Actor) -> bool:
     return actor.role == "buyer" and actor.user_id == order.buyer_id
 
 
@@ -109,9 +109,15 @@ def _not_yours(order: Order, actor: Actor) -> Forbidden:
     return Forbidden(f"order {order.id} is not yours ({actor.email})", code="not_your_order")
 
 
+def require_buyer(order: Order, actor: Actor) -> None:
+    """Only the order's buyer cancels or pays it."""
+    if not is_buyer(order, actor):
+        raise _not_yours(order, actor)
+
+
 def require_viewer(session: Session, *, order: Order, actor: Actor) -> None:
     """The buyer, the shop's owner, or an operator of the order's market."""
-    if _is_buyer(order, actor):
+    if is_buyer(order, actor):
         return
     if actor.is_operator:
         actor.require_market(order.market)
@@ -193,21 +199,21 @@ def complete(session: Session, *, order_id: str, actor: Actor) -> Order:
     order = get_order(session, order_id, lock=True)
     if actor.is_operator:
         actor.require_market(order.market)
-    elif not _is_buyer(order, actor):
+    elif not is_buyer(order, actor):
         raise _not_yours(order, actor)
     return _move(session, order, "complete", "order.completed")
 
 
-def _in_flight(order: Order, now) -> bool:
+def payment_in_flight(order: Order, now) -> bool:
+    """A charge started less than PAYMENT_STALE_AFTER ago and not finished: cancel, expiry and a new charge wait."""
     return order.payment_started_at is not None and order.payment_started_at > now - PAYMENT_STALE_AFTER
 
 
 def cancel(session: Session, *, order_id: str, actor: Actor) -> Order:
     """The buyer cancels an unpaid order; its stock goes back on sale."""
     order = get_order(session, order_id, lock=True)
-    if not _is_buyer(order, actor):
-        raise _not_yours(order, actor)
-    if order.status == "pending_payment" and _in_flight(order, clock.now()):
+    require_buyer(order, actor)
+    if order.status == "pending_payment" and payment_in_flight(order, clock.now()):
         raise Conflict("a payment for this order is being processed", code="payment_in_progress")
     _move(session, order, "cancel", "order.cancelled")
     order.cancel_reason = "buyer"
@@ -217,7 +223,8 @@ def cancel(session: Session, *, order_id: str, actor: Actor) -> Order:
 
 def expire_unpaid(session: Session, *, limit: int = 500) -> int:
     """Cancel pending_payment orders past expires_at and put their stock back: one guarded UPDATE … RETURNING
-    (a concurrent cancel or payment cannot be overtaken), one summed release, one event each."""
+    (a concurrent cancel or payment cannot be overtaken), one summed release, one bulk INSERT of
+    the order.expired events."""
     now = clock.now()
     due = (Order.status == "pending_payment", Order.expires_at <= now,
            or_(Order.payment_started_at.is_(None), Order.payment_started_at <= now - PAYMENT_STALE_AFTER))
@@ -239,11 +246,10 @@ def expire_unpaid(session: Session, *, limit: int = 500) -> int:
     units = session.execute(select(OrderLine.sku_id, func.sum(OrderLine.quantity))
                             .where(OrderLine.order_id.in_(done)).group_by(OrderLine.sku_id)).all()
     catalog.release(session, quantities={sku_id: int(total) for sku_id, total in units})
-    for row in expired:
-        outbox.emit(session, "order.expired",
-                    {"order_id": row.id, "shop_id": row.shop_id, "buyer_id": row.buyer_id, "market": row.market,
-                     "status": "cancelled", "amount": row.total_amount, "currency": row.currency},
-                    market=row.market)
+    outbox.emit_many(session, [("order.expired",
+                                {"order_id": row.id, "shop_id": row.shop_id, "buyer_id": row.buyer_id,
+                                 "market": row.market, "status": "cancelled", "amount": row.total_amount,
+                                 "currency": row.currency}, row.market) for row in expired])
     return len(expired)
 
 
