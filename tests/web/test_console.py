@@ -108,3 +108,15 @@ def test_a_seller_joins_a_waitlist_and_hears_of_the_reschedule(seeded, make_user
         events = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "market.launch_rescheduled")).all()
         assert [(e.data["email"], e.data["old_window"], e.data["new_window"]) for e in events] == [
             ("maker@example.com", "2024-07", "2025-Q1")]
+
+
+def test_a_seller_on_an_operator_page_gets_a_page_not_json(make_user, live_server, page):
+    make_user("seller", email="nosy@example.com", password=PASSWORD)
+    page.goto(f"{live_server}/login")
+    page.fill("#email", "nosy@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    response = page.goto(f"{live_server}/webhooks")
+    assert response.status == 403
+    assert "operators" in page.locator("[data-testid=problem]").inner_text()
+    assert "nosy@example.com" in page.locator("[data-testid=who]").inner_text()

@@ -25,11 +25,15 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "")
 
 
+def domain_response(exc: DomainError) -> JSONResponse:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    return JSONResponse(exc.to_problem(), status_code=exc.status, media_type=PROBLEM, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError):
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
-        return JSONResponse(exc.to_problem(), status_code=exc.status, media_type=PROBLEM, headers=headers)
+        return domain_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError):

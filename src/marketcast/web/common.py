@@ -8,9 +8,9 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from marketcast.core import clock
+from marketcast.core import clock, problems
 from marketcast.core.auth.actor import Actor
-from marketcast.core.errors import Forbidden, Unauthorized
+from marketcast.core.errors import DomainError, Forbidden
 from marketcast.core.money import Money
 from marketcast.core.web_deps import optional_actor
 from marketcast.policies import service as policies
@@ -39,6 +39,14 @@ def install(app) -> None:
     async def to_login(request: Request, _: LoginRequired):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
+    @app.exception_handler(DomainError)
+    async def page_or_problem(request: Request, exc: DomainError):
+        # Console pages answer people with a page; the API (and anything not asking for HTML) with problem+json.
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+            return problems.domain_response(exc)
+        return render(request, "error.html", status_code=exc.status, error=exc,
+                      actor=getattr(request.state, "console_actor", None))
+
 
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
@@ -54,9 +62,10 @@ def check_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
         raise Forbidden("the form has expired; reload the page and try again", code="csrf_failed")
 
 
-def console_user(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+def console_user(request: Request, actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
     if actor is None:
         raise LoginRequired()
+    request.state.console_actor = actor  # an error page still shows who is signed in
     return actor
 
 
@@ -85,5 +94,3 @@ def redirect(url: str, flash: str | None = None, request: Request | None = None)
         request.session["flash"] = flash
     return RedirectResponse(url, status_code=303)
 
-
-__all__ = ["ConsoleOperator", "ConsoleUser", "Csrf", "LoginRequired", "Unauthorized", "redirect", "render"]
