@@ -142,6 +142,18 @@ def _report_query(*, group_by: str, market: str | None, markets_in: Sequence[str
     return key, stmt
 
 
+def gmv_by_market_and_day(session: Session, *, market: str | None = None, markets_in: Sequence[str] | None = None,
+                          from_day: date, to_day: date) -> dict[tuple[str, str], list[GmvRow]]:
+    """(market, currency) -> its rows per day, in one query: the console's chart per market."""
+    _, stmt = _report_query(group_by="day", market=market, markets_in=markets_in, shop_id=None, from_day=from_day,
+                            to_day=to_day)
+    stmt = stmt.add_columns(_T.c.market).group_by(_T.c.market).order_by(_T.c.market, _T.c.day)
+    found: dict[tuple[str, str], list[GmvRow]] = {}
+    for r in session.execute(stmt):
+        found.setdefault((r[-1], r[1]), []).append(_row(r))
+    return found
+
+
 def _row(r: Any) -> GmvRow:
     # PostgreSQL sums BIGINT into NUMERIC (Decimal); amounts are whole minor units, so int() is exact.
     gmv, refunds = int(r[2] or 0), int(r[3] or 0)

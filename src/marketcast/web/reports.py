@@ -41,11 +41,11 @@ def bars(rows, start: date, end: date) -> list[dict]:
 def gmv(request: Request, uow: UnitOfWork, actor: ConsoleOperator, market: str = "", start: str = "", end: str = ""):
     from_day, to_day = reports.report_range(_day(start, "start"), _day(end, "end"))
     scope = reports.report_scope(uow, actor=actor, market=market or None)
-    totals = reports.gmv_report(uow, market=market or None, markets_in=scope, from_day=from_day, to_day=to_day,
-                                group_by="market")
     charts = []
-    for total in totals:
-        rows = reports.gmv_report(uow, market=total.key, from_day=from_day, to_day=to_day, group_by="day")
-        charts.append({"market": total.key, "total": total, "rows": rows, "bars": bars(rows, from_day, to_day)})
+    for (code, currency), rows in reports.gmv_by_market_and_day(uow, market=market or None, markets_in=scope,
+                                                               from_day=from_day, to_day=to_day).items():
+        total = {name: sum(getattr(r, name) for r in rows) for name in ("gmv", "refunds", "net_gmv")}
+        charts.append({"market": code, "currency": currency, "total": total, "rows": rows,
+                       "bars": bars(rows, from_day, to_day)})
     return render(request, "gmv.html", actor=actor, charts=charts, market=market, start=from_day, end=to_day,
                   width=CHART_W, height=CHART_H)
