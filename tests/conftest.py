@@ -66,6 +66,7 @@ def database_url() -> Iterator[str]:
 def _database(database_url: str, tmp_path_factory) -> Iterator[None]:
     os.environ["MARKETCAST_DATABASE_URL"] = database_url
     os.environ.setdefault("MARKETCAST_SECRET_KEY", "test-secret")
+    os.environ.setdefault("MARKETCAST_WEBHOOK_ALLOW_PRIVATE_URLS", "true")  # test receivers listen on 127.0.0.1
     os.environ["MARKETCAST_UPLOAD_DIR"] = str(tmp_path_factory.mktemp("uploads"))
     reset_settings()
     reset_engine()

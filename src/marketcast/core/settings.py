@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     # How long a worker's claim on a delivery lasts before another run may retry it (after a crash).
     # Unset: the timeout plus 30 s.
     webhook_lease_seconds: float | None = None
+    # Webhook URLs are chosen by API users, so by default they may not point at loopback, private (RFC 1918,
+    # fc00::/7), link-local (169.254/16: cloud metadata), unspecified or multicast addresses, nor "localhost":
+    # otherwise a subscription could make the server POST into its own network (SSRF). True only for local
+    # development and tests, where receivers run on 127.0.0.1.
+    webhook_allow_private_urls: bool = False
     worker_interval_seconds: float = 1.0
     # Where application documents are kept (KYB files); size and type are checked before writing.
     upload_dir: str = str(Path("var") / "uploads")

@@ -14,7 +14,7 @@ from marketcast import __version__
 from marketcast.core import clock
 from marketcast.core.db import unit_of_work
 from marketcast.core.settings import get_settings
-from marketcast.webhooks import service, signing
+from marketcast.webhooks import service, signing, targets
 
 log = logging.getLogger("marketcast.webhooks")
 
@@ -41,14 +41,19 @@ def lease_seconds() -> float:
     return settings.webhook_lease_seconds or settings.webhook_timeout_seconds + 30
 
 
-def _send(client: httpx.Client, claim: service.Claim, timeout: float) -> dict:
+def _send(client: httpx.Client, claim: service.Claim, timeout: float, allow_private: bool) -> dict:
     started_at = clock.now()
+    began = time.monotonic()
+    # Checked again here, not only at subscription: a host name may resolve to a private address, now or later.
+    refused = None if allow_private else targets.refused_target(claim.url)
+    if refused:
+        return dict(started_at=started_at, duration_ms=int((time.monotonic() - began) * 1000), status_code=None,
+                    error=f"refused to send: {refused} (MARKETCAST_WEBHOOK_ALLOW_PRIVATE_URLS is off)")
     # Receivers reject signatures older than a few minutes by their own clock, so the signed timestamp is
     # real time even when the business clock is frozen (a replay, a test).
     timestamp = int(clock.wall_now().timestamp())
     headers = signing.headers(claim.secret, msg_id=claim.event_id, timestamp=timestamp, body=claim.body)
     headers["user-agent"] = f"Marketcast-Webhooks/{__version__}"
-    began = time.monotonic()
     status_code, error = None, None
     try:
         # Streamed so a receiver's (possibly large) answer body is never read.
@@ -68,13 +73,14 @@ def _send(client: httpx.Client, claim: service.Claim, timeout: float) -> dict:
 def deliver_due(limit: int = CLAIM_BATCH) -> int:
     """Claim due deliveries, POST them, record the outcomes; the number of deliveries attempted."""
     timeout = get_settings().webhook_timeout_seconds
+    allow_private = targets.private_allowed()
     with unit_of_work() as session:
         claims = service.claim_due(session, limit=limit, lease_seconds=lease_seconds())
     if not claims:
         return 0
     with httpx.Client(timeout=timeout, follow_redirects=False) as client, \
             ThreadPoolExecutor(max_workers=len(claims), thread_name_prefix="webhook") as pool:
-        outcomes = list(pool.map(lambda claim: _send(client, claim, timeout), claims))
+        outcomes = list(pool.map(lambda claim: _send(client, claim, timeout, allow_private), claims))
     for claim, outcome in zip(claims, outcomes, strict=True):
         try:
             with unit_of_work() as session:

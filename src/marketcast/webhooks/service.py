@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
-from marketcast.core.errors import Conflict, Invalid, NotFound
+from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.core.outbox import OutboxEvent
 from marketcast.core.pagination import paginate
 from marketcast.core.settings import get_settings
-from marketcast.webhooks import signing
+from marketcast.webhooks import signing, targets
 from marketcast.webhooks.models import (
     DELIVERY_STATUSES,
     SUBSCRIPTION_STATUSES,
@@ -44,6 +44,9 @@ def check_url(url: str) -> str:
         host_ok = False
     if not host_ok or parts.scheme not in ("http", "https") or len(url) > 2000 or re.search(r"\s", url):
         raise Invalid("url must be an absolute http or https URL", code="invalid_url", field="url")
+    why = None if targets.private_allowed() else targets.refused_host(parts.hostname)
+    if why:
+        raise Invalid(f"url must reach a public address: {why}", code="invalid_url", field="url")
     return url
 
 
@@ -171,10 +174,21 @@ def redeliver(session: Session, *, delivery_id: str, actor: Actor) -> WebhookDel
     return delivery
 
 
-def list_events(session: Session, *, type: str | None = None, market: str | None = None, page_size: int | None = None,
-                page_token: str | None = None) -> tuple[list[OutboxEvent], str | None]:
-    """Outbox events; `type` is an exact type, a prefix such as "market.*", or "*"."""
+def list_events(session: Session, *, actor: Actor, type: str | None = None, market: str | None = None,
+                page_size: int | None = None, page_token: str | None = None) -> tuple[list[OutboxEvent], str | None]:
+    """Outbox events; `type` is an exact type, a prefix such as "market.*", or "*".
+
+    An operator limited to markets sees only the events of those markets: global events (no market) may
+    carry other markets' news, and asking for a market outside the scope is Forbidden."""
+    if not actor.is_operator:  # the API admits only operators already; the CLI's --as is checked here
+        raise Forbidden(f"events are for operators; {actor.email} is {actor.role}", code="wrong_role")
     stmt = select(OutboxEvent)
+    if market:
+        if not re.fullmatch(r"[A-Za-z]{2}", market):
+            raise Invalid(f"{market!r} is not a market code", field="market")
+        actor.require_market(market)
+    elif actor.markets is not None:
+        stmt = stmt.where(OutboxEvent.market.in_(actor.markets))
     if type and type != "*":
         if type.endswith(".*"):
             stmt = stmt.where(OutboxEvent.type.startswith(type[:-1], autoescape=True))
