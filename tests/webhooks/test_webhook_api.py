@@ -197,3 +197,52 @@ def test_urls_httpx_cannot_send_are_422(client, operator):
     for url in ("http://[", "http://\u00bc\u00c0/hook", "https://exa mple.com/x"):
         r = client.post("/api/v1/webhooks", json={"url": url, "event_types": ["*"]}, headers=operator)
         assert r.status_code == 422 and r.json()["code"] == "invalid_url", (url, r.text)
+
+
+def test_a_market_limited_operator_sees_only_events_of_their_markets(client, make_user):
+    us = emit("market.paused", market="US")
+    es = emit("market.paused", market="ES")
+    mx = emit("market.paused", market="MX")
+    everywhere = emit("policy.global_changed")  # no market: global news is not for a limited operator
+    _, limited = make_user("operator", markets=["US", "ES"])
+    _, unlimited = make_user("operator")
+
+    def ids(headers, **params):
+        r = client.get("/api/v1/events", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        return [e["id"] for e in r.json()["items"]]
+
+    assert ids(limited) == sorted([us, es])
+    assert ids(limited, market="es") == [es]
+    assert ids(limited, type="market.*", page_size=1) == [min(us, es)]
+    assert ids(unlimited) == sorted([us, es, mx, everywhere])
+    assert ids(unlimited, market="MX") == [mx]
+    for market in ("MX", "mx"):
+        r = client.get("/api/v1/events", params={"market": market}, headers=limited)
+        assert r.status_code == 403 and r.json()["code"] == "market_out_of_scope", r.text
+
+
+def test_a_limited_operator_pages_through_only_their_events(client, make_user):
+    mine = [emit("market.paused", market="US") for _ in range(3)]
+    for _ in range(3):
+        emit("market.paused", market="ES")
+    _, limited = make_user("operator", markets=["US"])
+    seen, token = [], None
+    while True:
+        params = {"page_size": 2} | ({"page_token": token} if token else {})
+        page = client.get("/api/v1/events", params=params, headers=limited).json()
+        seen += [e["id"] for e in page["items"]]
+        token = page["next_page_token"]
+        if not token:
+            break
+    assert seen == mine
+
+
+@pytest.mark.parametrize("page_size", [0, -1, 201, 10**6])
+def test_list_page_size_is_bounded(client, operator, page_size):
+    sub_id, _ = subscribe(URL, ["*"])
+    for path in ("/api/v1/webhooks", f"/api/v1/webhooks/{sub_id}/deliveries", "/api/v1/events"):
+        r = client.get(path, params={"page_size": page_size}, headers=operator)
+        assert r.status_code == 422 and r.json()["field"] == "page_size", (path, r.text)
+    for path in ("/api/v1/webhooks", f"/api/v1/webhooks/{sub_id}/deliveries", "/api/v1/events"):
+        assert client.get(path, params={"page_size": 200}, headers=operator).status_code == 200

@@ -54,3 +54,22 @@ def test_bad_input_is_a_clean_error():
     assert r.exit_code == 1 and "invalid_event_type" in r.output
     r = runner.invoke(app, ["webhooks", "deliveries", "whk_nope"])
     assert r.exit_code == 1 and "webhook_not_found" in r.output
+
+
+def test_events_as_a_market_limited_operator(make_user):
+    us = emit("market.paused", market="US")
+    emit("market.paused", market="ES")
+    emit("policy.global_changed")
+    make_user("operator", markets=["US"], email="us-ops@example.com")
+    r = runner.invoke(app, ["webhooks", "events", "--as", "us-ops@example.com", "--json"])
+    assert r.exit_code == 0, r.output
+    assert [e["id"] for e in json.loads(r.output)] == [us]
+    r = runner.invoke(app, ["webhooks", "events", "--as", "us-ops@example.com", "--market", "ES"])
+    assert r.exit_code == 1 and "market_out_of_scope" in r.output
+    r = runner.invoke(app, ["webhooks", "events", "--market", "ES", "--json"])
+    assert r.exit_code == 0 and len(json.loads(r.output)) == 1
+    r = runner.invoke(app, ["webhooks", "events", "--market", "E\x00S"])
+    assert r.exit_code == 1 and "field: market" in r.output
+    make_user("seller", email="seller@example.com")
+    r = runner.invoke(app, ["webhooks", "events", "--as", "seller@example.com"])
+    assert r.exit_code == 1 and "wrong_role" in r.output

@@ -81,12 +81,15 @@ def redeliver(delivery_id: str, as_email: str | None = AS_OPTION) -> None:
 @app.command("events")
 def events(
     type: str | None = typer.Option(None, "--type", help='exact type, a prefix such as "market.*", or "*"'),
+    market: str | None = typer.Option(None, "--market", help="only events of this market"),
     limit: int = typer.Option(50, "--limit", min=1, max=200),
+    as_email: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Outbox events, oldest first."""
+    """Outbox events, oldest first (an operator limited to markets sees only theirs)."""
     with uow(write=False) as session:
-        rows, _ = service.list_events(session, type=type, page_size=limit)
+        rows, _ = service.list_events(session, actor=cli_actor(session, as_email), type=type, market=market,
+                                      page_size=limit)
         items = [EventOut.model_validate(r) for r in rows]
     if as_json:
         dump(items)

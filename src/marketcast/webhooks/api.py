@@ -1,10 +1,12 @@
 """Webhook subscriptions, their deliveries, and the outbox events they carry. Operators only:
-any operator may read; only operators not limited to markets may change subscriptions (the
-services check `actor.require_market(None)`)."""
+any operator may read subscriptions and deliveries, and the events of the markets in their scope; only
+operators not limited to markets may change subscriptions (the services check `actor.require_market(None)`)."""
+
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from marketcast.core.pagination import Page
+from marketcast.core.pagination import MAX_PAGE_SIZE, Page
 from marketcast.core.web_deps import Operator, UnitOfWork
 from marketcast.webhooks import service
 from marketcast.webhooks.schemas import (
@@ -23,6 +25,9 @@ from marketcast.webhooks.schemas import (
 router = APIRouter(tags=["webhooks"])
 BASE = "/api/v1/webhooks"
 
+PageSize = Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)]
+PageToken = Annotated[str | None, Query(max_length=512)]
+
 
 @router.post(BASE, status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
 def create_subscription(body: SubscriptionIn, uow: UnitOfWork, actor: Operator):
@@ -33,8 +38,7 @@ def create_subscription(body: SubscriptionIn, uow: UnitOfWork, actor: Operator):
 
 
 @router.get(BASE, response_model=Page[SubscriptionOut])
-def list_subscriptions(uow: UnitOfWork, _: Operator, page_size: int | None = Query(None),
-                       page_token: str | None = Query(None)):
+def list_subscriptions(uow: UnitOfWork, _: Operator, page_size: PageSize = None, page_token: PageToken = None):
     rows, token = service.list_subscriptions(uow, page_size=page_size, page_token=page_token)
     return Page[SubscriptionOut](items=[SubscriptionOut.model_validate(r) for r in rows], next_page_token=token)
 
@@ -75,16 +79,19 @@ def delete_subscription(subscription_id: str, uow: UnitOfWork, actor: Operator):
 @router.get(BASE + "/{subscription_id}/deliveries", response_model=Page[DeliveryOut])
 def list_deliveries(subscription_id: str, uow: UnitOfWork, _: Operator,
                     status_filter: DeliveryStatus | None = Query(None, alias="status"),
-                    page_size: int | None = Query(None), page_token: str | None = Query(None)):
+                    page_size: PageSize = None, page_token: PageToken = None):
     rows, token = service.deliveries(uow, subscription_id=subscription_id, status=status_filter, page_size=page_size,
                                      page_token=page_token)
     return Page[DeliveryOut](items=[DeliveryOut.model_validate(r) for r in rows], next_page_token=token)
 
 
 @router.get("/api/v1/events", response_model=Page[EventOut], tags=["events"])
-def list_events(uow: UnitOfWork, _: Operator,
+def list_events(uow: UnitOfWork, actor: Operator,
                 type: str | None = Query(None, max_length=80, description='exact type, "market.*" or "*"'),
                 market: str | None = Query(None, pattern=r"^[A-Za-z]{2}$"),
-                page_size: int | None = Query(None), page_token: str | None = Query(None)):
-    rows, token = service.list_events(uow, type=type, market=market, page_size=page_size, page_token=page_token)
+                page_size: PageSize = None, page_token: PageToken = None):
+    """Outbox events in id order. An operator limited to markets sees only those markets' events (403
+    `market_out_of_scope` when asking for another market)."""
+    rows, token = service.list_events(uow, actor=actor, type=type, market=market, page_size=page_size,
+                                      page_token=page_token)
     return Page[EventOut](items=[EventOut.model_validate(r) for r in rows], next_page_token=token)
