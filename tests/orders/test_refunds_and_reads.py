@@ -1,20 +1,31 @@
 """Refunds (who, how much, restock, GMV, events) and reading orders (one, and lists by role)."""
 
+import uuid
+
 import pytest
-from sqlalchemy import select
+from order_support import APPROVE
+from sqlalchemy import func, select
 
+from marketcast.core import clock
 from marketcast.core.outbox import OutboxEvent
-from marketcast.orders.models import Order, Refund
+from marketcast.orders import idempotency
+from marketcast.orders.models import IdempotencyKey, Order, Refund
 
 
-def _refund(client, order_id, headers, lines, restock=False):
+def _refund(client, order_id, headers, lines, restock=False, key=None):
+    """POST a refund with a fresh Idempotency-Key unless `key` is given."""
     return client.post(f"/api/v1/orders/{order_id}/refunds", json={"lines": lines, "restock": restock},
-                       headers=headers)
+                       headers={**headers, "Idempotency-Key": key or uuid.uuid4().hex})
 
 
 def _refund_count(db):
     with db(write=False) as s:
         return len(s.scalars(select(Refund)).all())
+
+
+def _key_count(db):
+    with db(write=False) as s:
+        return s.scalar(select(func.count()).select_from(IdempotencyKey))
 
 
 def test_partial_then_full_refund(client, paid_order, shop, counters, gmv_totals, db):
@@ -65,6 +76,7 @@ def test_an_unpaid_order_is_not_refunded(client, place, buyer, make_skus, shop):
 def test_refund_permissions(client, paid_order, shop, buyer, make_user, make_shop, db, gmv_totals):
     order, _ = paid_order(2)
     lines = [{"line_id": order["lines"][0]["id"], "quantity": 1}]
+    keys = _key_count(db)  # the buyer's checkout key
     for headers, status, code in (({}, 401, "unauthenticated"), (buyer["headers"], 403, "wrong_role"),
                                   (make_user("creator")[1], 403, "wrong_role"),
                                   (make_shop()["headers"], 403, "not_owner"),
@@ -72,9 +84,76 @@ def test_refund_permissions(client, paid_order, shop, buyer, make_user, make_sho
         r = _refund(client, order["id"], headers, lines)
         assert (r.status_code, r.json()["code"]) == (status, code)
     assert _refund_count(db) == 0 and gmv_totals(shop["id"])[1] == 0
+    assert _key_count(db) == keys  # a refused request leaves no key behind
     assert _refund(client, order["id"], make_user("operator", markets=["US"])[1], lines).status_code == 201
     assert _refund(client, order["id"], shop["headers"], lines).status_code == 201
     assert _refund_count(db) == 2
+
+
+# --- idempotency ---------------------------------------------------------------------------------------------
+
+def test_a_retried_refund_refunds_once(client, paid_order, shop, gmv_totals, counters, db):
+    order, skus = paid_order(3)
+    line = order["lines"][0]
+    lines = [{"line_id": line["id"], "quantity": 1}]
+    first = _refund(client, order["id"], shop["headers"], lines, restock=True, key="refund-1")
+    again = _refund(client, order["id"], shop["headers"], lines, restock=True, key="refund-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert _refund_count(db) == 1
+    assert gmv_totals(shop["id"]) == (order["total"]["amount"], line["unit_price"])  # counted once
+    assert counters(skus)[skus[0]] == (8, 0, 2)  # restocked once
+    with db(write=False) as s:
+        assert s.get(Order, order["id"]).refunded_amount == line["unit_price"]
+        assert s.scalar(select(func.count()).select_from(OutboxEvent)
+                        .where(OutboxEvent.type == "order.refunded")) == 1
+    other = _refund(client, order["id"], shop["headers"], [{"line_id": line["id"], "quantity": 2}], key="refund-1")
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert _refund_count(db) == 1
+
+
+def test_a_refund_needs_an_idempotency_key(client, paid_order, shop, db, gmv_totals):
+    order, _ = paid_order(1)
+    r = client.post(f"/api/v1/orders/{order['id']}/refunds", headers=shop["headers"],
+                    json={"lines": [{"line_id": order["lines"][0]["id"], "quantity": 1}]})
+    assert r.status_code == 400 and r.json()["code"] == "idempotency_key_required"
+    assert r.json()["field"] == "Idempotency-Key"
+    assert _refund_count(db) == 0 and gmv_totals(shop["id"])[1] == 0
+
+
+def test_one_key_on_two_endpoints_never_answers_the_other(client, place, buyer, make_skus, shop, db):
+    skus = make_skus(10)
+    orders = []
+    for key in ("k", None):
+        placed = place(buyer["headers"], [(skus[0], 1)], key=key)
+        assert placed.status_code == 201
+        paid = client.post(f"/api/v1/orders/{placed.json()['id']}/pay", json={"card_number": APPROVE},
+                           headers=buyer["headers"])
+        assert paid.status_code == 200
+        orders.append(paid.json())
+    first, second = orders
+    # The buyer checked out with "k"; the seller's "k" is another user's key: no clash.
+    r = _refund(client, first["id"], shop["headers"], [{"line_id": first["lines"][0]["id"], "quantity": 1}], key="k")
+    assert r.status_code == 201 and r.json()["order_id"] == first["id"]
+    # The same user with the same key on another order (another path) is another request, never a replay.
+    r = _refund(client, second["id"], shop["headers"], [{"line_id": second["lines"][0]["id"], "quantity": 1}],
+                key="k")
+    assert r.status_code == 422 and r.json()["code"] == "idempotency_key_reused"
+    assert _refund_count(db) == 1
+
+
+def test_a_refund_key_in_progress_is_409(client, paid_order, shop, db):
+    order, _ = paid_order(1)
+    lines = [{"line_id": order["lines"][0]["id"], "quantity": 1}]
+    seller_id = shop["user_id"]
+    with db() as s:  # another request holds the key right now
+        digest = idempotency.request_hash(f"POST /api/v1/orders/{order['id']}/refunds",
+                                          {"lines": lines, "restock": False})
+        s.add(IdempotencyKey(id="idk_busy", user_id=seller_id, key="busy", request_hash=digest,
+                             state="in_progress", claim="c" * 32, claimed_at=clock.now()))
+    r = _refund(client, order["id"], shop["headers"], lines, key="busy")
+    assert r.status_code == 409 and r.json()["code"] == "idempotency_in_progress"
+    assert _refund_count(db) == 0
 
 
 def test_who_may_read_an_order(client, paid_order, shop, buyer, make_user, make_shop):

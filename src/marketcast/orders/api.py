@@ -1,11 +1,14 @@
-"""Orders over HTTP. Checkout and payment own their transactions (see docs/adr/0008): they authenticate with
+"""Orders over HTTP. Checkout, refunds and payment own their transactions (see docs/adr/0008): they authenticate with
 `requires_own_session` and open `unit_of_work()` blocks themselves instead of taking the request's UnitOfWork."""
 
 import logging
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from marketcast.core.auth.actor import Actor
 from marketcast.core.db import unit_of_work
@@ -27,6 +30,7 @@ router = APIRouter(prefix="/api/v1", tags=["orders"])
 
 Buyer = Annotated[Actor, Depends(requires_own_session("buyer"))]
 SellerOrOperator = Annotated[Actor, Depends(requires("seller", "operator"))]
+SellerOrOperatorOwnSession = Annotated[Actor, Depends(requires_own_session("seller", "operator"))]
 PROBLEM = {"content": {"application/problem+json": {}}}
 
 
@@ -34,33 +38,30 @@ def _full(detail: service.OrderDetail) -> OrderOut:
     return OrderOut.full(detail.order, detail.lines, detail.refunds, detail.payments)
 
 
-@router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut,
-             responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM})
-def create_order(body: CheckoutIn, actor: Buyer,
-                 idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
-    """Place an order (buyers). Requires an `Idempotency-Key` header (400 idempotency_key_required without).
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
-    A retry with the same key and the same body answers the first response again (status and body, header
-    `Idempotent-Replayed: true`) and creates nothing; the same key with another body is 422
-    idempotency_key_reused; a retry while the first is still running is 409 idempotency_in_progress. Keys are
-    remembered for `MARKETCAST_IDEMPOTENCY_TTL_HOURS` (default 24 h). A request that fails (409 out_of_stock,
-    422 …) is not remembered: retrying it may succeed. All SKUs must be of live products of one shop."""
-    key = idempotency.check_key(idempotency_key)
-    digest = idempotency.request_hash("POST /api/v1/orders", body.model_dump(mode="json"))
+
+def _once(request: Request, actor: Actor, key: str | None, body: BaseModel,
+          operation: Callable[[Session], tuple[int, dict[str, Any]]]) -> JSONResponse:
+    """Run `operation` (it returns the status and JSON body to answer) at most once per user and Idempotency-Key:
+    claim the key and commit, run the operation and store its answer in a second transaction, give the key back
+    if the operation fails. The request's method and path are part of the fingerprint, so one key sent to two
+    endpoints (or to two orders) is two different requests: the second is 422 idempotency_key_reused, never
+    the first one's answer."""
+    key = idempotency.check_key(key)
+    digest = idempotency.request_hash(f"{request.method} {request.url.path}", body.model_dump(mode="json"))
     with unit_of_work() as session:
         claimed = idempotency.claim(session, user_id=actor.user_id, key=key, request_hash=digest)
     if isinstance(claimed, idempotency.Replay):
         return JSONResponse(claimed.body, status_code=claimed.status, headers={"Idempotent-Replayed": "true"})
     try:
         with unit_of_work() as session:
-            order, lines = service.checkout(session, buyer=actor,
-                                            lines=[(line.sku_id, line.quantity) for line in body.lines])
-            answer = OrderOut.full(order, lines).model_dump(mode="json")
-            idempotency.finish(session, claimed, status=201, body=answer)
+            status_code, answer = operation(session)
+            idempotency.finish(session, claimed, status=status_code, body=answer)
     except BaseException:
         _release(claimed)
         raise
-    return JSONResponse(answer, status_code=201)
+    return JSONResponse(answer, status_code=status_code)
 
 
 def _release(claimed: idempotency.Claim) -> None:
@@ -69,6 +70,25 @@ def _release(claimed: idempotency.Claim) -> None:
             idempotency.release(session, claimed)
     except Exception:  # the original error matters more; the claim then lapses after its lease
         log.exception("could not release an idempotency claim")
+
+
+@router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut,
+             responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM})
+def create_order(request: Request, body: CheckoutIn, actor: Buyer, idempotency_key: IdempotencyKey = None):
+    """Place an order (buyers). Requires an `Idempotency-Key` header (400 idempotency_key_required without).
+
+    A retry with the same key and the same body answers the first response again (status and body, header
+    `Idempotent-Replayed: true`) and creates nothing; the same key with another body (or sent to another
+    endpoint) is 422 idempotency_key_reused; a retry while the first is still running is 409
+    idempotency_in_progress. Keys are remembered per user for `MARKETCAST_IDEMPOTENCY_TTL_HOURS` (default 24 h).
+    A request that fails (409 out_of_stock, 422 …) is not remembered: retrying it may succeed. All SKUs must be
+    of live products of one shop."""
+
+    def place(session: Session) -> tuple[int, dict[str, Any]]:
+        order, lines = service.checkout(session, buyer=actor, lines=[(x.sku_id, x.quantity) for x in body.lines])
+        return 201, OrderOut.full(order, lines).model_dump(mode="json")
+
+    return _once(request, actor, idempotency_key, body, place)
 
 
 @router.get("/orders", response_model=Page[OrderSummaryOut])
@@ -141,9 +161,19 @@ def cancel_order(order_id: str, uow: UnitOfWork, actor: Annotated[Actor, Depends
     return _moved(uow, service.cancel(uow, order_id=order_id, actor=actor))
 
 
-@router.post("/orders/{order_id}/refunds", status_code=status.HTTP_201_CREATED, response_model=RefundOut)
-def refund_order(order_id: str, body: RefundIn, uow: UnitOfWork, actor: SellerOrOperator):
+@router.post("/orders/{order_id}/refunds", status_code=status.HTTP_201_CREATED, response_model=RefundOut,
+             responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM})
+def refund_order(request: Request, order_id: str, body: RefundIn, actor: SellerOrOperatorOwnSession,
+                 idempotency_key: IdempotencyKey = None):
     """The shop's owner or an operator of its market, on a paid (shipped, delivered, completed) order.
-    Each line's quantity is at most what was bought and not yet refunded (422 at lines.N.quantity)."""
-    return service.refund(uow, order_id=order_id, lines=[(x.line_id, x.quantity) for x in body.lines],
-                          restock=body.restock, actor=actor)
+    Each line's quantity is at most what was bought and not yet refunded (422 at lines.N.quantity).
+
+    Requires an `Idempotency-Key` header, with the same rules as `POST /orders`: a retry with the same key and
+    body answers the first refund again and refunds nothing more."""
+
+    def give_back(session: Session) -> tuple[int, dict[str, Any]]:
+        record = service.refund(session, order_id=order_id, lines=[(x.line_id, x.quantity) for x in body.lines],
+                                restock=body.restock, actor=actor)
+        return 201, RefundOut.model_validate(record).model_dump(mode="json")
+
+    return _once(request, actor, idempotency_key, body, give_back)
