@@ -51,6 +51,8 @@ def test_create_then_read(client, spain):
     ({"currency": "EURO"}, "currency", "validation_error"),
     ({"status": "closed"}, "status", "validation_error"),
     ({"name": "  "}, "name", "validation_error"),
+    ({"name": "Spa\u0000in"}, "name", "invalid_name"),
+    ({"name": "Spain\r\nX-Injected: 1"}, "name", "invalid_name"),
     ({"surprise": 1}, "surprise", "validation_error"),
 ])
 def test_create_rejects_bad_input(client, operator, db, change, field, code):

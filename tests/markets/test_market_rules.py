@@ -73,3 +73,16 @@ def test_field_checks(check, good, bad, field):
         with pytest.raises(Invalid) as err:
             check(value)
         assert err.value.field == field
+
+
+@pytest.mark.parametrize(("raw", "name"), [(" Spain ", "Spain"), ("España", "España"), ("x" * 120, "x" * 120),
+                                          ("Côte d'Ivoire", "Côte d'Ivoire")])
+def test_names_are_stripped(raw, name):
+    assert rules.check_name(raw) == name
+
+
+@pytest.mark.parametrize("raw", [None, "", " \t ", "x" * 121, "a\x00b", "a\tb", "a\x7fb", "a\x85b", "a\u2029b"])
+def test_bad_names_are_invalid_name(raw):
+    with pytest.raises(Invalid) as err:
+        rules.check_name(raw)
+    assert (err.value.code, err.value.field) == ("invalid_name", "name")

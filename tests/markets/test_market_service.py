@@ -46,6 +46,22 @@ def test_create_normalizes_and_records_history(db, at):
     assert _events(db, "market.created")[0]["market"] == "ES"
 
 
+@pytest.mark.parametrize("name", ["", "   ", "x" * 121, "Spa\x00in", "Spain\nES", "Spain\x1b[31m", "a\u2028b"])
+def test_create_refuses_a_bad_name(db, name):
+    with pytest.raises(Invalid) as err, db() as s:
+        service.create(s, code="ES", name=name, currency="EUR", timezone="Europe/Madrid", actor=OPS)
+    assert (err.value.code, err.value.field) == ("invalid_name", "name")
+    with db() as s:
+        assert service.list_markets(s)[0] == [] and s.scalars(select(OutboxEvent)).all() == []
+
+
+def test_create_strips_the_name_and_takes_120_characters(db):
+    with db() as s:
+        market = service.create(s, code="ES", name="  " + "é" * 120 + " ", currency="EUR",
+                                timezone="Europe/Madrid", actor=OPS)
+        assert market.name == "é" * 120
+
+
 def test_duplicate_code_is_market_exists(db):
     _spain(db)
     with pytest.raises(Conflict) as err, db() as s:
@@ -184,6 +200,35 @@ def test_fan_out_does_not_query_per_registrant(db):
 
     assert statements_for_reschedule("ES", 1) == statements_for_reschedule("IT", 6)
     assert len(_events(db, "market.launched")) == 7
+
+
+def test_per_registrant_notices_are_one_bulk_insert_not_orm_objects(db):
+    _spain(db)
+    sellers = _sellers(db, 5)
+    inserts = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX_EVENTS"):
+            inserts.append(statement)
+
+    with db() as s:
+        for seller in sellers:
+            service.join_waitlist(s, code="ES", actor=seller)
+    tracked = []
+    event.listen(get_engine(), "before_cursor_execute", count)
+    try:
+        with db() as s:
+            event.listen(s, "transient_to_pending",
+                         lambda _, obj: tracked.append(obj.type) if isinstance(obj, OutboxEvent) else None)
+            service.reschedule(s, code="ES", launch_window="2025-Q1", reason="moved", actor=OPS)
+            service.transition(s, code="ES", status="live", reason="go", actor=OPS)
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", count)
+    # Only the market-level events were ORM objects; the ten notices never were.
+    assert tracked == ["market.rescheduled", "market.status_changed"]
+    assert len(_events(db, "market.launch_rescheduled")) == 5 and len(_events(db, "market.launched")) == 5
+    # market.rescheduled, the notices of the reschedule, market.status_changed, the notices of the launch
+    assert len(inserts) == 4
 
 
 def test_going_live_tells_each_registrant_once(db, at):

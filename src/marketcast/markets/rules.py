@@ -3,6 +3,7 @@
 Pure functions, no database: the service asks these before it changes anything."""
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -42,6 +43,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_REASON = 500
+MAX_NAME = 120
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,17 @@ def check_code(code: str) -> str:
     if normalized not in _COUNTRIES:
         raise Invalid(f"{code!r} is not an ISO 3166 alpha-2 country code", code="invalid_market_code", field="code")
     return normalized
+
+
+def check_name(name: str | None) -> str:
+    """The display name, stripped: 1..120 characters, no control characters (a NUL would fail in PostgreSQL,
+    a newline or escape would garble every list and log line that shows the name)."""
+    text = (name or "").strip()
+    if not 1 <= len(text) <= MAX_NAME:
+        raise Invalid(f"a market name has 1 to {MAX_NAME} characters", code="invalid_name", field="name")
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text):  # Zl, Zp: line breaks too
+        raise Invalid("a market name must not contain control characters", code="invalid_name", field="name")
+    return text
 
 
 def check_currency(currency: str) -> str:

@@ -62,19 +62,22 @@ def _registrants(session: Session, market: Market, *, not_launch_notified: bool 
 
 
 def _notify_window_changed(session: Session, market: Market, *, old_window: str | None, reason: str) -> None:
-    """One `market.launch_rescheduled` per registrant: one SELECT, then the rows are added in bulk."""
-    for user_id, email in _registrants(session, market):
-        outbox.emit(session, "market.launch_rescheduled",
-                    {"market": market.code, "user_id": user_id, "email": email, "old_window": old_window,
-                     "new_window": market.launch_window, "reason": reason}, market=market.code)
+    """One `market.launch_rescheduled` per registrant: one SELECT, then one bulk INSERT (a waitlist may hold
+    thousands, and an ORM object per event would cost a round trip each)."""
+    outbox.emit_many(session, [
+        ("market.launch_rescheduled", {"market": market.code, "user_id": user_id, "email": email,
+                                       "old_window": old_window, "new_window": market.launch_window,
+                                       "reason": reason}, market.code)
+        for user_id, email in _registrants(session, market)])
 
 
 def _notify_launched(session: Session, market: Market, *, old_window: str | None) -> None:
+    """One `market.launched` per registrant not yet told, in one bulk INSERT, then they are marked told."""
     now = clock.now()
-    for user_id, email in _registrants(session, market, not_launch_notified=True):
-        outbox.emit(session, "market.launched",
-                    {"market": market.code, "user_id": user_id, "email": email, "old_window": old_window,
-                     "launched_at": now.isoformat()}, market=market.code)
+    outbox.emit_many(session, [
+        ("market.launched", {"market": market.code, "user_id": user_id, "email": email, "old_window": old_window,
+                             "launched_at": now.isoformat()}, market.code)
+        for user_id, email in _registrants(session, market, not_launch_notified=True)])
     # Safe without listing ids: joining takes a share lock on the market row, which our update lock excludes.
     session.execute(update(WaitlistEntry).where(WaitlistEntry.market_id == market.id,
                                                 WaitlistEntry.launch_notified_at.is_(None))
@@ -92,6 +95,7 @@ def create(session: Session, *, code: str, name: str, currency: str, timezone: s
            status: str = "planned", reason: str = "created", actor: Actor) -> Market:
     code = rules.check_code(code)
     _require_operator(actor, code)
+    name = rules.check_name(name)
     reason = rules.check_reason(reason)
     if status not in rules.CREATABLE:
         raise Invalid(f"a new market starts as {', '.join(rules.CREATABLE)}", code="invalid_status",
@@ -103,7 +107,7 @@ def create(session: Session, *, code: str, name: str, currency: str, timezone: s
     if session.scalar(select(Market.id).where(Market.code == code)):
         raise Conflict(f"market {code} already exists", code="market_exists", field="code")
     now = clock.now()
-    market = Market(id=new_id("mkt"), code=code, name=name.strip(), currency=rules.check_currency(currency),
+    market = Market(id=new_id("mkt"), code=code, name=name, currency=rules.check_currency(currency),
                     timezone=rules.check_timezone(timezone), status=status, created_at=now, updated_at=now,
                     launched_at=now if status == "live" else None, revision=0)
     _set_window(market, window)
