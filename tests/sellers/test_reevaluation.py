@@ -7,14 +7,14 @@ from tests.sellers.conftest import APPS, GMV_KEY, events, row_counts, usd
 
 from marketcast import worker
 from marketcast.core import clock
-from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import SYSTEM
+from marketcast.core.auth.models import User
 from marketcast.core.db import get_engine, unit_of_work
 from marketcast.core.ids import new_id
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
 from marketcast.sellers import service
-from marketcast.sellers.models import Application, ApplicationDecision, ExternalRecord
+from marketcast.sellers.models import Application, ApplicationDecision, ExternalRecord, Seller
 
 
 def schedule(key, value, when, market="US"):
@@ -119,18 +119,20 @@ def test_reevaluate_after_picks_the_markets_of_seller_keys(seller, apply, at):
 
 
 def _seed(n: int, market: str) -> None:
-    """n applications judged ineligible under $2M; half of them in fact have $3M (they will flip)."""
+    """n applications judged ineligible under $2M, one seller each (one open application per seller and
+    market); half of them in fact have $3M (they will flip)."""
     now = clock.now()
     with unit_of_work() as session:
-        user = auth.create_user(session, email=f"bulk-{market.lower()}@example.com", role="seller")
-        seller = service.create_seller(session, actor=auth.actor_of(user), legal_name="Bulk", entity_type="company",
-                                       country="CN", tax_id="T", beneficial_owners=[],
-                                       contact_email=f"bulk-{market}@example.com",
-                                       contact_phone=f"+861000000{len(market)}")
-        apps, records = [], []
+        users, sellers, apps, records = [], [], [], []
         for i in range(n):
-            app_id = new_id("app")
-            apps.append({"id": app_id, "seller_id": seller.id, "market": market, "shop_type": "cross_border",
+            user_id, seller_id, app_id = new_id("usr"), new_id("sel"), new_id("app")
+            users.append({"id": user_id, "email": f"bulk-{market}{i}@example.com", "role": "seller",
+                          "created_at": now})
+            sellers.append({"id": seller_id, "owner_user_id": user_id, "legal_name": f"Bulk {i}",
+                            "entity_type": "company", "country": "CN", "tax_id": "T", "beneficial_owners": [],
+                            "contact_email": f"seller-{market}{i}@example.com",
+                            "contact_phone": f"+{len(market)}666{i:07d}", "created_at": now})
+            apps.append({"id": app_id, "seller_id": seller_id, "market": market, "shop_type": "cross_border",
                          "mode": "pop", "shop_name": f"s{i}", "representative_name": "R",
                          "representative_birth_date": date(1980, 1, 1), "contact_email": f"{market}{i}@example.com",
                          "contact_phone": f"+{len(market)}555{i:07d}", "business_address": {"country": "CN"},
@@ -139,6 +141,8 @@ def _seed(n: int, market: str) -> None:
                          "created_at": now, "updated_at": now})
             records.append({"id": new_id("ext"), "application_id": app_id, "platform": "amazon",
                             "gmv_amount": (3_000_000 if i % 2 else 1_000_000) * 100, "gmv_currency": "USD"})
+        session.execute(insert(User), users)
+        session.execute(insert(Seller), sellers)
         session.execute(insert(Application), apps)
         session.execute(insert(ExternalRecord), records)
 

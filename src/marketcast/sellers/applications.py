@@ -52,10 +52,6 @@ def submit_application(session: Session, *, actor: Actor, market: str, shop_type
     judging.context(session, market=code, at=now, field="market")  # an unknown market is bad input, not a 404
     if session.scalar(select(Shop.id).where(Shop.seller_id == seller.id, Shop.market == code)):
         raise Conflict(f"you already have a shop in {code}", code="shop_exists", field="market")
-    if session.scalar(select(Application.id).where(Application.seller_id == seller.id, Application.market == code,
-                                                   Application.status == "open")):
-        raise Conflict(f"you already have an open application for {code}", code="application_exists",
-                       field="market")
     address = {k: v for k, v in business_address.items() if v is not None}
     address["country"] = address["country"].upper()
     app = Application(
@@ -65,8 +61,14 @@ def submit_application(session: Session, *, actor: Actor, market: str, shop_type
         contact_phone=normalize_phone(contact["phone"]), business_address=address,
         business_country=address["country"], status="open", outcome="ineligible", failed_rules="", decision={},
         evaluated_at=now, created_at=now, updated_at=now)
-    session.add(app)
-    session.flush()  # the records refer to it
+    try:
+        # The partial unique index is the one guard, for a second submission and for two that race alike;
+        # the savepoint keeps the caller's transaction usable after the refusal.
+        with session.begin_nested():
+            session.add(app)  # flushed when the savepoint ends: the records refer to it
+    except IntegrityError:
+        raise Conflict(f"you already have an open application for {code}", code="application_exists",
+                       field="market") from None
     for record in external_records:
         rating = record.get("rating")
         session.add(ExternalRecord(

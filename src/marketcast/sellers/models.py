@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime
@@ -86,6 +86,9 @@ class Application(Base):
     __table_args__ = (
         # The review queue and the set-based re-evaluation both select by market, status and outcome.
         Index("ix_applications_market_status_outcome", "market", "status", "outcome"),
+        # One open application per seller and market, even when two submissions race (a partial unique index).
+        Index("uq_applications_open_seller_market", "seller_id", "market", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
     )
 
 

@@ -7,37 +7,41 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
 
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
-from marketcast.core.errors import Invalid
+from marketcast.core.errors import Conflict, Invalid
 from marketcast.core.ids import new_id
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
 from marketcast.sellers import judging, rules
-from marketcast.sellers.models import Application, ApplicationDecision
+from marketcast.sellers.models import Application, ApplicationDecision, Shop
 from marketcast.sellers.profiles import require_operator_of
 
 
-def reevaluate(session: Session, *, market: str, at: datetime | None = None, trigger: str,
-               actor: Actor | None = None) -> dict[str, int]:
+def reevaluate(session: Session, *, market: str, trigger: str, actor: Actor | None = None) -> dict[str, int]:
     """Re-judge every open application of `market`, and every one rejected on the rules' verdict, in one
-    set-based pass: a constant number of statements whatever their number (docs/adr/0007)."""
+    set-based pass: a constant number of statements whatever their number (docs/adr/0007).
+
+    Always as of now: a verdict written under past or future policies would overwrite the current one, so no
+    caller chooses the time (tests and the scenario move the clock instead). The candidates are locked while
+    they are judged, so an approval or rejection that commits meanwhile is not overwritten."""
     if actor is not None:
         require_operator_of(actor, market.upper())
-    when = clock.as_utc(at) if at is not None else clock.now()
+    when = clock.now()
     ctx = judging.context(session, market=market, at=when)
     updates, history, events = [], [], []
     now_eligible = no_longer = 0
-    judged = _judge_market(session, ctx)
+    judged = _judge_market(session, ctx, lock=True)
     for row, decision in judged:
         failed = ",".join(decision.failed)
         if decision.outcome == row.outcome and failed == row.failed_rules:
             continue  # idempotent: the same verdict for the same reasons writes nothing
         status, rejected_by = row.status, "rules" if row.status == "rejected" else None
-        if decision.outcome == "eligible" and row.status == "rejected":
+        if decision.outcome == "eligible" and row.status == "rejected" and not row.superseded:
             status, rejected_by = "open", None  # back in the queue: the rules no longer hold it back
         updates.append({"id": row.id, "outcome": decision.outcome, "failed_rules": failed, "status": status,
                         "rejected_by": rejected_by, "decision": judging.decision_json(decision, when),
@@ -56,22 +60,38 @@ def reevaluate(session: Session, *, market: str, at: datetime | None = None, tri
                                   "to": decision.outcome, "failed_rules": decision.failed,
                                   "policy_versions": decision.policy_versions, "trigger": trigger}, ctx.market))
     if updates:
-        session.execute(update(Application), updates)  # ORM bulk UPDATE by primary key: one executemany
+        try:
+            session.execute(update(Application), updates)  # ORM bulk UPDATE by primary key: one executemany
+        except IntegrityError:
+            # A reopened application met one the seller submitted after the candidates were read (the one open
+            # application per seller and market index). Rare; the whole pass is undone and can simply run again.
+            raise Conflict(f"applications of {ctx.market} changed while they were judged; run it again",
+                           code="reevaluation_conflict") from None
         session.execute(insert(ApplicationDecision), history)
         outbox.emit_many(session, events)
     return {"evaluated": len(judged), "now_eligible": now_eligible, "no_longer_eligible": no_longer}
 
 
-def _judge_market(session: Session, ctx: rules.Context) -> list[tuple[Any, rules.Decision]]:
-    """Every open or rule-rejected application of the market, judged under `ctx`: four queries in all."""
+def _judge_market(session: Session, ctx: rules.Context, *, lock: bool = False) -> list[tuple[Any, rules.Decision]]:
+    """Every open or rule-rejected application of the market, judged under `ctx`: four queries in all.
+
+    `lock` (reevaluate, which writes what it judged): the candidate rows are locked, in id order, until the
+    transaction ends, so a review of one of them waits, or is waited for and then no longer a candidate
+    (PostgreSQL re-checks the filter on the row it waited for). Simulate reads only and locks nothing."""
     where = [Application.market == ctx.market,
              (Application.status == "open") | ((Application.status == "rejected")
                                                & (Application.rejected_by == "rules"))]
-    rows = session.execute(select(Application.id, Application.seller_id, Application.shop_type,
-                                  Application.business_country, Application.representative_birth_date,
-                                  Application.status, Application.outcome, Application.failed_rules,
-                                  Application.shop_id, Application.shop_name).where(*where)
-                           .order_by(Application.id)).all()
+    other = aliased(Application)
+    # A rules-rejected application the seller has since replaced (another open one, or a shop) stays rejected.
+    superseded = (exists().where(other.seller_id == Application.seller_id, other.market == Application.market,
+                                 other.status == "open", other.id != Application.id)
+                  | exists().where(Shop.seller_id == Application.seller_id, Shop.market == Application.market))
+    stmt = (select(Application.id, Application.seller_id, Application.shop_type, Application.business_country,
+                   Application.representative_birth_date, Application.status, Application.outcome,
+                   Application.failed_rules, Application.shop_id, Application.shop_name,
+                   superseded.label("superseded"))
+            .where(*where).order_by(Application.id))
+    rows = session.execute(stmt.with_for_update(of=Application) if lock else stmt).all()
     gmv, clashes = judging.best_gmv(session, where), judging.contact_clashes(session, where)
     return [(row, rules.judge(ctx, rules.Candidate(
         id=row.id, shop_type=row.shop_type, business_country=row.business_country,
