@@ -3,7 +3,7 @@
 import typer
 from rich.table import Table
 
-from marketcast.cli.common import cli_actor, console, dump, parse_at, uow
+from marketcast.cli.common import cli_actor, console, dump, uow
 from marketcast.sellers import service
 
 app = typer.Typer(no_args_is_help=True)
@@ -82,14 +82,13 @@ def reject_cmd(application_id: str, reason: str = typer.Option(..., "--reason"),
 
 
 @app.command("reevaluate")
-def reevaluate_cmd(market: str = typer.Option(..., "--market"),
-                   at: str | None = typer.Option(None, "--at", help="judge as of this ISO time (default: now)"),
-                   as_json: bool = JSON, as_email: str | None = AS) -> None:
-    """Re-judge a market's open and rules-rejected applications against the policies in force."""
-    when = parse_at(at)
+def reevaluate_cmd(market: str = typer.Option(..., "--market"), as_json: bool = JSON,
+                   as_email: str | None = AS) -> None:
+    """Re-judge a market's open and rules-rejected applications against the policies in force now."""
+    # No --at: a verdict written as of another time would overwrite the current one.
     with uow() as session:
         actor = cli_actor(session, as_email)
-        counts = service.reevaluate(session, market=market, at=when, trigger=f"cli by {actor.email}", actor=actor)
+        counts = service.reevaluate(session, market=market, trigger=f"cli by {actor.email}", actor=actor)
     if as_json:
         dump(counts)
         return
