@@ -212,3 +212,32 @@ def test_reevaluate_permissions(client, seller, apply, make_user):
     r = client.post(url, json=body, headers=us_ops)
     assert r.status_code == 200 and r.json() == {"evaluated": 1, "now_eligible": 0, "no_longer_eligible": 0}
     assert row_counts() == before  # nothing changed, nothing written
+
+
+def test_an_operator_limited_to_markets_reads_only_sellers_active_there(client, seller, apply, make_user):
+    headers, profile = seller()
+    apply(headers)  # US only
+    url = f"/api/v1/sellers/{profile['id']}"
+    es_ops, us_ops = make_user("operator", ["ES"])[1], make_user("operator", ["US"])[1]
+    problem(client.get(url, headers=es_ops), 403, "market_out_of_scope")
+    assert client.get(url, headers=us_ops).json()["tax_id"] == profile["tax_id"]
+    apply(headers, market="ES")
+    assert client.get(url, headers=es_ops).status_code == 200
+    # A shop in their market is enough too (inserted directly, without an application, to test that path alone).
+    other_headers, other = seller()
+    _, mx_ops = make_user("operator", ["MX"])
+    problem(client.get(f"/api/v1/sellers/{other['id']}", headers=mx_ops), 403, "market_out_of_scope")
+    with unit_of_work() as session:
+        session.add(Shop(id=new_id("shp"), seller_id=other["id"], owner_user_id=other["owner_user_id"], market="MX",
+                         shop_type="local", mode="pop", status="active", name="mx", contact_email="mx@x.example",
+                         contact_phone="+52555", paid_orders=0, created_at=clock.now()))
+    assert client.get(f"/api/v1/sellers/{other['id']}", headers=mx_ops).status_code == 200
+    problem(client.get(f"/api/v1/sellers/{other['id']}", headers=es_ops), 403, "market_out_of_scope")
+
+
+def test_reevaluate_judges_as_of_now_only(client, seller, apply, operator):
+    apply(seller()[0])
+    before = row_counts()
+    problem(client.post(f"{APPS}/reevaluate", json={"market": "US", "at": "2020-01-01T00:00:00Z"}, headers=operator),
+            422, "validation_error", "at")
+    assert row_counts() == before

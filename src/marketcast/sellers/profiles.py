@@ -6,7 +6,7 @@ none of them, so the rooms never import each other in a circle."""
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
-from marketcast.sellers.models import Seller
+from marketcast.sellers.models import Application, Seller, Shop
 
 
 def normalize_email(email: str) -> str:
@@ -72,7 +72,20 @@ def seller_of_user(session: Session, user_id: str | None) -> Seller | None:
 
 
 def view_seller(session: Session, *, seller_id: str, actor: Actor) -> Seller:
+    """The seller's KYB data, for the seller themself or an operator; an operator limited to markets only when
+    the seller applied for, or has a shop in, one of them (their data is no business of other markets)."""
     seller = get_seller(session, seller_id)
-    if not actor.is_operator and seller.owner_user_id != actor.user_id:
+    if actor.is_operator:
+        if actor.markets is not None and not _seller_in_markets(session, seller.id, actor.markets):
+            raise Forbidden(f"{actor.email} may act only in {', '.join(actor.markets)}; seller {seller.id} has "
+                            "no application or shop there", code="market_out_of_scope")
+        return seller
+    if seller.owner_user_id != actor.user_id:
         raise Forbidden("you may see only your own seller profile", code="not_owner")
     return seller
+
+
+def _seller_in_markets(session: Session, seller_id: str, markets: tuple[str, ...]) -> bool:
+    applied = select(Application.id).where(Application.seller_id == seller_id, Application.market.in_(markets))
+    shop = select(Shop.id).where(Shop.seller_id == seller_id, Shop.market.in_(markets))
+    return bool(session.scalar(select(exists(applied) | exists(shop))))
