@@ -15,15 +15,15 @@ from sqlalchemy import insert, select, text
 from throwaway import database
 
 from marketcast.core import clock, outbox
-from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import SYSTEM
+from marketcast.core.auth.models import User
 from marketcast.core.db import make_engine, new_session, unit_of_work
 from marketcast.core.ids import new_id
 from marketcast.core.migrate import upgrade
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
 from marketcast.sellers import judging, service
-from marketcast.sellers.models import Application, ExternalRecord
+from marketcast.sellers.models import Application, ExternalRecord, Seller
 
 KEY = "seller.cross_border.min_external_gmv"
 T0, T1, T2 = (datetime(2023, 9, 1, tzinfo=UTC), datetime(2023, 9, 12, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC))
@@ -39,17 +39,18 @@ def seed(engine, n: int) -> None:
                           effective_from=T1, reason="$2M on Amazon", actor=SYSTEM)
         policies.schedule(session, key=KEY, market="US", value=None, effective_from=T2, reason="relaxed",
                           actor=SYSTEM)
-        user = auth.create_user(session, email="bench-seller@example.com", role="seller")
-        seller = service.create_seller(session, actor=auth.actor_of(user), legal_name="Bench", entity_type="company",
-                                       country="CN", tax_id="T", beneficial_owners=[],
-                                       contact_email="bench@example.com", contact_phone="+8610000000")
-        seller_id = seller.id
     now = datetime(2024, 1, 10, tzinfo=UTC)
     step = 10_000
     for start in range(0, n, step):
-        apps, records = [], []
+        users, sellers, apps, records = [], [], [], []
         for i in range(start, min(n, start + step)):
-            app_id = new_id("app")
+            # One seller each: a seller has at most one open application per market (a partial unique index).
+            user_id, seller_id, app_id = new_id("usr"), new_id("sel"), new_id("app")
+            users.append({"id": user_id, "email": f"bench-{i}@example.com", "role": "seller", "created_at": now})
+            sellers.append({"id": seller_id, "owner_user_id": user_id, "legal_name": f"Bench {i}",
+                            "entity_type": "company", "country": "CN", "tax_id": "T", "beneficial_owners": [],
+                            "contact_email": f"bench-{i}@example.com", "contact_phone": f"+86{i:09d}",
+                            "created_at": now})
             dollars = 500_000 + (i * 7919) % 3_000_000  # 0.5M .. 3.5M
             eligible = dollars >= 2_000_000
             apps.append({"id": app_id, "seller_id": seller_id, "market": "US", "shop_type": "cross_border",
@@ -68,6 +69,8 @@ def seed(engine, n: int) -> None:
                                 "gmv_amount": dollars * 50, "gmv_currency": "USD", "rating_hundredths": None,
                                 "months_trading": 12})
         with unit_of_work(engine) as session:
+            session.execute(insert(User), users)
+            session.execute(insert(Seller), sellers)
             session.execute(insert(Application), apps)
             session.execute(insert(ExternalRecord), records)
     with engine.begin() as conn:
