@@ -11,7 +11,7 @@ from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import get_engine
 from marketcast.core.outbox import OutboxEvent
-from marketcast.orders import idempotency
+from marketcast.orders import idempotency, service
 from marketcast.orders.models import IdempotencyKey, Order
 from marketcast.policies import service as policies
 
@@ -114,8 +114,32 @@ def test_probation_shop_stops_at_its_daily_cap(place, buyer, make_shop, make_sku
         assert place(buyer["headers"], [(skus[0], 1)]).status_code == 201
         r = place(buyer["headers"], [(skus[0], 1)])
         assert r.status_code == 409 and r.json()["code"] == "daily_order_cap_reached"
-    with clock.frozen(at(2024, 9, 3, 0, 1)):  # a new UTC day
+    # The day is the market's (US: America/New_York, UTC-4 in September), not UTC's.
+    with clock.frozen(at(2024, 9, 3, 3, 59)):  # a new UTC day, still Sept 2 in New York
+        r = place(buyer["headers"], [(skus[0], 1)])
+        assert r.status_code == 409 and r.json()["code"] == "daily_order_cap_reached"
+    with clock.frozen(at(2024, 9, 3, 4, 1)):  # 00:01 in New York: a new day
         assert place(buyer["headers"], [(skus[0], 1)]).status_code == 201
+
+
+def test_a_cancelled_order_frees_its_slot_under_the_cap(client, place, buyer, make_shop, make_skus, db, at):
+    shop = make_shop(status="probation")
+    skus = make_skus(50, shop_id=shop["id"])
+    with clock.frozen(at(2024, 9, 1)):
+        with db() as s:
+            policies.schedule(s, key="shop.probation.daily_order_cap", market="US", value=1,
+                              effective_from=at(2024, 9, 2), reason="tight start", actor=SYSTEM)
+    with clock.frozen(at(2024, 9, 2, 15)):
+        first = place(buyer["headers"], [(skus[0], 1)])
+        assert first.status_code == 201
+        assert place(buyer["headers"], [(skus[0], 1)]).json()["code"] == "daily_order_cap_reached"
+        assert client.post(f"/api/v1/orders/{first.json()['id']}/cancel", headers=buyer["headers"]).status_code == 200
+        assert place(buyer["headers"], [(skus[0], 1)]).status_code == 201
+    with clock.frozen(at(2024, 9, 2, 15, 45)), db() as s:  # the second expires unpaid: its slot is free again
+        assert service.expire_unpaid(s) == 1
+    with clock.frozen(at(2024, 9, 2, 16)):
+        assert place(buyer["headers"], [(skus[0], 1)]).status_code == 201
+        assert place(buyer["headers"], [(skus[0], 1)]).json()["code"] == "daily_order_cap_reached"
 
 
 def test_active_shop_has_no_cap(place, buyer, make_skus, db, at):

@@ -24,11 +24,13 @@ from race_client import buy
 from sqlalchemy import func, select
 
 from commerce_support import write_product, write_shop
+from marketcast.core import clock
 from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import make_engine, unit_of_work
 from marketcast.markets import service as markets
 from marketcast.orders.models import Order
+from marketcast.policies import service as policies
 
 
 def _race(app, n: int, request) -> list:
@@ -86,6 +88,23 @@ def test_parallel_payments_of_one_order_charge_once(app, place, buyer, make_skus
     with db(write=False) as s:
         attempts = s.scalars(select(PaymentAttempt.status).where(PaymentAttempt.order_id == order["id"])).all()
     assert attempts == ["approved"] and counters([sku])[sku] == (4, 0, 1)
+
+
+@pytest.mark.slow
+def test_threads_on_a_probation_shop_stop_exactly_at_the_daily_cap(app, make_user, make_shop, db, at, order_count):
+    """The cap is a guarded counter, not a COUNT then INSERT: simultaneous checkouts cannot overshoot it."""
+    shop = make_shop(status="probation")
+    sku = write_product(db, shop_id=shop["id"], stock=[100])[0]
+    with clock.frozen(at(2024, 9, 1)), db() as s:
+        policies.schedule(s, key="shop.probation.daily_order_cap", market="US", value=4,
+                          effective_from=at(2024, 9, 2), reason="tight start", actor=SYSTEM)
+    buyers = [make_user("buyer")[1] for _ in range(16)]
+    body = {"lines": [{"sku_id": sku, "quantity": 1}]}
+    with clock.frozen(at(2024, 9, 2, 15)):
+        responses = _race(app, 16, lambda c, i: c.post("/api/v1/orders", json=body,
+                                                       headers={**buyers[i], "Idempotency-Key": uuid.uuid4().hex}))
+    assert _outcomes(responses) == {(201, None): 4, (409, "daily_order_cap_reached"): 12}
+    assert order_count() == 4
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """Orders, their lines, refunds, payment attempts, and remembered Idempotency-Keys."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime
@@ -31,8 +31,6 @@ class Order(Base):
 
     __table_args__ = (
         Index("ix_orders_buyer", "buyer_id", "id"),
-        # The probation cap counts a shop's orders of the day; the shop's list pages by id.
-        Index("ix_orders_shop_created", "shop_id", "created_at"),
         Index("ix_orders_shop", "shop_id", "id"),
         Index("ix_orders_market", "market", "id"),
         Index("ix_orders_due", "status", "expires_at"),
@@ -90,6 +88,17 @@ class PaymentAttempt(Base):
         Index("uq_payment_attempts_in_flight", "order_id", unique=True,
               sqlite_where=text("status = 'processing'"), postgresql_where=text("status = 'processing'")),
     )
+
+
+class ShopDailyOrders(Base):
+    """Orders a probation shop took on one day of its market's calendar: the daily cap's counter. Raised by one
+    guarded upsert (see daily_cap.py), so simultaneous checkouts cannot overshoot the cap."""
+
+    __tablename__ = "shop_daily_orders"
+
+    shop_id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    placed: Mapped[int] = mapped_column(Integer)
 
 
 class IdempotencyKey(Base):

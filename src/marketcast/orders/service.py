@@ -17,7 +17,7 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.core.pagination import paginate
-from marketcast.orders import idempotency, rules
+from marketcast.orders import daily_cap, idempotency, rules
 from marketcast.orders.models import Order, OrderLine, PaymentAttempt, Refund
 from marketcast.policies import service as policies
 from marketcast.reports import service as reports
@@ -41,18 +41,6 @@ def _require_buyer_role(actor: Actor) -> None:
                         code="wrong_role")
 
 
-def _day_start(at):
-    return at.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def orders_today(session: Session, *, shop_id: str) -> int:
-    """A shop's orders created today (UTC), cancelled ones aside: what the probation daily cap counts."""
-    start = _day_start(clock.now())
-    return session.scalar(select(func.count()).select_from(Order).where(
-        Order.shop_id == shop_id, Order.created_at >= start, Order.created_at < start + timedelta(days=1),
-        Order.status != "cancelled")) or 0
-
-
 def checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]]) -> tuple[Order, list[OrderLine]]:
     """Reserve stock and create a pending_payment order. Statements are batched, so the count does not grow with
     the number of lines: one SELECT for the SKUs, one guarded UPDATE for stock, one INSERT for all lines."""
@@ -61,8 +49,8 @@ def checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]]) ->
     views = catalog.lines_for_checkout(session, sku_ids=list(quantities))
     first = rules.check_skus(quantities, views)
     shop = sellers.require_can_sell(session, shop_id=first.shop_id)
-    if shop.status == "probation":  # only probation shops have a cap: the others skip the COUNT
-        sellers.check_daily_cap(session, shop=shop, orders_today=orders_today(session, shop_id=shop.id))
+    if shop.status == "probation":  # only probation shops have a cap: the others skip its statements
+        daily_cap.take_slot(session, shop_id=shop.id, market=shop.market)
     catalog.reserve(session, quantities=quantities)
     now = clock.now()
     minutes = policies.value(session, key="order.unpaid_expiry_minutes", market=first.market)
@@ -217,6 +205,7 @@ def cancel(session: Session, *, order_id: str, actor: Actor) -> Order:
         raise Conflict("a payment for this order is being processed", code="payment_in_progress")
     _move(session, order, "cancel", "order.cancelled")
     order.cancel_reason = "buyer"
+    daily_cap.give_back(session, orders=[(order.shop_id, order.market, order.created_at)])
     catalog.release(session, quantities={line.sku_id: line.quantity for line in lines_of(session, order.id)})
     return order
 
@@ -234,7 +223,8 @@ def expire_unpaid(session: Session, *, limit: int = 500) -> int:
     expired = session.execute(
         update(Order).where(Order.id.in_(ids), *due)
         .values(status="cancelled", cancel_reason="expired", payment_started_at=None, updated_at=now)
-        .returning(Order.id, Order.shop_id, Order.buyer_id, Order.market, Order.total_amount, Order.currency),
+        .returning(Order.id, Order.shop_id, Order.buyer_id, Order.market, Order.total_amount, Order.currency,
+                   Order.created_at),
         execution_options={"synchronize_session": False}).all()
     if not expired:
         return 0
@@ -246,6 +236,7 @@ def expire_unpaid(session: Session, *, limit: int = 500) -> int:
     units = session.execute(select(OrderLine.sku_id, func.sum(OrderLine.quantity))
                             .where(OrderLine.order_id.in_(done)).group_by(OrderLine.sku_id)).all()
     catalog.release(session, quantities={sku_id: int(total) for sku_id, total in units})
+    daily_cap.give_back(session, orders=[(row.shop_id, row.market, row.created_at) for row in expired])
     outbox.emit_many(session, [("order.expired",
                                 {"order_id": row.id, "shop_id": row.shop_id, "buyer_id": row.buyer_id,
                                  "market": row.market, "status": "cancelled", "amount": row.total_amount,
