@@ -81,7 +81,10 @@ def refund_cmd(order_id: str,
                line: list[str] = typer.Option(..., "--line", help="LINE_ID:QUANTITY; repeat for several lines"),
                restock: bool = typer.Option(False, "--restock", help="put the refunded units back on sale"),
                as_email: str | None = AS, as_json: bool = JSON) -> None:
-    """Refund units of a paid order (as the system operator, or --as the shop's owner or an operator)."""
+    """Refund units of a paid order (as the system operator, or --as the shop's owner or an operator).
+
+    Each run is a new refund: unlike the API (which requires an Idempotency-Key), running it twice refunds twice,
+    so check `orders show` before repeating a run whose outcome you did not see."""
     requested = [_parse_line(item) for item in line]
     with uow() as session:
         refund = service.refund(session, order_id=order_id, lines=requested, restock=restock,
