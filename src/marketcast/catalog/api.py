@@ -99,5 +99,8 @@ def get_sku(sku_id: str, uow: UnitOfWork, actor: MaybeUser):
 
 @router.patch("/skus/{sku_id}", response_model=SkuStockOut)
 def set_stock(sku_id: str, body: StockIn, uow: UnitOfWork, actor: AnyUser):
-    """The shop's owner or an operator of its market sets the units available; reserved and sold stay."""
-    return _stock(service.set_available(uow, sku_id=sku_id, available=body.available, actor=actor))
+    """The shop's owner or an operator of its market sets the units available; reserved and sold stay.
+    With `expected_available`, only if `available` is still that number: otherwise 409 `stock_changed` with the
+    current `available`, `reserved` and `sold` in the problem, and nothing changes."""
+    return _stock(service.set_available(uow, sku_id=sku_id, available=body.available, actor=actor,
+                                        expected_available=body.expected_available))

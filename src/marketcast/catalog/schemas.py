@@ -57,6 +57,10 @@ class StockIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     available: int = Field(ge=0, le=MAX_STOCK, description="units on hand and free to sell")
+    expected_available: int | None = Field(
+        None, ge=0, le=MAX_STOCK,
+        description="compare-and-set: change only if `available` is still this (else 409 `stock_changed` with the "
+                    "current counters)")
 
 
 class SkuOut(BaseModel):

@@ -98,9 +98,18 @@ def product_skus(session: Session, product_id: str) -> list[Sku]:
     return list(session.scalars(select(Sku).where(Sku.product_id == product_id).order_by(Sku.code)))
 
 
-def _for_update(session: Session, product_id: str) -> Product:
-    product = session.scalar(select(Product).where(Product.id == product_id).with_for_update()) \
-        if looks_like_id(product_id) else None
+def _owned_for_update(session: Session, product_id: str, actor: Actor) -> Product:
+    """The product, row-locked, once `actor` is known to be its shop's owner (or an operator of its market).
+
+    Ownership is checked on a plain read first (a product never changes shop): a caller who may not write
+    must not take, or queue behind, the lock that the owner's writes need. The lock then re-reads the row, so
+    the status the caller decides on is the current one."""
+    product = session.get(Product, product_id) if looks_like_id(product_id) else None
+    if product is None:
+        raise NotFound("product", product_id)
+    sellers.require_shop_owner(session, shop_id=product.shop_id, actor=actor)
+    product = session.scalar(select(Product).where(Product.id == product.id).with_for_update()
+                             .execution_options(populate_existing=True))
     if product is None:
         raise NotFound("product", product_id)
     return product
@@ -109,8 +118,7 @@ def _for_update(session: Session, product_id: str) -> Product:
 def publish(session: Session, *, product_id: str, actor: Actor) -> Product:
     """Live in its market. Only a shop that may sell (probation or active, market live); publishing a live
     product again changes nothing and announces nothing."""
-    product = _for_update(session, product_id)
-    sellers.require_shop_owner(session, shop_id=product.shop_id, actor=actor)
+    product = _owned_for_update(session, product_id, actor)
     sellers.require_can_sell(session, shop_id=product.shop_id)
     if product.status == "live":
         return product
@@ -125,8 +133,7 @@ def publish(session: Session, *, product_id: str, actor: Actor) -> Product:
 
 def delist(session: Session, *, product_id: str, actor: Actor) -> Product:
     """Off the listing and out of checkout; a delisted product may be published again."""
-    product = _for_update(session, product_id)
-    sellers.require_shop_owner(session, shop_id=product.shop_id, actor=actor)
+    product = _owned_for_update(session, product_id, actor)
     if product.status == "delisted":
         return product
     if product.status != "live":
@@ -181,17 +188,39 @@ def get_sku(session: Session, sku_id: str, *, actor: Actor | None = None) -> Sku
     return sku
 
 
-def set_available(session: Session, *, sku_id: str, available: int, actor: Actor) -> Sku:
-    """The owner counts units on hand: `available` is set, reserved and sold stay as they are."""
-    if isinstance(available, bool) or not isinstance(available, int) or not 0 <= available <= MAX_STOCK:
-        raise Invalid(f"available must be a whole number from 0 to {MAX_STOCK}", field="available")
+def _check_count(value: int, field: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_STOCK:
+        raise Invalid(f"{field} must be a whole number from 0 to {MAX_STOCK}", field=field)
+
+
+def set_available(session: Session, *, sku_id: str, available: int, actor: Actor,
+                  expected_available: int | None = None) -> Sku:
+    """The owner counts units on hand: `available` is set, reserved and sold stay as they are.
+
+    With `expected_available` it is a compare-and-set: the count is written only if `available` still is what
+    the caller last saw, else Conflict `stock_changed` carrying the counters as they are now, and nothing
+    changes. A sale or release between reading the stock page and saving it is then not silently undone."""
+    _check_count(available, "available")
+    if expected_available is not None:
+        _check_count(expected_available, "expected_available")
     sku, _, market = _sku_with_product(session, sku_id)
     sellers.require_shop_owner(session, shop_id=sku.shop_id, actor=actor)
+    stmt = update(Sku).where(Sku.id == sku_id)
+    if expected_available is not None:
+        # Guarded in the UPDATE itself, never compared in Python: the row is checked as it is when written.
+        stmt = stmt.where(Sku.available == expected_available)
     # One UPDATE, whatever reservations run meanwhile; RETURNING brings back the counters as they now are.
-    sku = session.scalars(update(Sku).where(Sku.id == sku_id).values(available=available).returning(Sku),
-                          execution_options={"populate_existing": True}).one()
+    # No Python-side sync: the in-session Sku may be stale, and RETURNING refreshes it anyway.
+    sku = session.scalars(stmt.values(available=available).returning(Sku),
+                          execution_options={"populate_existing": True, "synchronize_session": False}).one_or_none()
+    if sku is None:
+        current = session.scalars(select(Sku).where(Sku.id == sku_id)
+                                  .execution_options(populate_existing=True)).one()
+        raise Conflict(f"SKU {sku_id} has {current.available} available now, not {expected_available} "
+                       f"({current.reserved} reserved, {current.sold} sold): nothing was changed; "
+                       f"count again from the current figures", code="stock_changed", field="expected_available",
+                       sku_id=sku_id, available=current.available, reserved=current.reserved, sold=current.sold)
     outbox.emit(session, "inventory.changed",
                 {"sku_id": sku.id, "product_id": sku.product_id, "shop_id": sku.shop_id, "available": sku.available},
                 market=market)
     return sku
-

@@ -86,10 +86,13 @@ def publish_cmd(product_id: str, as_email: str | None = AS) -> None:
 
 
 @app.command("stock")
-def stock_cmd(sku_id: str, available: int, as_email: str | None = AS, as_json: bool = JSON) -> None:
+def stock_cmd(sku_id: str, available: int,
+              expected: int | None = typer.Option(None, "--expected",
+                                                  help="change only if the SKU still has this many available"),
+              as_email: str | None = AS, as_json: bool = JSON) -> None:
     """Set the units available of a SKU (units on hand; reserved and sold stay)."""
     with uow() as session:
-        sku = _sku(service.set_available(session, sku_id=sku_id, available=available,
+        sku = _sku(service.set_available(session, sku_id=sku_id, available=available, expected_available=expected,
                                          actor=cli_actor(session, as_email)))
     if as_json:
         dump(sku)
