@@ -101,6 +101,13 @@ def test_seller_stock_refund_and_gmv(world, client, live_server, page, screensho
     page.click("[data-testid=refund-form] button[type=submit]")
     assert "15.00 USD" in page.locator("[data-testid=refunded]").inner_text()
     screenshot(page, "order-refunded")
+    # The same form sent a second time (a double click, a resubmitted page) still says what was refunded
+    # when it was drawn: refused, not refunded twice.
+    page.evaluate("document.querySelector('input[name=refunded]').value = '0'")
+    page.locator("[data-testid=lines] input[type=number]").fill("1")
+    page.click("[data-testid=refund-form] button[type=submit]")
+    assert "refunded meanwhile" in page.locator("[data-testid=problem]").inner_text()
+    assert "15.00 USD" in page.locator("[data-testid=refunded]").inner_text()
     assert client.get(f"/api/v1/skus/{sku_id}").json()["available"] == 11  # restocked
 
     page.click("form[action='/logout'] button")

@@ -244,11 +244,15 @@ def expire_unpaid(session: Session, *, limit: int = 500) -> int:
     return len(expired)
 
 
-def refund(session: Session, *, order_id: str, lines: list[tuple[str, int]], restock: bool, actor: Actor) -> Refund:
+def refund(session: Session, *, order_id: str, lines: list[tuple[str, int]], restock: bool, actor: Actor,
+           expected_refunded: int | None = None) -> Refund:
     """Give back money for some units of a paid order (shop owner or operator). The GMV rollup and, with
-    `restock`, the stock move in the same transaction."""
+    `restock`, the stock move in the same transaction. `expected_refunded` (what the caller saw refunded so far)
+    turns a form sent twice into a 409 instead of a second refund."""
     order = get_order(session, order_id, lock=True)
     sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
+    if expected_refunded is not None and order.refunded_amount != expected_refunded:
+        raise Conflict(f"order {order.id} was refunded meanwhile; reload it and look again", code="order_changed")
     if order.status not in rules.REFUNDABLE:
         raise Conflict(f"order {order.id} is {order.status}; only paid orders are refunded",
                        code="order_not_refundable", status_now=order.status)

@@ -76,8 +76,10 @@ async def refund(request: Request, order_id: str, uow: UnitOfWork, actor: Consol
             raise Invalid("choose at least one unit to refund", field="lines")
         if not all(qty.isdecimal() and qty.isascii() for _, qty in lines):
             raise Invalid("quantities must be whole numbers", field="lines")
+        seen = str(form.get("refunded", ""))
         done = orders.refund(uow, order_id=order_id, lines=[(line, int(qty)) for line, qty in lines],
-                             restock=form.get("restock") == "on", actor=actor)
+                             restock=form.get("restock") == "on", actor=actor,
+                             expected_refunded=int(seen) if seen.isdecimal() and seen.isascii() else None)
     except DomainError as exc:
         uow.rollback()
         return _order_page(request, uow, actor, order_id, error=exc.detail, field=exc.field,
