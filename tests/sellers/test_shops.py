@@ -49,18 +49,6 @@ def test_paid_orders_count_atomically_and_graduation_needs_days_and_orders(shop,
         service.record_paid_order(session, shop_id="shp_missing")
 
 
-def test_daily_cap_applies_on_probation_only(shop, at):
-    shop_id, _ = shop
-    with unit_of_work() as session:
-        found = service.get_shop(session, shop_id)
-        service.check_daily_cap(session, shop=found, orders_today=199)
-        with pytest.raises(Conflict) as caught:
-            service.check_daily_cap(session, shop=found, orders_today=200)
-        assert caught.value.code == "daily_order_cap_reached"
-        found.status = "active"
-        service.check_daily_cap(session, shop=found, orders_today=10_000)
-
-
 def test_can_sell_needs_an_open_shop_in_a_live_market(shop):
     shop_id, _ = shop
     with unit_of_work() as session:

@@ -81,15 +81,6 @@ def require_can_sell(session: Session, *, shop_id: str) -> Shop:
     return shop
 
 
-def check_daily_cap(session: Session, *, shop: Shop, orders_today: int) -> None:
-    if shop.status != "probation":
-        return
-    cap = policies.value(session, key="shop.probation.daily_order_cap", market=shop.market)
-    if cap is not None and orders_today >= cap:
-        raise Conflict(f"shop {shop.id} is on probation and has reached its cap of {cap} orders today",
-                       code="daily_order_cap_reached", shop_id=shop.id, cap=cap)
-
-
 def record_paid_order(session: Session, *, shop_id: str) -> None:
     # Atomic in the database: concurrent payments never lose a count.
     done = session.execute(update(Shop).where(Shop.id == shop_id).values(paid_orders=Shop.paid_orders + 1)
