@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 04:02:59.349573
+Create Date: 2026-11-25 04:34:56.261857
 """
 
 import sqlalchemy as sa
@@ -99,7 +99,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_orders_due', ['status', 'expires_at'], unique=False)
         batch_op.create_index('ix_orders_market', ['market', 'id'], unique=False)
         batch_op.create_index('ix_orders_shop', ['shop_id', 'id'], unique=False)
-        batch_op.create_index('ix_orders_shop_created', ['shop_id', 'created_at'], unique=False)
 
     op.create_table('outbox_events',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -156,6 +155,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_products_market_status_price', ['market', 'status', 'min_price'], unique=False)
         batch_op.create_index('ix_products_shop_status_id', ['shop_id', 'status', 'id'], unique=False)
 
+    op.create_table('shop_daily_orders',
+    sa.Column('shop_id', sa.String(length=32), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('placed', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('shop_id', 'day', name=op.f('pk_shop_daily_orders'))
+    )
     op.create_table('users',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -367,6 +372,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_applications_contact_phone'), ['contact_phone'], unique=False)
         batch_op.create_index('ix_applications_market_status_outcome', ['market', 'status', 'outcome'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_seller_id'), ['seller_id'], unique=False)
+        batch_op.create_index('uq_applications_open_seller_market', ['seller_id', 'market'], unique=True, sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
 
     op.create_table('shops',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -482,6 +488,7 @@ def downgrade() -> None:
 
     op.drop_table('shops')
     with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_index('uq_applications_open_seller_market', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
         batch_op.drop_index(batch_op.f('ix_applications_seller_id'))
         batch_op.drop_index('ix_applications_market_status_outcome')
         batch_op.drop_index(batch_op.f('ix_applications_contact_phone'))
@@ -525,6 +532,7 @@ def downgrade() -> None:
     op.drop_table('api_tokens')
     op.drop_table('webhook_subscriptions')
     op.drop_table('users')
+    op.drop_table('shop_daily_orders')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index('ix_products_shop_status_id')
         batch_op.drop_index('ix_products_market_status_price')
@@ -543,7 +551,6 @@ def downgrade() -> None:
 
     op.drop_table('outbox_events')
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_index('ix_orders_shop_created')
         batch_op.drop_index('ix_orders_shop')
         batch_op.drop_index('ix_orders_market')
         batch_op.drop_index('ix_orders_due')
