@@ -35,11 +35,13 @@ def shop_page(request: Request, shop_id: str, uow: UnitOfWork, actor: ConsoleUse
 
 @router.post("/shops/{shop_id}/skus/{sku_id}")
 def set_stock(request: Request, shop_id: str, sku_id: str, uow: UnitOfWork, actor: ConsoleUser, _: Csrf,
-              available: Annotated[str, Form()] = ""):
+              available: Annotated[str, Form()] = "", seen: Annotated[str, Form()] = ""):
     try:
         if not available.strip().isdecimal() or not available.strip().isascii():
             raise Invalid("units on hand must be a whole number", field="available")
-        sku = catalog.set_available(uow, sku_id=sku_id, available=int(available), actor=actor)
+        # What the seller saw when the page was drawn: a reservation since then is a 409, not a lost update.
+        sku = catalog.set_available(uow, sku_id=sku_id, available=int(available), actor=actor,
+                                    expected_available=int(seen) if seen.isdecimal() and seen.isascii() else None)
     except DomainError as exc:
         uow.rollback()
         return _shop_page(request, uow, actor, shop_id, error=exc.detail, status_code=exc.status)
