@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from marketcast.core import text
 from marketcast.core.errors import Conflict, Invalid
 from marketcast.markets import rules
 
@@ -64,7 +65,7 @@ def test_unknown_status_is_invalid_not_a_conflict():
     (rules.check_code, ("es", "ES"), ("XX", "ESP", "E1", ""), "code"),
     (rules.check_currency, ("eur", "EUR"), ("EU", "EURO", "€"), "currency"),
     (rules.check_timezone, ("Europe/Madrid", "UTC"), ("Europe", "Mars/Olympus", "../etc/passwd", ""), "timezone"),
-    (rules.check_reason, ("why", "  why  "), ("", "   ", None, "x" * 501), "reason"),
+    (text.reason, ("why", "  why  "), ("", "   ", None, "x" * 501, "nul\x00"), "reason"),
 ])
 def test_field_checks(check, good, bad, field):
     for value in good:

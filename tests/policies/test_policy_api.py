@@ -83,7 +83,7 @@ def test_bad_reads(client, us_es, path, params, status, code, field):
     ({"market": "FR"}, 404, "market_not_found", None),
     ({"reason": ""}, 422, "validation_error", "reason"),
     ({"surprise": 1}, 422, "validation_error", "surprise"),
-    ({"reason": "nul\x00byte"}, 422, "validation_error", "reason"),
+    ({"reason": "nul\x00byte"}, 422, "invalid_reason", "reason"),
 ])
 def test_bad_writes_name_the_field_and_change_nothing(client, operator, us_es, snapshot, over, status, code, field):
     r = client.post(f"{BASE}/{FOLLOWERS}/versions", json=body(**over), headers=operator)

@@ -42,7 +42,6 @@ _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 MIN_YEAR, MAX_YEAR = 2000, 2100
-MAX_REASON = 500
 MAX_NAME = 120
 
 
@@ -125,15 +124,6 @@ def check_timezone(name: str) -> str:
         raise Invalid(f"{name!r} is not an IANA time zone such as Europe/Madrid", code="invalid_timezone",
                       field="timezone")
     return name.strip()
-
-
-def check_reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise Invalid("a reason is required", code="reason_required", field="reason")
-    if len(text) > MAX_REASON:
-        raise Invalid(f"a reason has at most {MAX_REASON} characters", code="reason_too_long", field="reason")
-    return text
 
 
 def check_status(status: str) -> str:

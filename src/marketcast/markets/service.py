@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketcast.core import clock, outbox
+from marketcast.core import clock, outbox, text
 from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import User
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -96,7 +96,7 @@ def create(session: Session, *, code: str, name: str, currency: str, timezone: s
     code = rules.check_code(code)
     _require_operator(actor, code)
     name = rules.check_name(name)
-    reason = rules.check_reason(reason)
+    reason = text.reason(reason)
     if status not in rules.CREATABLE:
         raise Invalid(f"a new market starts as {', '.join(rules.CREATABLE)}", code="invalid_status",
                             field="status")
@@ -139,7 +139,7 @@ def transition(session: Session, *, code: str, status: str, reason: str, actor: 
                launch_window: str | None = None) -> Market:
     """Move a market to `status`. Going to postponed clears the window; going back to planned may set one."""
     _require_operator(actor, rules.normalize_code(code))
-    reason = rules.check_reason(reason)
+    reason = text.reason(reason)
     market = _find(session, code, lock="update")
     from_status, from_window = market.status, market.launch_window
     rules.check_transition(market.code, from_status, status)
@@ -165,7 +165,7 @@ def transition(session: Session, *, code: str, status: str, reason: str, actor: 
 def reschedule(session: Session, *, code: str, launch_window: str | None, reason: str, actor: Actor) -> Market:
     """Give a planned or postponed market a new window (None: no date yet); a postponed one becomes planned."""
     _require_operator(actor, rules.normalize_code(code))
-    reason = rules.check_reason(reason)
+    reason = text.reason(reason)
     window = rules.parse_window(launch_window)
     market = _find(session, code, lock="update")
     rules.check_reschedulable(market.code, market.status)

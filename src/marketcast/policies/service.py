@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketcast.core import clock, outbox
+from marketcast.core import clock, outbox, text
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
@@ -216,17 +216,6 @@ def _require_operator(actor: Actor, market: str | None) -> None:
     actor.require_market(market)
 
 
-def _reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it rather than fail on write
-        raise Invalid("reason contains a NUL character", field="reason")
-    if not text:
-        raise Invalid("say why: a reason is required", code="reason_required", field="reason")
-    if len(text) > 500:
-        raise Invalid("reason is longer than 500 characters", field="reason")
-    return text
-
-
 def check_value(session: Session, *, key: str, market: str | None, value: Any) -> Any:
     """`value` as a valid value of `key` for `market` (422 naming the field otherwise), e.g. for a simulation."""
     code = normalize_market(market)
@@ -246,7 +235,7 @@ def schedule(session: Session, *, key: str, market: str | None, value: Any, effe
     if when < now:
         raise Invalid(f"effective_from {when.isoformat()} is in the past; a policy changes from now on",
                       code="effective_from_in_past", field="effective_from")
-    why = _reason(reason)
+    why = text.reason(reason)
     clash = session.scalar(select(PolicyVersion.id).where(
         PolicyVersion.key == key, PolicyVersion.effective_from == when, PolicyVersion.withdrawn_at.is_(None),
         PolicyVersion.market.is_(None) if code is None else PolicyVersion.market == code))
@@ -287,7 +276,7 @@ def withdraw(session: Session, *, version_id: str, reason: str, actor: Actor) ->
     if version.effective_from <= now:
         raise Conflict(f"{version_id} has been in effect since {version.effective_from.isoformat()}; "
                        "schedule a new version instead", code="policy_version_in_effect")
-    version.withdraw_reason = _reason(reason)
+    version.withdraw_reason = text.reason(reason)
     version.withdrawn_at, version.withdrawn_by = now, actor.email
     outbox.emit(session, "policy.withdrawn", _event(version, reason=version.withdraw_reason), market=version.market)
     return version

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketcast.core import clock, outbox
+from marketcast.core import clock, outbox, text
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
@@ -155,7 +155,7 @@ def approve(session: Session, *, application_id: str, reason: str, override_rule
     that fails must be overridden by name, and the reason is recorded with the overrides."""
     app = _find_application(session, application_id, lock=True)
     require_operator_of(actor, app.market)
-    reason = _reason(reason)
+    reason = text.reason(reason)
     if app.status != "open":
         raise Conflict(f"application {app.id} is {app.status}", code="application_not_open")
     unknown = sorted(set(override_rules or ()) - set(rules.RULES))
@@ -195,7 +195,7 @@ def reject(session: Session, *, application_id: str, reason: str, actor: Actor) 
     "rules"), so it is judged again when policies change; rejecting an eligible one is the reviewer's call."""
     app = _find_application(session, application_id, lock=True)
     require_operator_of(actor, app.market)
-    reason = _reason(reason)
+    reason = text.reason(reason)
     if app.status != "open":
         raise Conflict(f"application {app.id} is {app.status}", code="application_not_open")
     now = clock.now()
@@ -211,8 +211,3 @@ def reject(session: Session, *, application_id: str, reason: str, actor: Actor) 
     return app
 
 
-def _reason(reason: str) -> str:
-    text = (reason or "").strip()
-    if not text or "\x00" in text or len(text) > 500:
-        raise Invalid("say why in 1 to 500 characters", code="reason_required", field="reason")
-    return text
