@@ -3,13 +3,11 @@
 import typer
 from rich.table import Table
 
-from marketcast.cli.common import cli_actor, console, dump, uow
+from marketcast.cli.common import AS, JSON, cli_actor, console, dump, uow
 from marketcast.sellers import service
 
 app = typer.Typer(no_args_is_help=True)
 
-AS = typer.Option(None, "--as", help="act as this operator (email); default: the local system operator")
-JSON = typer.Option(False, "--json", help="print JSON instead of a table")
 
 
 def _summary(a) -> dict:

@@ -4,14 +4,11 @@ import typer
 from rich.table import Table
 
 from marketcast.catalog import service
-from marketcast.cli.common import cli_actor, console, dump, uow
+from marketcast.cli.common import AS, JSON, cli_actor, console, dump, uow
 from marketcast.core.money import Money
 
 app = typer.Typer(no_args_is_help=True)
 
-AS = typer.Option(None, "--as", help="act as this user (email): the shop's owner or an operator; "
-                                     "default: the local system operator")
-JSON = typer.Option(False, "--json", help="print JSON instead of a table")
 
 
 def _money(amount: int, currency: str) -> str:

@@ -19,6 +19,16 @@ from marketcast.core.db import unit_of_work
 from marketcast.core.errors import DomainError
 
 # Piped output is read by people in wide terminals and by tools: do not squeeze tables into 80 columns.
+# Options every area's commands share.
+AS = typer.Option(None, "--as", help="act as this user (email); default: the local system operator")
+JSON = typer.Option(False, "--json", help="print JSON instead of a table")
+
+
+def when(value) -> str:
+    """A time in a table cell."""
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 

@@ -3,18 +3,12 @@
 import typer
 from rich.table import Table
 
-from marketcast.cli.common import cli_actor, console, dump, uow
+from marketcast.cli.common import AS, JSON, cli_actor, console, dump, uow, when
 from marketcast.markets import service
 from marketcast.markets.schemas import MarketEventOut, MarketOut
 
 app = typer.Typer(no_args_is_help=True)
 
-AS = typer.Option(None, "--as", help="act as this operator (email); default: the local system operator")
-JSON = typer.Option(False, "--json", help="print JSON instead of a table")
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
 def _out(market, count: int | None = None) -> MarketOut:
@@ -27,7 +21,7 @@ def _show(out: MarketOut) -> None:
     table = Table(show_header=False, box=None)
     for label, value in (("code", out.code), ("name", out.name), ("status", out.status),
                          ("launch window", out.launch_window or "-"), ("currency", out.currency),
-                         ("time zone", out.timezone), ("launched", _when(out.launched_at)),
+                         ("time zone", out.timezone), ("launched", when(out.launched_at)),
                          ("waitlist", str(out.waitlist_count) if out.waitlist_count is not None else "-")):
         table.add_row(f"[bold]{label}[/bold]", value)
     console.print(table)
@@ -51,7 +45,7 @@ def list_cmd(status: str | None = typer.Option(None, "--status"), as_json: bool 
     table = Table("code", "name", "status", "window", "currency", "time zone", "launched", "waitlist")
     for o in outs:
         table.add_row(o.code, o.name, o.status, o.launch_window or "-", o.currency, o.timezone,
-                      _when(o.launched_at), str(o.waitlist_count))
+                      when(o.launched_at), str(o.waitlist_count))
     console.print(table)
 
 
@@ -131,7 +125,7 @@ def history_cmd(code: str, as_json: bool = JSON) -> None:
         status = f"{e.from_status} → {e.to_status}" if e.from_status and e.from_status != e.to_status else e.to_status
         window = (f"{e.from_window or 'none'} → {e.to_window or 'none'}" if e.from_window != e.to_window
                   else e.to_window or "-")
-        table.add_row(_when(e.at), e.kind, status, window, e.reason, e.actor_email)
+        table.add_row(when(e.at), e.kind, status, window, e.reason, e.actor_email)
     console.print(table)
 
 

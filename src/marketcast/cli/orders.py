@@ -3,19 +3,13 @@
 import typer
 from rich.table import Table
 
-from marketcast.cli.common import cli_actor, console, dump, err_console, uow
+from marketcast.cli.common import AS, JSON, cli_actor, console, dump, err_console, uow, when
 from marketcast.core.money import Money
 from marketcast.orders import service
 from marketcast.orders.schemas import OrderOut, OrderSummaryOut, RefundOut
 
 app = typer.Typer(no_args_is_help=True)
 
-AS = typer.Option(None, "--as", help="act as this user (email); default: the local system operator")
-JSON = typer.Option(False, "--json", help="print JSON instead of a table")
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
 @app.command("list")
@@ -38,8 +32,8 @@ def list_cmd(shop: str | None = typer.Option(None, "--shop", help="only this sho
         return
     table = Table("id", "shop", "market", "status", "total", "refunded", "created", "paid")
     for o in items:
-        table.add_row(o.id, o.shop_id, o.market, o.status, str(o.total), str(o.refunded), _when(o.created_at),
-                      _when(o.paid_at))
+        table.add_row(o.id, o.shop_id, o.market, o.status, str(o.total), str(o.refunded), when(o.created_at),
+                      when(o.paid_at))
     console.print(table)
 
 
@@ -53,7 +47,7 @@ def show_cmd(order_id: str, as_email: str | None = AS, as_json: bool = JSON) -> 
         dump(out)
         return
     console.print(f"[bold]{out.id}[/bold]  {out.status}  shop {out.shop_id} ({out.market})  total {out.total}"
-                  f"  refunded {out.refunded}  expires {_when(out.expires_at)}")
+                  f"  refunded {out.refunded}  expires {when(out.expires_at)}")
     lines = Table("line", "sku", "title", "qty", "unit price", "amount", "refunded qty")
     for line in out.lines:
         lines.add_row(line.id, line.sku_id, line.title, str(line.quantity),
@@ -62,7 +56,7 @@ def show_cmd(order_id: str, as_email: str | None = AS, as_json: bool = JSON) -> 
     console.print(lines)
     for r in out.refunds:
         console.print(f"refund {r.id}: {Money(amount=r.amount, currency=r.currency)} by {r.actor}"
-                      f"{' (restocked)' if r.restock else ''} at {_when(r.created_at)}")
+                      f"{' (restocked)' if r.restock else ''} at {when(r.created_at)}")
     for p in out.payments:
         console.print(f"payment {p.id}: {p.status} card …{p.card_last4} via {p.provider}"
                       f"{' (' + p.decline_code + ')' if p.decline_code else ''}")

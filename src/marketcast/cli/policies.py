@@ -3,7 +3,7 @@
 import typer
 from rich.table import Table
 
-from marketcast.cli.common import cli_actor, console, dump, parse_at, uow
+from marketcast.cli.common import AS, JSON, cli_actor, console, dump, parse_at, uow
 from marketcast.policies import rules, service
 from marketcast.policies.schemas import PolicyKeyOut, ResolvedOut, VersionOut
 from marketcast.sellers import service as sellers
@@ -12,8 +12,6 @@ app = typer.Typer(no_args_is_help=True)
 
 MARKET = typer.Option(None, "--market", help="two-letter market code; omit for the global value")
 AT = typer.Option(None, "--at", help="ISO date or time to resolve at; default now")
-JSON = typer.Option(False, "--json", help="print JSON")
-AS = typer.Option(None, "--as", help="act as this operator (email); default: the local system operator")
 
 
 @app.command("list")
