@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 04:34:56.261857
+Create Date: 2026-11-25 04:40:19.680291
 """
 
 import sqlalchemy as sa
