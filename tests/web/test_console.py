@@ -1,6 +1,7 @@
 """The console in a real browser: log in, see markets, schedule a policy change, see errors beside fields."""
 
 import pytest
+from console_support import PASSWORD, log_in
 from sqlalchemy import select
 
 from marketcast.core import clock
@@ -11,7 +12,6 @@ from marketcast.markets import service as markets
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "console-pass-1"
 
 
 @pytest.fixture
@@ -28,17 +28,11 @@ def seeded(make_user):
 def login(page, base_url):
     page.goto(f"{base_url}/markets")
     assert "/login" in page.url  # pages need a signed-in user
-    page.fill("#email", "ops@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/markets")
+    log_in(page, base_url, "ops@example.com", "/markets")
 
 
 def test_wrong_password_is_refused(seeded, live_server, page, screenshot):
-    page.goto(f"{live_server}/login")
-    page.fill("#email", "ops@example.com")
-    page.fill("#password", "not-the-password")
-    page.click("button[type=submit]")
+    log_in(page, live_server, "ops@example.com", password="not-the-password")
     assert "wrong" in page.locator("[role=alert]").inner_text()
     screenshot(page, "login-refused")
 
@@ -94,10 +88,7 @@ def test_schedule_a_policy_change_and_see_errors(seeded, live_server, page, scre
 
 def test_a_seller_joins_a_waitlist_and_hears_of_the_reschedule(seeded, make_user, live_server, page, screenshot):
     make_user("seller", email="maker@example.com", password=PASSWORD)
-    page.goto(f"{live_server}/login")
-    page.fill("#email", "maker@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server, "maker@example.com", "/shops")
     page.goto(f"{live_server}/markets/ES")
     page.click("[data-testid=waitlist-form] button")
     assert "waitlist" in page.locator("[role=status]").inner_text()
@@ -112,10 +103,7 @@ def test_a_seller_joins_a_waitlist_and_hears_of_the_reschedule(seeded, make_user
 
 def test_a_seller_on_an_operator_page_gets_a_page_not_json(make_user, live_server, page):
     make_user("seller", email="nosy@example.com", password=PASSWORD)
-    page.goto(f"{live_server}/login")
-    page.fill("#email", "nosy@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server, "nosy@example.com", "/shops")
     response = page.goto(f"{live_server}/webhooks")
     assert response.status == 403
     assert "operators" in page.locator("[data-testid=problem]").inner_text()

@@ -2,6 +2,7 @@
 override, a shop's stock, an order refunded with restock, and the GMV report."""
 
 import pytest
+from console_support import PASSWORD, log_in
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
@@ -9,15 +10,6 @@ from marketcast.core.db import unit_of_work
 from marketcast.markets import service as markets
 
 pytestmark = pytest.mark.browser
-PASSWORD = "console-pass-1"
-
-
-def log_in(page, base_url: str, email: str, landing: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}{landing}")
 
 
 @pytest.fixture

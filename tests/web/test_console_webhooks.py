@@ -1,6 +1,7 @@
 """Webhooks in the console: subscribe (the secret shown once), see a failed delivery's attempts, redeliver."""
 
 import pytest
+from console_support import PASSWORD, log_in
 from sqlalchemy import select
 
 from marketcast.core import outbox
@@ -9,15 +10,11 @@ from marketcast.webhooks import jobs
 from marketcast.webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.browser
-PASSWORD = "console-pass-1"
 
 
 def test_subscribe_see_attempts_and_redeliver(make_user, live_server, page, screenshot, settings_env):
     make_user("operator", email="ops@example.com", password=PASSWORD)
-    page.goto(f"{live_server}/login")
-    page.fill("#email", "ops@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server, "ops@example.com", "/markets")
     page.goto(f"{live_server}/webhooks")
     page.fill("#url", "not a url")
     page.fill("#event_types", "market.*")
