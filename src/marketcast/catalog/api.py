@@ -16,7 +16,7 @@ from marketcast.catalog.schemas import (
     StockIn,
 )
 from marketcast.core.money import Money
-from marketcast.core.pagination import MAX_PAGE_SIZE, Page
+from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, MaybeUser, UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
@@ -61,8 +61,8 @@ def list_products(uow: UnitOfWork,
                   q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL,
                                                 description="words in title or description")] = None,
                   min_price: Price = None, max_price: Price = None,
-                  page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
-                  page_token: Annotated[str | None, Query(max_length=512)] = None):
+                  page_size: PageSize = None,
+                  page_token: PageToken = None):
     """Live products, in id order. Public."""
     rows, token = service.list_products(uow, market=market, shop_id=shop_id, q=q, min_price=min_price,
                                         max_price=max_price, page_size=page_size, page_token=page_token)

@@ -5,8 +5,9 @@ The token is the sort key of the last row served, so pages stay stable while row
 import base64
 import json
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import Session
@@ -16,6 +17,11 @@ from marketcast.core.errors import Invalid
 T = TypeVar("T")
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
+
+
+# The query parameters of every list endpoint.
+PageSize = Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE, description=f"1..{MAX_PAGE_SIZE}, default 50")]
+PageToken = Annotated[str | None, Query(max_length=512, description="next_page_token of the previous page")]
 
 
 class Page(BaseModel, Generic[T]):

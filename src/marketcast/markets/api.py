@@ -1,10 +1,9 @@
 """Markets over HTTP: public reads, operator writes, a waitlist for any signed-in user."""
 
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
-from marketcast.core.pagination import MAX_PAGE_SIZE, Page
+from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, MaybeUser, Operator, UnitOfWork
 from marketcast.markets import service
 from marketcast.markets.schemas import (
@@ -30,8 +29,8 @@ def _out(market, count: int | None = None) -> MarketOut:
 
 @router.get("", response_model=Page[MarketOut])
 def list_markets(uow: UnitOfWork, status: Status | None = None,
-                 page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
-                 page_token: Annotated[str | None, Query(max_length=512)] = None):
+                 page_size: PageSize = None,
+                 page_token: PageToken = None):
     rows, token = service.list_markets(uow, status=status, page_size=page_size, page_token=page_token)
     counts = service.waitlist_counts(uow, codes=[m.code for m in rows]) if rows else {}
     return Page[MarketOut](items=[_out(m, counts.get(m.code, 0)) for m in rows], next_page_token=token)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from marketcast.core.auth.actor import Actor
 from marketcast.core.db import unit_of_work
-from marketcast.core.pagination import MAX_PAGE_SIZE, Page
+from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, UnitOfWork, requires, requires_own_session
 from marketcast.orders import idempotency, payments, service
 from marketcast.orders.schemas import (
@@ -96,8 +96,8 @@ def list_orders(uow: UnitOfWork, actor: AnyUser,
                 shop_id: Annotated[str | None, Query(max_length=32)] = None,
                 market: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
                 status: OrderStatus | None = None,
-                page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
-                page_token: Annotated[str | None, Query(max_length=512)] = None):
+                page_size: PageSize = None,
+                page_token: PageToken = None):
     """Buyers: their own orders. Sellers: the orders of one of their shops (`shop_id`, required).
     Operators: orders of their markets (`market`, optional)."""
     rows, token = service.list_orders(uow, actor=actor, shop_id=shop_id, market=market, status=status,

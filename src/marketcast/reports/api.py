@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from marketcast.core import clock
 from marketcast.core.errors import Invalid
-from marketcast.core.pagination import MAX_PAGE_SIZE
+from marketcast.core.pagination import PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, UnitOfWork
 from marketcast.reports import service
 from marketcast.reports.schemas import GmvReportOut, GmvRowOut, GroupBy, TrailingGmvOut
@@ -24,8 +24,8 @@ def gmv_report(
     from_day: Annotated[date | None, Query(alias="from", description="first UTC day (default: to - 29 days)")] = None,
     to_day: Annotated[date | None, Query(alias="to", description="last UTC day, included (default: today)")] = None,
     group_by: GroupBy = "day",
-    page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
-    page_token: Annotated[str | None, Query(max_length=512)] = None,
+    page_size: PageSize = None,
+    page_token: PageToken = None,
 ):
     """GMV, refunds and net GMV per day, shop or market, one line per currency (amounts are never converted).
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, UploadFile, status
 
-from marketcast.core.pagination import MAX_PAGE_SIZE, Page
+from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork
 from marketcast.sellers import documents, service
 from marketcast.sellers.schemas import (
@@ -93,8 +93,8 @@ def list_applications(uow: UnitOfWork, actor: AnyUser,
                       market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
                       shop_type: ShopType | None = None, outcome: Outcome | None = None,
                       status: AppStatus | None = None,
-                      page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
-                      page_token: Annotated[str | None, Query(max_length=512)] = None):
+                      page_size: PageSize = None,
+                      page_token: PageToken = None):
     """The review queue (operators: their markets only); a seller gets their own applications."""
     rows, token = service.list_applications(uow, actor=actor, market=market, shop_type=shop_type, outcome=outcome,
                                             status=status, page_size=page_size, page_token=page_token)
@@ -156,8 +156,8 @@ def upload_document(application_id: str, uow: UnitOfWork, actor: AnyUser, type: 
 
 @router.get("/applications/{application_id}/documents", response_model=Page[DocumentOut], responses=PROBLEMS)
 def list_documents(application_id: str, uow: UnitOfWork, actor: AnyUser,
-                   page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
-                   page_token: Annotated[str | None, Query(max_length=512)] = None):
+                   page_size: PageSize = None,
+                   page_token: PageToken = None):
     docs, token = documents.list_documents(uow, application_id=application_id, actor=actor, page_size=page_size,
                                            page_token=page_token)
     return Page[DocumentOut](items=[DocumentOut.model_validate(d, from_attributes=True) for d in docs],

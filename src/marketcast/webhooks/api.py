@@ -2,11 +2,10 @@
 any operator may read subscriptions and deliveries, and the events of the markets in their scope; only
 operators not limited to markets may change subscriptions (the services check `actor.require_market(None)`)."""
 
-from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from marketcast.core.pagination import MAX_PAGE_SIZE, Page
+from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import Operator, UnitOfWork
 from marketcast.webhooks import service
 from marketcast.webhooks.schemas import (
@@ -25,8 +24,6 @@ from marketcast.webhooks.schemas import (
 router = APIRouter(tags=["webhooks"])
 BASE = "/api/v1/webhooks"
 
-PageSize = Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)]
-PageToken = Annotated[str | None, Query(max_length=512)]
 
 
 @router.post(BASE, status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
