@@ -80,3 +80,21 @@ def test_failed_logins_for_one_account_from_many_addresses_are_slowed_down(db):
             raise AssertionError("a blocked account must wait")
         except TooManyRequests as exc:
             assert exc.retry_after >= 1
+
+
+def test_a_token_can_be_revoked_by_its_holder_and_by_the_cli(client, make_user):
+    from typer.testing import CliRunner
+
+    from marketcast.cli import app as cli
+
+    _, headers = make_user("seller", email="leaky@example.com")
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert client.delete("/api/v1/auth/tokens/current", headers=headers).status_code == 204
+    assert client.get("/api/v1/auth/me", headers=headers).json()["code"] == "invalid_token"
+
+    token = CliRunner().invoke(cli, ["tokens", "create", "leaky@example.com"]).stdout.strip()
+    other = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/auth/me", headers=other).status_code == 200
+    result = CliRunner().invoke(cli, ["tokens", "revoke", "leaky@example.com"])
+    assert result.exit_code == 0 and "revoked 1" in result.output
+    assert client.get("/api/v1/auth/me", headers=other).status_code == 401

@@ -51,6 +51,14 @@ def tokens_create(email: str) -> None:
     sys.stdout.write(token + "\n")
 
 
+@tokens_app.command("revoke")
+def tokens_revoke(email: str) -> None:
+    """Revoke every API token of a user."""
+    with uow() as session:
+        count = auth.revoke_tokens(session, email=email)
+    console.print(f"revoked {count} token(s) of {email}")
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),

@@ -20,6 +20,12 @@ def create_token(body: TokenIn, request: Request, uow: UnitOfWork):
     return TokenOut(token=service.issue_token(uow, user=user))
 
 
+@router.delete("/tokens/current", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_current_token(request: Request, uow: UnitOfWork, _: AnyUser) -> None:
+    """Revoke the Bearer token this request carries: later requests with it get 401."""
+    service.revoke_token(uow, token=request.headers["authorization"].partition(" ")[2].strip())
+
+
 @router.get("/me", response_model=UserOut)
 def me(actor: AnyUser, uow: UnitOfWork):
     return service.get_user_by_email(uow, actor.email)

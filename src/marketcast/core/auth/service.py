@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,6 +74,17 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
         select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == _hash_token(token))
     ).scalar_one_or_none()
     return actor_of(row) if row else None
+
+
+def revoke_token(session: Session, *, token: str) -> bool:
+    """Revoke the token itself (signing out an integration); False when it was not a token of ours."""
+    return session.execute(delete(ApiToken).where(ApiToken.token_hash == _hash_token(token))).rowcount > 0
+
+
+def revoke_tokens(session: Session, *, email: str) -> int:
+    """Revoke every API token of a user (a leaked token, a person leaving); how many there were."""
+    user = get_user_by_email(session, email)
+    return session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
 
 
 def check_password(session: Session, *, email: str, password: str) -> User:
