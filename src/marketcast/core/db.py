@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -47,6 +48,17 @@ class UTCDateTime(TypeDecorator):
 
 JSONType = JSON().with_variant(JSON(none_as_null=True), "postgresql")
 IdColumn = String(32)
+
+
+def upsert_insert(session: Session, table):
+    """`INSERT` that knows `ON CONFLICT` for the session's database: SQLAlchemy spells it the same way for
+    PostgreSQL and SQLite, from different modules."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"no ON CONFLICT insert for the {dialect} dialect")  # the house supports these two
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -11,10 +11,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
+from marketcast.core.db import upsert_insert
 from marketcast.core.errors import Conflict
 from marketcast.markets import service as markets
 from marketcast.orders.models import ShopDailyOrders
@@ -36,9 +36,8 @@ def take_slot(session: Session, *, shop_id: str, market: str) -> None:
     taken = None
     if int(cap) >= 1:
         table = ShopDailyOrders
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = (insert(table).values(shop_id=shop_id, day=local_day(session, market=market, at=clock.now()),
-                                     placed=1)
+        day = local_day(session, market=market, at=clock.now())
+        stmt = (upsert_insert(session, table).values(shop_id=shop_id, day=day, placed=1)
                 .on_conflict_do_update(index_elements=[table.shop_id, table.day],
                                        set_={"placed": table.placed + 1}, where=table.placed < int(cap))
                 .returning(table.placed))

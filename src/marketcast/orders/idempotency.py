@@ -13,10 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
+from marketcast.core.db import upsert_insert
 from marketcast.core.errors import Conflict, DomainError, Invalid
 from marketcast.core.ids import new_id
 from marketcast.core.settings import get_settings
@@ -63,10 +63,6 @@ def request_hash(operation: str, body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _insert(session: Session):
-    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(IdempotencyKey)
-
-
 def _take_over(session: Session, row: IdempotencyKey, *, request_hash: str) -> Claim | None:
     """Re-claim an expired or abandoned row, guarded by its old claim token so only one retry wins."""
     token = secrets.token_hex(16)
@@ -89,7 +85,7 @@ def claim(session: Session, *, user_id: str, key: str, request_hash: str) -> Cla
     ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
     for _ in range(3):  # the row can vanish between our insert and our read (its request failed and released it)
         token = secrets.token_hex(16)
-        stmt = (_insert(session)
+        stmt = (upsert_insert(session, IdempotencyKey)
                 .values(id=new_id("idk"), user_id=user_id, key=key, request_hash=request_hash, state="in_progress",
                         claim=token, claimed_at=now)
                 .on_conflict_do_nothing(index_elements=["user_id", "key"])

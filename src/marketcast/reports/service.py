@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
+from marketcast.core.db import upsert_insert
 from marketcast.core.errors import Conflict, Forbidden, Invalid
 from marketcast.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_token, encode_token
 from marketcast.markets import service as markets
@@ -41,18 +42,6 @@ class GmvRow:
 
 # --- writing: one additive upsert per payment or refund ---------------------------------------------------------
 
-def _insert(session: Session):
-    # Both dialects spell INSERT ... ON CONFLICT DO UPDATE the same way in SQLAlchemy, from different modules.
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the house supports exactly these two
-        raise RuntimeError(f"no upsert for the {dialect} dialect")
-    return insert
-
-
 def _check(*, market: str, shop_id: str, currency: str, amounts: dict[str, int]) -> None:
     if not (isinstance(market, str) and len(market) == 2 and market.isalpha() and market.isupper()):
         raise Invalid(f"market {market!r} is not an upper-case two-letter code", field="market")
@@ -68,7 +57,8 @@ def _check(*, market: str, shop_id: str, currency: str, amounts: dict[str, int])
 def _upsert(session: Session, *, market: str, shop_id: str, currency: str, at: datetime, add: dict[str, int]) -> None:
     day = clock.as_utc(at).date()
     row = {"gmv": 0, "refunds": 0, "orders": 0, "units_sold": 0, "units_refunded": 0, **add}
-    stmt = _insert(session)(GmvDaily).values(day=day, market=market, shop_id=shop_id, currency=currency, **row)
+    stmt = upsert_insert(session, GmvDaily).values(day=day, market=market, shop_id=shop_id, currency=currency,
+                                                   **row)
     # Additive SET (column = column + excluded.column): two payments racing on the same row are both counted,
     # PostgreSQL serialising them on the row lock, SQLite on its write lock. The WHERE refuses to add an amount
     # in another currency to an existing row; RETURNING says whether the insert or the update happened.

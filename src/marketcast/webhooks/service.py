@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
+from marketcast.core.db import upsert_insert
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.core.outbox import OutboxEvent
@@ -203,11 +204,8 @@ def list_events(session: Session, *, actor: Actor, type: str | None = None, mark
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(WebhookDelivery.__table__).on_conflict_do_nothing(index_elements=["subscription_id", "event_id"])
+    stmt = upsert_insert(session, WebhookDelivery.__table__).on_conflict_do_nothing(
+        index_elements=["subscription_id", "event_id"])
     session.execute(stmt, rows)
 
 
