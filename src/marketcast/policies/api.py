@@ -40,8 +40,7 @@ def in_force(uow: UnitOfWork, market: str | None = MarketQuery, at: datetime | N
 def get_value(key: str, uow: UnitOfWork, market: str | None = MarketQuery, at: datetime | None = AtQuery):
     service.key_info(key)
     code = service.check_market(uow, market)
-    resolved = service.value_at(uow, key=key, market=code, at=at)
-    return ResolvedOut.of(resolved, service.explain(uow, key=key, market=code, at=resolved.at))
+    return ResolvedOut.of(*service.value_explained(uow, key=key, market=code, at=at))
 
 
 @router.get("/{key}/versions", response_model=VersionsOut)
@@ -58,10 +57,10 @@ def list_versions(key: str, uow: UnitOfWork, market: str | None = MarketQuery, a
 def explain(key: str, uow: UnitOfWork, market: str | None = MarketQuery, at: datetime | None = AtQuery):
     service.key_info(key)
     code = service.check_market(uow, market)
-    resolved = service.value_at(uow, key=key, market=code, at=at)
+    resolved, explanation = service.value_explained(uow, key=key, market=code, at=at)
     entries = service.timeline(uow, key=key, market=code, at=resolved.at, include_global=True)
-    return ExplainOut(explanation=service.explain(uow, key=key, market=code, at=resolved.at),
-                      resolved=ResolvedOut.of(resolved), timeline=[VersionOut.of(e) for e in entries])
+    return ExplainOut(explanation=explanation, resolved=ResolvedOut.of(resolved),
+                      timeline=[VersionOut.of(e) for e in entries])
 
 
 @router.post("/{key}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionOut)

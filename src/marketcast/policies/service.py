@@ -182,6 +182,12 @@ def timeline(session: Session, *, key: str, market: str | None, at: datetime | N
 
 
 def explain(session: Session, *, key: str, market: str | None, at: datetime | None = None) -> str:
+    return value_explained(session, key=key, market=market, at=at)[1]
+
+
+def value_explained(session: Session, *, key: str, market: str | None,
+                    at: datetime | None = None) -> tuple[Resolved, str]:
+    """The value in force and its explanation in words, from one read of the key's versions."""
     pk, code, when = registry.get(key), normalize_market(market), _when(at)
     live = _live(session, market=code, key=key)
     resolved = _resolve(pk, live, code, when)
@@ -205,7 +211,7 @@ def explain(session: Session, *, key: str, market: str | None, at: datetime | No
         kind = "global version " if nxt.market is None and code else ""
         tail = (f"next: {rules.format_value(pk, nxt.value)} from {rules.format_when(nxt.effective_from)}"
                 f" ({kind}{nxt.version_id}).")
-    return f"{head}: {body}; {tail}"
+    return resolved, f"{head}: {body}; {tail}"
 
 
 # --- writing ----------------------------------------------------------------------------------------

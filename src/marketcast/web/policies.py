@@ -43,8 +43,7 @@ def _key_page(request: Request, uow, actor, key: str, market: str | None, *, err
     info = policies.key_info(key)
     return render(request, "policy.html", status_code=status_code, actor=actor, key=info, market=market,
                   simulation=simulation, simulates=key in sellers.SIMULATED_KEYS,
-                  resolved=policies.value_at(uow, key=key, market=market),
-                  explanation=policies.explain(uow, key=key, market=market),
+                  explanation=policies.value_explained(uow, key=key, market=market)[1],
                   timeline=policies.timeline(uow, key=key, market=market), error=error, field=field, form=form or {})
 
 
