@@ -17,6 +17,8 @@ from marketcast.core.pagination import paginate
 from marketcast.markets import rules
 from marketcast.markets.models import Market, MarketEvent, WaitlistEntry
 
+STATUSES = rules.STATUSES  # for the console and other areas, which read markets through this module
+
 
 def _require_operator(actor: Actor, code: str) -> None:
     # The API admits only operators already; the CLI (`--as`) and other callers are checked here too.

@@ -10,14 +10,13 @@ from marketcast.markets import service as markets
 from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, redirect, render
 
 router = APIRouter(prefix="/markets")
-STATUSES = ["planned", "live", "postponed", "paused", "closed"]
 
 
 def _list_page(request: Request, uow, actor, error: str | None = None, field: str | None = None, form=None,
                status_code: int = 200):
     rows, _ = markets.list_markets(uow, page_size=200)
     return render(request, "markets.html", status_code=status_code, actor=actor, markets=rows,
-                  counts=markets.waitlist_counts(uow), statuses=STATUSES, error=error, field=field, form=form or {})
+                  counts=markets.waitlist_counts(uow), error=error, field=field, form=form or {})
 
 
 @router.get("")
@@ -47,7 +46,7 @@ def _detail_page(request: Request, uow, actor, code: str, error: str | None = No
                   history=markets.history(uow, code=market.code),
                   waitlist=markets.waitlist_count(uow, code=market.code),
                   on_waitlist=markets.on_waitlist(uow, code=market.code, actor=actor),
-                  statuses=STATUSES, error=error, field=field)
+                  statuses=markets.STATUSES, error=error, field=field)
 
 
 @router.get("/{code}")
