@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 04:40:19.680291
+Create Date: 2026-12-01 22:10:01.403173
 """
 
 import sqlalchemy as sa
@@ -196,6 +196,31 @@ def upgrade() -> None:
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
 
+    op.create_table('creators',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.String(length=32), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=False),
+    sa.Column('handle', sa.String(length=30), nullable=False),
+    sa.Column('date_of_birth', sa.Date(), nullable=False),
+    sa.Column('followers', sa.BigInteger(), nullable=False),
+    sa.Column('followers_as_of', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('affiliate_status', sa.String(length=16), nullable=False),
+    sa.Column('failed_rules', sa.String(length=200), nullable=False),
+    sa.Column('decision', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('pilot_started_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('graduated_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('suspended_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('suspend_reason', sa.String(length=500), nullable=True),
+    sa.Column('status_changed_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_creators_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_creators')),
+    sa.UniqueConstraint('market', 'handle', name='uq_creators_market_handle'),
+    sa.UniqueConstraint('user_id', 'market', name='uq_creators_user_market')
+    )
+    with op.batch_alter_table('creators', schema=None) as batch_op:
+        batch_op.create_index('ix_creators_market_status', ['market', 'affiliate_status'], unique=False)
+
     op.create_table('market_events',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('market_id', sa.String(length=32), nullable=False),
@@ -374,6 +399,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_applications_seller_id'), ['seller_id'], unique=False)
         batch_op.create_index('uq_applications_open_seller_market', ['seller_id', 'market'], unique=True, sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
 
+    op.create_table('creator_follower_snapshots',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('creator_id', sa.String(length=32), nullable=False),
+    sa.Column('count', sa.BigInteger(), nullable=False),
+    sa.Column('as_of', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('recorded_by', sa.String(length=254), nullable=False),
+    sa.Column('recorded_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_creator_follower_snapshots_creator_id_creators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_creator_follower_snapshots')),
+    sa.UniqueConstraint('creator_id', 'as_of', name='uq_creator_follower_snapshots_at')
+    )
+    op.create_table('creator_status_changes',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('creator_id', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('from_status', sa.String(length=16), nullable=True),
+    sa.Column('to_status', sa.String(length=16), nullable=False),
+    sa.Column('rule', sa.String(length=40), nullable=True),
+    sa.Column('rules', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('policy_versions', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('trigger', sa.String(length=200), nullable=True),
+    sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.Column('actor_email', sa.String(length=254), nullable=True),
+    sa.Column('at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_creator_status_changes_creator_id_creators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_creator_status_changes'))
+    )
+    with op.batch_alter_table('creator_status_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_creator_status_changes_creator_id'), ['creator_id'], unique=False)
+
     op.create_table('shops',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('seller_id', sa.String(length=32), nullable=False),
@@ -487,6 +543,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shops_contact_email'))
 
     op.drop_table('shops')
+    with op.batch_alter_table('creator_status_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_creator_status_changes_creator_id'))
+
+    op.drop_table('creator_status_changes')
+    op.drop_table('creator_follower_snapshots')
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.drop_index('uq_applications_open_seller_market', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
         batch_op.drop_index(batch_op.f('ix_applications_seller_id'))
@@ -526,6 +587,10 @@ def downgrade() -> None:
 
     op.drop_table('market_waitlist')
     op.drop_table('market_events')
+    with op.batch_alter_table('creators', schema=None) as batch_op:
+        batch_op.drop_index('ix_creators_market_status')
+
+    op.drop_table('creators')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 

@@ -3,6 +3,7 @@
 import marketcast.catalog.models  # noqa: F401
 import marketcast.core.auth.models  # noqa: F401
 import marketcast.core.outbox  # noqa: F401
+import marketcast.creators.models  # noqa: F401
 import marketcast.markets.models  # noqa: F401
 import marketcast.orders.models  # noqa: F401
 import marketcast.policies.models  # noqa: F401

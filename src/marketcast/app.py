@@ -9,6 +9,7 @@ from marketcast.core import problems
 from marketcast.core.auth.api import router as auth_router
 from marketcast.core.settings import get_settings, session_secret
 from marketcast.core.web_deps import TransactionMiddleware
+from marketcast.creators.api import router as creators_router
 from marketcast.markets.api import router as markets_router
 from marketcast.orders.api import router as orders_router
 from marketcast.policies.api import router as policies_router
@@ -38,7 +39,7 @@ def create_app() -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (auth_router, markets_router, policies_router, sellers_router, catalog_router, orders_router,
-                   reports_router, webhooks_router, web_router):
+    for router in (auth_router, markets_router, policies_router, sellers_router, creators_router, catalog_router,
+                   orders_router, reports_router, webhooks_router, web_router):
         app.include_router(router)
     return app

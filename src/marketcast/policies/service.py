@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox, text
 from marketcast.core.auth.actor import Actor
+from marketcast.core.decisions import PolicyValue
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.markets import service as markets
@@ -138,6 +139,13 @@ def value_at(session: Session, *, key: str, market: str | None, at: datetime | N
     pk = registry.get(key)
     code = normalize_market(market)
     return _resolve(pk, _live(session, market=code, key=key), code, _when(at))
+
+
+def policy_value(session: Session, *, key: str, market: str | None, at: datetime | None = None) -> PolicyValue:
+    """The value in force with the version that gave it, as eligibility rules record it."""
+    resolved = value_at(session, key=key, market=market, at=at)
+    return PolicyValue(key=key, value=resolved.value, version_id=resolved.version_id,
+                       effective_from=resolved.effective_from)
 
 
 def value(session: Session, *, key: str, market: str | None, at: datetime | None = None) -> Any:

@@ -18,9 +18,7 @@ from marketcast.sellers.models import Application, ExternalRecord, Seller, Shop
 
 
 def _policy(session: Session, key: str, market: str, at: datetime) -> rules.PolicyValue:
-    resolved = policies.value_at(session, key=key, market=market, at=at)
-    return rules.PolicyValue(key=key, value=resolved.value, version_id=resolved.version_id,
-                             effective_from=resolved.effective_from)
+    return policies.policy_value(session, key=key, market=market, at=at)
 
 
 def context(session: Session, *, market: str, at: datetime, field: str | None = None) -> rules.Context:

@@ -8,22 +8,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from marketcast.core.decisions import PolicyValue, age_on, versions_used
+from marketcast.core.decisions import explain_rule as _explain_rule
+from marketcast.core.decisions import rule_result as _result
 from marketcast.core.money import Money
 
 RULES = ("market_live", "representative_age", "contact_unique", "local_business_address",
          "cross_border_external_gmv")
 MIN_AGE_KEY = "seller.min_age"
 MIN_GMV_KEY = "seller.cross_border.min_external_gmv"
-
-
-@dataclass(frozen=True)
-class PolicyValue:
-    """A policy value as the rules need it: the value, which version gave it and since when."""
-
-    key: str
-    value: Any
-    version_id: str | None
-    effective_from: datetime | None
 
 
 @dataclass(frozen=True)
@@ -64,19 +57,6 @@ class Decision:
     def as_json(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "rules": self.rules, "next_step": self.next_step,
                 "policy_versions": self.policy_versions}
-
-
-def _result(rule: str, passed: bool, actual: Any, required: Any, detail: str,
-            policy: PolicyValue | None = None) -> dict[str, Any]:
-    return {"rule": rule, "passed": passed, "compared": {"actual": actual, "required": required},
-            "policy_key": policy.key if policy else None,
-            "policy_version_id": policy.version_id if policy else None,
-            "policy_effective_from": policy.effective_from.isoformat() if policy and policy.effective_from else None,
-            "detail": detail}
-
-
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def market_live(ctx: Context) -> dict[str, Any]:
@@ -139,7 +119,7 @@ def judge(ctx: Context, c: Candidate) -> Decision:
     next_step = None
     if not results[0]["passed"]:
         next_step = {"action": "join the waitlist", "market": ctx.market, "launch_window": ctx.launch_window}
-    versions = sorted({r["policy_version_id"] for r in results if r["policy_version_id"]})
+    versions = versions_used(results)
     return Decision(outcome=outcome, rules=results, next_step=next_step, policy_versions=versions)
 
 
@@ -154,23 +134,8 @@ LABELS = {
 }
 
 
-def _policy_words(r: dict[str, Any]) -> str:
-    if not r.get("policy_key"):
-        return ""
-    if r.get("policy_version_id") is None:
-        return f"{r['policy_key']} (default, no version set)"
-    since = (r.get("policy_effective_from") or "")[:10]
-    return f"{r['policy_key']} ({r['policy_version_id']}, in force since {since})"
-
-
 def explain_rule(r: dict[str, Any]) -> str:
-    verdict = "passed" if r["passed"] else "failed"
-    words, policy = r["detail"], _policy_words(r)
-    if policy and " required" in words:
-        words = words.replace(" required", " required by " + policy, 1)
-    elif policy:
-        words += f", per {policy}"
-    return f"{LABELS.get(r['rule'], r['rule'])}: {verdict}: {words}"
+    return _explain_rule(r, LABELS)
 
 
 def explain(decision: dict[str, Any]) -> list[str]:

@@ -1,0 +1,91 @@
+"""Creators over HTTP. Creators make and read their own profiles; operators set follower counts, suspend, list
+and re-evaluate their markets."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from marketcast.core.pagination import PageSize, PageToken
+from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork
+from marketcast.creators import service
+from marketcast.creators.schemas import (
+    AffiliateStatus,
+    CreatorIn,
+    CreatorOut,
+    CreatorPage,
+    EligibilityOut,
+    FollowersIn,
+    ReasonIn,
+    StatusChangeOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["creators"])
+PROBLEMS = {403: {"description": "not yours, wrong role, or a market outside the operator's scope"},
+            404: {"description": "creator_not_found"}}
+BAD_INPUT = {409: {"description": "handle_taken, creator_exists"},
+             422: {"description": "invalid_handle, unknown_market, invalid_date_of_birth, validation_error"}}
+
+
+@router.post("/creators", status_code=status.HTTP_201_CREATED, response_model=CreatorOut,
+             responses=BAD_INPUT | {403: PROBLEMS[403]})
+def create_creator(body: CreatorIn, uow: UnitOfWork, actor: AnyUser):
+    """A creator user's profile in a market (one per market, handle unique in the market), judged at once."""
+    return CreatorOut.of(service.create_creator(uow, actor=actor, market=body.market, handle=body.handle,
+                                                date_of_birth=body.date_of_birth))
+
+
+@router.get("/creators", response_model=CreatorPage, responses={403: PROBLEMS[403]})
+def list_creators(uow: UnitOfWork, actor: AnyUser,
+                  market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+                  status: AffiliateStatus | None = None,
+                  q: Annotated[str | None, Query(max_length=30, description="part of the handle")] = None,
+                  page_size: PageSize = None, page_token: PageToken = None):
+    """Operators: the creators of their markets, with how many of each status match; a creator: their own."""
+    rows, token, counts = service.list_creators(uow, actor=actor, market=market, status=status, q=q,
+                                                page_size=page_size, page_token=page_token)
+    return CreatorPage(items=[CreatorOut.of(c) for c in rows], next_page_token=token, counts=counts)
+
+
+@router.get("/creators/{creator_id}", response_model=CreatorOut, responses=PROBLEMS)
+def get_creator(creator_id: str, uow: UnitOfWork, actor: AnyUser):
+    return CreatorOut.of(service.get_creator(uow, creator_id, actor=actor))
+
+
+@router.put("/creators/{creator_id}/followers", response_model=CreatorOut,
+            responses=PROBLEMS | {422: {"description": "as_of_in_future, invalid_followers"}})
+def set_followers(creator_id: str, body: FollowersIn, uow: UnitOfWork, actor: Operator):
+    """The follower count the social platform reported (operators, or an integration token with that role); the
+    creator is judged again at once."""
+    return CreatorOut.of(service.set_followers(uow, creator_id=creator_id, count=body.count, as_of=body.as_of,
+                                               actor=actor))
+
+
+@router.get("/creators/{creator_id}/eligibility", response_model=EligibilityOut, responses=PROBLEMS)
+def eligibility(creator_id: str, uow: UnitOfWork, actor: AnyUser,
+                at: Annotated[datetime | None, Query(description="ISO date-time (naive: UTC); default now")] = None):
+    """The status at a time under the policies then in force, rule by rule with the values compared and the
+    policy version used, from the latest follower snapshot at or before it."""
+    creator, judgement, when = service.eligibility(uow, creator_id=creator_id, actor=actor, at=at)
+    return EligibilityOut(creator_id=creator.id, at=when, explanation=service.explain(judgement.as_json()),
+                          **judgement.as_json())
+
+
+@router.get("/creators/{creator_id}/history", response_model=list[StatusChangeOut], responses=PROBLEMS)
+def history(creator_id: str, uow: UnitOfWork, actor: AnyUser):
+    """Every status change, oldest first, with the rules and policy versions that decided it."""
+    creator = service.get_creator(uow, creator_id, actor=actor)
+    return [StatusChangeOut.model_validate(c) for c in service.history(uow, creator_id=creator.id)]
+
+
+@router.post("/creators/{creator_id}/suspend", response_model=CreatorOut,
+             responses=PROBLEMS | {409: {"description": "creator_suspended"}})
+def suspend(creator_id: str, body: ReasonIn, uow: UnitOfWork, actor: Operator):
+    return CreatorOut.of(service.suspend(uow, creator_id=creator_id, reason=body.reason, actor=actor))
+
+
+@router.post("/creators/{creator_id}/unsuspend", response_model=CreatorOut,
+             responses=PROBLEMS | {409: {"description": "creator_not_suspended"}})
+def unsuspend(creator_id: str, body: ReasonIn, uow: UnitOfWork, actor: Operator):
+    """Lift a suspension; the status is derived again from the policies in force."""
+    return CreatorOut.of(service.unsuspend(uow, creator_id=creator_id, reason=body.reason, actor=actor))
