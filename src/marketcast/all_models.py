@@ -2,6 +2,7 @@
 
 import marketcast.catalog.models  # noqa: F401
 import marketcast.core.auth.models  # noqa: F401
+import marketcast.core.idempotency  # noqa: F401
 import marketcast.core.outbox  # noqa: F401
 import marketcast.creators.models  # noqa: F401
 import marketcast.markets.models  # noqa: F401

@@ -7,7 +7,7 @@ import signal
 import time
 from collections.abc import Callable
 
-from marketcast.core import clock
+from marketcast.core import clock, idempotency
 from marketcast.core.db import unit_of_work
 from marketcast.core.settings import get_settings
 from marketcast.orders import service as orders
@@ -39,7 +39,7 @@ def expire_orders() -> int:
 
 def purge_idempotency_keys() -> int:
     with unit_of_work() as session:
-        return orders.purge_idempotency_keys(session)
+        return idempotency.purge_expired(session)
 
 
 JOBS: dict[str, Callable[[], int]] = {

@@ -7,12 +7,13 @@ import pytest
 from sqlalchemy import event, func, select
 
 from commerce_support import write_product
-from marketcast.core import clock
+from marketcast.core import clock, idempotency
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import get_engine
+from marketcast.core.idempotency import IdempotencyKey
 from marketcast.core.outbox import OutboxEvent
-from marketcast.orders import idempotency, service
-from marketcast.orders.models import IdempotencyKey, Order
+from marketcast.orders import service
+from marketcast.orders.models import Order
 from marketcast.policies import service as policies
 
 

@@ -6,10 +6,10 @@ import pytest
 from order_support import APPROVE
 from sqlalchemy import func, select
 
-from marketcast.core import clock
+from marketcast.core import clock, idempotency
+from marketcast.core.idempotency import IdempotencyKey
 from marketcast.core.outbox import OutboxEvent
-from marketcast.orders import idempotency
-from marketcast.orders.models import IdempotencyKey, Order, Refund
+from marketcast.orders.models import Order, Refund
 
 
 def _refund(client, order_id, headers, lines, restock=False, key=None):

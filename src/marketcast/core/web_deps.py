@@ -8,12 +8,15 @@ answers with an error (a failed login is counted) sets `request.state.commit_on_
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
+from marketcast.core import idempotency
 from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import User
@@ -120,3 +123,19 @@ def requires_own_session(*roles: str) -> Callable[..., Actor]:
 Operator = Annotated[Actor, Depends(requires("operator"))]
 AnyUser = Annotated[Actor, Depends(requires())]
 MaybeUser = Annotated[Actor | None, Depends(optional_actor)]
+
+
+IdempotencyKeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER)]
+
+
+def respond_once(request: Request, actor: Actor, key: str | None, body: BaseModel,
+                 operation: idempotency.Operation) -> JSONResponse:
+    """Answer an idempotent write: `operation` runs at most once per user and Idempotency-Key (see
+    core.idempotency.run_once); a replay carries `Idempotent-Replayed: true`. The request's method and path are
+    part of the fingerprint, so one key sent to two endpoints (or to two orders) is two different requests.
+    The route must own its transactions: authenticate it with `requires_own_session`, not the request's
+    UnitOfWork."""
+    answer = idempotency.run_once(user_id=actor.user_id, key=key, operation_name=f"{request.method} {request.url.path}",
+                                  body=body.model_dump(mode="json"), operation=operation)
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, status_code=answer.status, headers=headers)

@@ -1,20 +1,23 @@
 """Orders over HTTP. Checkout, refunds and payment own their transactions (see docs/adr/0008): they authenticate with
-`requires_own_session` and open `unit_of_work()` blocks themselves instead of taking the request's UnitOfWork."""
+`requires_own_session` instead of taking the request's UnitOfWork; checkout and refunds go through
+`respond_once` (core.idempotency), payment through `pay_flow`."""
 
-import logging
-from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy.orm import Session
 
 from marketcast.core.auth.actor import Actor
-from marketcast.core.db import unit_of_work
 from marketcast.core.pagination import Page, PageSize, PageToken
-from marketcast.core.web_deps import AnyUser, UnitOfWork, requires, requires_own_session
-from marketcast.orders import idempotency, payments, service
+from marketcast.core.web_deps import (
+    AnyUser,
+    IdempotencyKeyHeader,
+    UnitOfWork,
+    requires,
+    requires_own_session,
+    respond_once,
+)
+from marketcast.orders import pay_flow, service
 from marketcast.orders.schemas import (
     CheckoutIn,
     OrderOut,
@@ -25,7 +28,6 @@ from marketcast.orders.schemas import (
     RefundOut,
 )
 
-log = logging.getLogger("marketcast.orders")
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 
 Buyer = Annotated[Actor, Depends(requires_own_session("buyer"))]
@@ -38,43 +40,9 @@ def _full(detail: service.OrderDetail) -> OrderOut:
     return OrderOut.full(detail.order, detail.lines, detail.refunds, detail.payments)
 
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
-
-
-def _once(request: Request, actor: Actor, key: str | None, body: BaseModel,
-          operation: Callable[[Session], tuple[int, dict[str, Any]]]) -> JSONResponse:
-    """Run `operation` (it returns the status and JSON body to answer) at most once per user and Idempotency-Key:
-    claim the key and commit, run the operation and store its answer in a second transaction, give the key back
-    if the operation fails. The request's method and path are part of the fingerprint, so one key sent to two
-    endpoints (or to two orders) is two different requests: the second is 422 idempotency_key_reused, never
-    the first one's answer."""
-    key = idempotency.check_key(key)
-    digest = idempotency.request_hash(f"{request.method} {request.url.path}", body.model_dump(mode="json"))
-    with unit_of_work() as session:
-        claimed = idempotency.claim(session, user_id=actor.user_id, key=key, request_hash=digest)
-    if isinstance(claimed, idempotency.Replay):
-        return JSONResponse(claimed.body, status_code=claimed.status, headers={"Idempotent-Replayed": "true"})
-    try:
-        with unit_of_work() as session:
-            status_code, answer = operation(session)
-            idempotency.finish(session, claimed, status=status_code, body=answer)
-    except BaseException:
-        _release(claimed)
-        raise
-    return JSONResponse(answer, status_code=status_code)
-
-
-def _release(claimed: idempotency.Claim) -> None:
-    try:
-        with unit_of_work() as session:
-            idempotency.release(session, claimed)
-    except Exception:  # the original error matters more; the claim then lapses after its lease
-        log.exception("could not release an idempotency claim")
-
-
 @router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut,
              responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM})
-def create_order(request: Request, body: CheckoutIn, actor: Buyer, idempotency_key: IdempotencyKey = None):
+def create_order(request: Request, body: CheckoutIn, actor: Buyer, idempotency_key: IdempotencyKeyHeader = None):
     """Place an order (buyers). Requires an `Idempotency-Key` header (400 idempotency_key_required without).
 
     A retry with the same key and the same body answers the first response again (status and body, header
@@ -88,7 +56,7 @@ def create_order(request: Request, body: CheckoutIn, actor: Buyer, idempotency_k
         order, lines = service.checkout(session, buyer=actor, lines=[(x.sku_id, x.quantity) for x in body.lines])
         return 201, OrderOut.full(order, lines).model_dump(mode="json")
 
-    return _once(request, actor, idempotency_key, body, place)
+    return respond_once(request, actor, idempotency_key, body, place)
 
 
 @router.get("/orders", response_model=Page[OrderSummaryOut])
@@ -116,21 +84,7 @@ def pay_order(order_id: str, body: PayIn, actor: Buyer):
     """The buyer pays (test provider cards: 4242424242424242 approves, 4000000000000002 declines). Paying a
     paid order again answers 200 with the order and charges nothing. 402 card_declined / payment_failed leave
     the order pending_payment; 409 payment_in_progress, order_expired."""
-    card = payments.check_card_number(body.card_number)
-    provider = payments.get_provider()
-    provider.validate(card)
-    with unit_of_work() as session:
-        started = payments.begin(session, order_id=order_id, actor=actor, provider=provider.name, card_number=card)
-    if started.attempt_id is not None:
-        # No transaction is open here: the provider may take seconds, and no row lock waits on it.
-        result = payments.charge(provider, started=started, card_number=card)
-        with unit_of_work() as session:
-            attempt = payments.finish(session, started=started, result=result)
-        refused = payments.refusal(attempt)
-        if refused is not None:
-            raise refused
-    with unit_of_work(write=False) as session:
-        return _full(service.load_detail(session, service.get_order(session, order_id)))
+    return _full(pay_flow.pay(order_id=order_id, actor=actor, card_number=body.card_number))
 
 
 def _moved(uow, order) -> OrderOut:
@@ -164,7 +118,7 @@ def cancel_order(order_id: str, uow: UnitOfWork, actor: Annotated[Actor, Depends
 @router.post("/orders/{order_id}/refunds", status_code=status.HTTP_201_CREATED, response_model=RefundOut,
              responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM})
 def refund_order(request: Request, order_id: str, body: RefundIn, actor: SellerOrOperatorOwnSession,
-                 idempotency_key: IdempotencyKey = None):
+                 idempotency_key: IdempotencyKeyHeader = None):
     """The shop's owner or an operator of its market, on a paid (shipped, delivered, completed) order.
     Each line's quantity is at most what was bought and not yet refunded (422 at lines.N.quantity).
 
@@ -176,4 +130,4 @@ def refund_order(request: Request, order_id: str, body: RefundIn, actor: SellerO
                                 restock=body.restock, actor=actor)
         return 201, RefundOut.model_validate(record).model_dump(mode="json")
 
-    return _once(request, actor, idempotency_key, body, give_back)
+    return respond_once(request, actor, idempotency_key, body, give_back)

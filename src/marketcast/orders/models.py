@@ -1,9 +1,9 @@
-"""Orders, their lines, refunds, payment attempts, and remembered Idempotency-Keys."""
+"""Orders, their lines, refunds, payment attempts and the probation cap's counter."""
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime
@@ -99,22 +99,3 @@ class ShopDailyOrders(Base):
     shop_id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     placed: Mapped[int] = mapped_column(Integer)
-
-
-class IdempotencyKey(Base):
-    """A client's Idempotency-Key: claimed in_progress, then done with the response to replay."""
-
-    __tablename__ = "idempotency_keys"
-
-    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
-    user_id: Mapped[str] = mapped_column(IdColumn)
-    key: Mapped[str] = mapped_column(String(255))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(12))  # in_progress | done
-    # Random per claim: only the request that holds the claim may finish it (see idempotency.finish).
-    claim: Mapped[str] = mapped_column(String(32))
-    response_status: Mapped[int | None] = mapped_column(Integer)
-    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-
-    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)

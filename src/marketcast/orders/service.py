@@ -17,7 +17,7 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.core.pagination import paginate
-from marketcast.orders import daily_cap, idempotency, rules
+from marketcast.orders import daily_cap, rules
 from marketcast.orders.models import Order, OrderLine, PaymentAttempt, Refund
 from marketcast.policies import service as policies
 from marketcast.reports import service as reports
@@ -285,7 +285,3 @@ def refund(session: Session, *, order_id: str, lines: list[tuple[str, int]], res
                                             "shop_id": order.shop_id, "market": order.market}, market=order.market)
     return record
 
-
-def purge_idempotency_keys(session: Session) -> int:
-    """Forget Idempotency-Keys older than settings.idempotency_ttl_hours."""
-    return idempotency.purge_expired(session)

@@ -1,26 +1,48 @@
-"""Idempotency-Key: a retried request returns the first response and creates nothing new.
+"""Idempotency-Key for any area's writes: a retried request returns the first response and creates nothing new.
 
-The caller claims the key in its own short committed transaction (`claim`), runs the operation in a
-second transaction that also stores the response (`finish`), and on failure gives the key back
-(`release`) so a later retry may succeed. Uniqueness is the database's: a unique (user_id, key) index
-and INSERT … ON CONFLICT DO NOTHING, never a read-then-insert. See docs/adr/0008."""
+`run_once` is the whole flow: claim the key (`claim`), run the operation and store its response in the same
+transaction (`finish`), and on failure give the key back (`release`) so a later retry may succeed. Uniqueness
+is the database's: a unique (user_id, key) index and INSERT … ON CONFLICT DO NOTHING, never a read-then-insert.
+An HTTP route uses it through `core.web_deps.respond_once`. See docs/adr/0008."""
 
 import hashlib
 import json
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketcast.core import clock
-from marketcast.core.db import upsert_insert
+from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime, unit_of_work, upsert_insert
 from marketcast.core.errors import Conflict, DomainError, Invalid
 from marketcast.core.ids import new_id
 from marketcast.core.settings import get_settings
-from marketcast.orders.models import IdempotencyKey
+
+log = logging.getLogger("marketcast.idempotency")
+
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key: claimed in_progress, then done with the response to replay."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    user_id: Mapped[str] = mapped_column(IdColumn)
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))  # in_progress | done
+    # Random per claim: only the request that holds the claim may finish it (see idempotency.finish).
+    claim: Mapped[str] = mapped_column(String(32))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)
+
 
 HEADER = "Idempotency-Key"
 # A claim still in progress after this long belongs to a request that died (killed process); another
@@ -38,6 +60,19 @@ class Claim:
 class Replay:
     status: int
     body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an idempotent operation answered: a status and a JSON body; `replayed` when it is the stored one."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+# An operation runs in the transaction it is given and returns the status and JSON body to answer.
+Operation = Callable[[Session], tuple[int, dict[str, Any]]]
 
 
 class KeyRequired(DomainError):
@@ -146,3 +181,32 @@ def purge_expired(session: Session) -> int:
     result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.claimed_at <= cutoff)
                              .execution_options(synchronize_session=False))
     return result.rowcount or 0
+
+
+def run_once(*, user_id: str, key: str | None, operation_name: str, body: dict[str, Any],
+             operation: Operation) -> Answer:
+    """Run `operation` at most once per user and key. `operation_name` and `body` (the parsed request, as JSON)
+    make the fingerprint: the same key with another body or another operation is 422 idempotency_key_reused,
+    never the other request's answer. Owns its transactions: call it with none open."""
+    key = check_key(key)
+    digest = request_hash(operation_name, body)
+    with unit_of_work() as session:
+        claimed = claim(session, user_id=user_id, key=key, request_hash=digest)
+    if isinstance(claimed, Replay):
+        return Answer(claimed.status, claimed.body, replayed=True)
+    try:
+        with unit_of_work() as session:
+            status, answer = operation(session)
+            finish(session, claimed, status=status, body=answer)
+    except BaseException:
+        _release(claimed)
+        raise
+    return Answer(status, answer)
+
+
+def _release(claimed: Claim) -> None:
+    try:
+        with unit_of_work() as session:
+            release(session, claimed)
+    except Exception:  # the original error matters more; the claim then lapses after its lease
+        log.exception("could not release an idempotency claim")
