@@ -10,6 +10,7 @@ from collections.abc import Callable
 from marketcast.core import clock, idempotency
 from marketcast.core.db import unit_of_work
 from marketcast.core.settings import get_settings
+from marketcast.creators import service as creators
 from marketcast.orders import service as orders
 from marketcast.policies import service as policies
 from marketcast.sellers import service as sellers
@@ -23,7 +24,9 @@ def announce_policies() -> int:
     """Announce versions whose time has come, and re-judge what they affect in the same transaction."""
     with unit_of_work() as session:
         versions = policies.announce_effective_versions(session, now=clock.now())
-        sellers.reevaluate_after(session, changes=[(v.key, v.market) for v in versions])
+        changes = [(v.key, v.market) for v in versions]
+        sellers.reevaluate_after(session, changes=changes)
+        creators.reevaluate_after(session, changes=changes)
         return len(versions)
 
 

@@ -3,7 +3,7 @@
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from marketcast.cli import applications, catalog, markets, orders, policies, reports, scenario, webhooks
+from marketcast.cli import applications, catalog, creators, markets, orders, policies, reports, scenario, webhooks
 from marketcast.cli import core as core_cmds
 from marketcast.cli.common import err_console
 
@@ -13,6 +13,7 @@ core_cmds.register(app)
 app.add_typer(markets.app, name="markets", help="Markets, launch windows and waitlists.")
 app.add_typer(policies.app, name="policy", help="Versioned per-market policies.")
 app.add_typer(applications.app, name="applications", help="Seller applications: review queue, decisions.")
+app.add_typer(creators.app, name="creators", help="Creators: follower counts, affiliate status, import.")
 app.add_typer(catalog.app, name="products", help="Products, SKUs and stock.")
 app.add_typer(orders.app, name="orders", help="Orders, payments and refunds.")
 app.add_typer(reports.app, name="reports", help="GMV reports.")

@@ -17,6 +17,8 @@ from marketcast.creators.schemas import (
     EligibilityOut,
     FollowersIn,
     ReasonIn,
+    ReevaluateIn,
+    ReevaluateOut,
     StatusChangeOut,
 )
 
@@ -45,6 +47,14 @@ def list_creators(uow: UnitOfWork, actor: AnyUser,
     rows, token, counts = service.list_creators(uow, actor=actor, market=market, status=status, q=q,
                                                 page_size=page_size, page_token=page_token)
     return CreatorPage(items=[CreatorOut.of(c) for c in rows], next_page_token=token, counts=counts)
+
+
+@router.post("/creators/reevaluate", response_model=ReevaluateOut,
+             responses={403: PROBLEMS[403], 422: {"description": "unknown_market"}})
+def reevaluate(body: ReevaluateIn, uow: UnitOfWork, actor: Operator):
+    """Judge every creator of a market under the policies in force now (one set-based pass); each move is
+    recorded and announced as creator.affiliate_status_changed. Counts of each move."""
+    return service.reevaluate(uow, market=body.market, trigger=f"requested by {actor.email}", actor=actor)
 
 
 @router.get("/creators/{creator_id}", response_model=CreatorOut, responses=PROBLEMS)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from marketcast.core import clock
 from marketcast.core.auth import service as auth
 from marketcast.core.errors import NotFound
+from marketcast.creators import service as creators
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
 from marketcast.scenario import us_sellers
@@ -105,7 +106,9 @@ def _worker_on(session: Session, when: datetime) -> None:
     """What the worker did that day: announce the versions taking effect and re-judge what they affect."""
     with clock.frozen(when):
         versions = policies.announce_effective_versions(session, now=when)
-        sellers.reevaluate_after(session, changes=[(v.key, v.market) for v in versions])
+        changes = [(v.key, v.market) for v in versions]
+        sellers.reevaluate_after(session, changes=changes)
+        creators.reevaluate_after(session, changes=changes)
 
 
 def load(session: Session) -> None:
