@@ -17,6 +17,7 @@ from marketcast.reports.api import router as reports_router
 from marketcast.sellers.api import router as sellers_router
 from marketcast.web import common as console
 from marketcast.web.routes import router as web_router
+from marketcast.webhooks.api import document_event_types
 from marketcast.webhooks.api import router as webhooks_router
 
 DESCRIPTION = """Marketcast: markets, versioned per-market policies, sellers, creators, LIVE commerce.
@@ -42,4 +43,5 @@ def create_app() -> FastAPI:
     for router in (auth_router, markets_router, policies_router, sellers_router, creators_router, catalog_router,
                    orders_router, reports_router, webhooks_router, web_router):
         app.include_router(router)
+    document_event_types(app)
     return app

@@ -4,8 +4,9 @@ import pytest
 from console_support import PASSWORD, log_in
 from sqlalchemy import select
 
-from marketcast.core import outbox
+from marketcast.core import clock, outbox
 from marketcast.core.db import unit_of_work
+from marketcast.markets.events import MarketLaunched
 from marketcast.webhooks import jobs
 from marketcast.webhooks.models import WebhookDelivery
 
@@ -29,7 +30,8 @@ def test_subscribe_see_attempts_and_redeliver(make_user, live_server, page, scre
     assert page.locator("[data-testid=secret]").count() == 0  # shown once only
 
     with unit_of_work() as session:
-        outbox.emit(session, "market.launched", {"market": "ES"}, market="ES")
+        outbox.emit(session, MarketLaunched(market="ES", user_id="usr_1", email="a@example.com", old_window=None,
+                                            launched_at=clock.now()), market="ES")
     settings_env(MARKETCAST_WEBHOOK_RETRY_SCHEDULE="")  # no retries: the first failure is final
     jobs.fan_out()
     assert jobs.deliver_due() == 1

@@ -19,12 +19,12 @@ def _count(model) -> int:
 
 
 def test_create_shows_the_secret_once(client, operator):
-    r = client.post("/api/v1/webhooks", json={"url": URL, "event_types": ["market.*", "policy.version_scheduled"],
+    r = client.post("/api/v1/webhooks", json={"url": URL, "event_types": ["market.*", "policy.scheduled"],
                                               "description": "ops"}, headers=operator)
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["id"].startswith("whk_") and body["status"] == "active" and body["url"] == URL
-    assert body["event_types"] == ["market.*", "policy.version_scheduled"] and body["created_at"]
+    assert body["event_types"] == ["market.*", "policy.scheduled"] and body["created_at"]
     assert body["secret"].startswith("whsec_")
     assert len(base64.b64decode(body["secret"][len("whsec_"):])) >= 24
 
@@ -59,14 +59,14 @@ def test_update_and_delete(client, operator):
     sub_id, _ = subscribe(URL, ["*"])
     r = client.patch(f"/api/v1/webhooks/{sub_id}", json={"status": "disabled"}, headers=operator)
     assert r.status_code == 200 and r.json()["status"] == "disabled" and r.json()["disabled_reason"]
-    r = client.patch(f"/api/v1/webhooks/{sub_id}", json={"status": "active", "event_types": ["market.paused"]},
+    r = client.patch(f"/api/v1/webhooks/{sub_id}", json={"status": "active", "event_types": ["market.status_changed"]},
                      headers=operator)
     assert r.status_code == 200
     assert r.json()["status"] == "active" and r.json()["disabled_reason"] is None
-    assert r.json()["event_types"] == ["market.paused"]
+    assert r.json()["event_types"] == ["market.status_changed"]
     assert client.patch(f"/api/v1/webhooks/{sub_id}", json={"status": "gone"}, headers=operator).status_code == 422
 
-    emit("market.paused")
+    emit("market.status_changed")
     jobs.fan_out()
     assert _count(WebhookDelivery) == 1
     assert client.delete(f"/api/v1/webhooks/{sub_id}", headers=operator).status_code == 204
@@ -78,7 +78,7 @@ def test_update_and_delete(client, operator):
 
 def test_deliveries_list_filter_and_pages(client, operator):
     sub_id, _ = subscribe("http://127.0.0.1:9/never", ["*"])
-    ids = [emit(f"market.e{i}") for i in range(3)]
+    ids = [emit("market.status_changed") for i in range(3)]
     jobs.fan_out()
     r = client.get(f"/api/v1/webhooks/{sub_id}/deliveries", params={"page_size": 2}, headers=operator)
     assert r.status_code == 200
@@ -98,16 +98,16 @@ def test_deliveries_list_filter_and_pages(client, operator):
 
 
 def test_events_list(client, operator):
-    a = emit("market.paused", market="US")
-    b = emit("policy.version_scheduled", market="US")
+    a = emit("market.status_changed", market="US", from_status="x")
+    b = emit("policy.scheduled", market="US")
     c = emit("market.launch_rescheduled", market="ES")
     r = client.get("/api/v1/events", headers=operator)
     assert r.status_code == 200
     assert [e["id"] for e in r.json()["items"]] == sorted([a, b, c])  # in id order
-    assert r.json()["items"][0]["dispatched"] is False and r.json()["items"][0]["data"] == {"n": 1}
+    assert r.json()["items"][0]["dispatched"] is False and r.json()["items"][0]["data"]["from"] == "x"
     assert [e["id"] for e in client.get("/api/v1/events", params={"type": "market.*"},
                                         headers=operator).json()["items"]] == sorted([a, c])
-    assert [e["id"] for e in client.get("/api/v1/events", params={"type": "policy.version_scheduled"},
+    assert [e["id"] for e in client.get("/api/v1/events", params={"type": "policy.scheduled"},
                                         headers=operator).json()["items"]] == [b]
     assert [e["id"] for e in client.get("/api/v1/events", params={"market": "es"},
                                         headers=operator).json()["items"]] == [c]
@@ -135,7 +135,7 @@ def test_reads_are_for_operators_only_including_market_limited_ones(client, make
 def world(receiver, make_user):
     """A subscription with one delivered delivery, and one user of each kind that matters."""
     sub_id, _ = subscribe(receiver.url, ["*"])
-    emit("market.paused")
+    emit("market.status_changed")
     jobs.fan_out()
     jobs.deliver_due()
     delivery = delivery_of(sub_id)
@@ -200,10 +200,10 @@ def test_urls_httpx_cannot_send_are_422(client, operator):
 
 
 def test_a_market_limited_operator_sees_only_events_of_their_markets(client, make_user):
-    us = emit("market.paused", market="US")
-    es = emit("market.paused", market="ES")
-    mx = emit("market.paused", market="MX")
-    everywhere = emit("policy.global_changed")  # no market: global news is not for a limited operator
+    us = emit("market.status_changed", market="US")
+    es = emit("market.status_changed", market="ES")
+    mx = emit("market.status_changed", market="MX")
+    everywhere = emit("policy.effective")  # no market: global news is not for a limited operator
     _, limited = make_user("operator", markets=["US", "ES"])
     _, unlimited = make_user("operator")
 
@@ -223,9 +223,9 @@ def test_a_market_limited_operator_sees_only_events_of_their_markets(client, mak
 
 
 def test_a_limited_operator_pages_through_only_their_events(client, make_user):
-    mine = [emit("market.paused", market="US") for _ in range(3)]
+    mine = [emit("market.status_changed", market="US") for _ in range(3)]
     for _ in range(3):
-        emit("market.paused", market="ES")
+        emit("market.status_changed", market="ES")
     _, limited = make_user("operator", markets=["US"])
     seen, token = [], None
     while True:

@@ -24,8 +24,8 @@ def test_create_list_deliveries_redeliver_events(receiver):
     assert r.exit_code == 0 and [s["id"] for s in json.loads(r.output)] == [sub_id]
     assert "secret" not in r.output
 
-    event_id = emit("market.paused")
-    emit("seller.approved")
+    event_id = emit("market.status_changed")
+    emit("application.approved")
     jobs.fan_out()
     jobs.deliver_due()
     r = runner.invoke(app, ["webhooks", "deliveries", sub_id, "--json"])
@@ -44,7 +44,7 @@ def test_create_list_deliveries_redeliver_events(receiver):
     r = runner.invoke(app, ["webhooks", "events", "--type", "market.*", "--json"])
     assert r.exit_code == 0 and [e["id"] for e in json.loads(r.output)] == [event_id]
     r = runner.invoke(app, ["webhooks", "events"])
-    assert r.exit_code == 0 and "seller.approved" in r.output and "market.paused" in r.output
+    assert r.exit_code == 0 and "application.approved" in r.output and "market.status_changed" in r.output
 
 
 def test_bad_input_is_a_clean_error():
@@ -57,9 +57,9 @@ def test_bad_input_is_a_clean_error():
 
 
 def test_events_as_a_market_limited_operator(make_user):
-    us = emit("market.paused", market="US")
-    emit("market.paused", market="ES")
-    emit("policy.global_changed")
+    us = emit("market.status_changed", market="US")
+    emit("market.status_changed", market="ES")
+    emit("policy.effective")
     make_user("operator", markets=["US"], email="us-ops@example.com")
     r = runner.invoke(app, ["webhooks", "events", "--as", "us-ops@example.com", "--json"])
     assert r.exit_code == 0, r.output

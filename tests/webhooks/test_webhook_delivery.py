@@ -14,6 +14,7 @@ from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.core.outbox import OutboxEvent
+from marketcast.markets.events import MarketStatusChanged
 from marketcast.webhooks import jobs, service
 from marketcast.webhooks.models import WebhookDelivery
 
@@ -21,7 +22,9 @@ from marketcast.webhooks.models import WebhookDelivery
 def test_an_emitted_event_reaches_the_receiver_signed(receiver):
     sub_id, secret = subscribe(receiver.url, ["market.*"])
     with unit_of_work() as session:  # the event is written in the same transaction as the change it reports
-        event = outbox.emit(session, "market.paused", {"code": "US", "reason": "review"}, market="US")
+        paused = MarketStatusChanged(market="US", from_status="live", to="paused", reason="review",
+                                     from_window=None, launch_window="2024-Q3")
+        event = outbox.emit(session, paused, market="US")
         event_id = event.id
 
     assert jobs.fan_out() == 1
@@ -31,7 +34,9 @@ def test_an_emitted_event_reaches_the_receiver_signed(receiver):
     headers, body = receiver.requests[0]
     payload = Webhook(secret).verify(body, headers)
     assert payload["id"] == event_id and headers["webhook-id"] == event_id
-    assert payload["type"] == "market.paused" and payload["data"] == {"code": "US", "reason": "review"}
+    assert payload["type"] == "market.status_changed" and payload["data"] == {
+        "market": "US", "from": "live", "to": "paused", "reason": "review", "from_window": None,
+        "launch_window": "2024-Q3"}
     assert headers["webhook-signature"].startswith("v1,")
 
     tampered = body.replace(b"review", b"REVIEW")
@@ -54,7 +59,7 @@ def test_failing_receiver_gets_the_same_event_until_it_succeeds(receiver, settin
     t0 = at(2025, 1, 6, 12, 0, 0)
     with clock.frozen(t0):
         sub_id, _ = subscribe(receiver.url, ["*"])
-        event_id = emit("policy.changed", market="US")
+        event_id = emit("policy.scheduled", market="US")
         jobs.fan_out()
         assert jobs.deliver_due() == 1
         assert delivery_of(sub_id).status == "pending"
@@ -88,7 +93,7 @@ def test_after_the_last_retry_it_fails_and_redeliver_brings_it_back(receiver, se
     t0 = at(2025, 1, 6, 12, 0, 0)
     with clock.frozen(t0):
         sub_id, _ = subscribe(receiver.url, ["*"])
-        event_id = emit("market.paused")
+        event_id = emit("market.status_changed")
         jobs.fan_out()
         jobs.deliver_due()
     with clock.frozen(t0 + timedelta(seconds=12)):
@@ -119,7 +124,7 @@ def test_redelivery_restarts_the_retry_schedule(receiver, settings_env, at):
     t0 = at(2025, 1, 6, 12, 0, 0)
     with clock.frozen(t0):
         sub_id, _ = subscribe(receiver.url, ["*"])
-        emit("market.paused")
+        emit("market.status_changed")
         jobs.fan_out()
         jobs.deliver_due()
     with clock.frozen(t0 + timedelta(seconds=12)):
@@ -140,7 +145,7 @@ def test_redelivery_restarts_the_retry_schedule(receiver, settings_env, at):
 def test_410_gone_disables_the_subscription(receiver):
     receiver.answer(410)
     sub_id, _ = subscribe(receiver.url, ["*"])
-    emit("market.paused")
+    emit("market.status_changed")
     jobs.fan_out()
     assert jobs.deliver_due() == 1
 
@@ -148,7 +153,7 @@ def test_410_gone_disables_the_subscription(receiver):
     assert delivery.status == "failed" and delivery.last_status_code == 410
     sub = subscription(sub_id)
     assert sub.status == "disabled" and "410" in sub.disabled_reason
-    emit("market.resumed")
+    emit("market.status_changed")
     assert jobs.fan_out() == 1
     with unit_of_work(write=False) as session:  # a disabled subscription gets no new deliveries
         assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 1
@@ -159,7 +164,7 @@ def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(receiver, settin
     settings_env(MARKETCAST_WEBHOOK_TIMEOUT_SECONDS="0.3")
     receiver.answer(("sleep", 2, 200))
     sub_id, _ = subscribe(receiver.url, ["*"])
-    emit("market.paused")
+    emit("market.status_changed")
     jobs.fan_out()
     assert jobs.deliver_due() == 1
 
@@ -175,7 +180,7 @@ def test_an_unreachable_receiver_is_a_failed_attempt(receiver):
     url = receiver.url
     receiver.close()  # nothing listens on that port any more
     sub_id, _ = subscribe(url, ["*"])
-    emit("market.paused")
+    emit("market.status_changed")
     jobs.fan_out()
     assert jobs.deliver_due() == 1
     delivery = delivery_of(sub_id)
@@ -183,12 +188,12 @@ def test_an_unreachable_receiver_is_a_failed_attempt(receiver):
 
 
 def test_filters_exact_prefix_and_everything():
-    exact, _ = subscribe("https://a.example/hook", ["market.paused"])
+    exact, _ = subscribe("https://a.example/hook", ["market.status_changed"])
     prefix, _ = subscribe("https://b.example/hook", ["market.*"])
     every, _ = subscribe("https://c.example/hook", ["*"])
     policy, _ = subscribe("https://d.example/hook", ["policy.*", "market.launched"])
-    events = {name: emit(name) for name in ("market.paused", "market.launch_rescheduled", "marketing.promo",
-                                            "policy.version_scheduled")}
+    events = {name: emit(name) for name in ("market.status_changed", "market.launch_rescheduled", "order.paid",
+                                            "policy.scheduled")}
     assert jobs.fan_out() == 4
 
     def pairs():
@@ -196,11 +201,11 @@ def test_filters_exact_prefix_and_everything():
             return {(d.subscription_id, d.event_type) for d in session.scalars(select(WebhookDelivery))}
 
     assert pairs() == {
-        (exact, "market.paused"),
-        (prefix, "market.paused"), (prefix, "market.launch_rescheduled"),
-        (every, "market.paused"), (every, "market.launch_rescheduled"), (every, "marketing.promo"),
-        (every, "policy.version_scheduled"),
-        (policy, "policy.version_scheduled"),
+        (exact, "market.status_changed"),
+        (prefix, "market.status_changed"), (prefix, "market.launch_rescheduled"),
+        (every, "market.status_changed"), (every, "market.launch_rescheduled"), (every, "order.paid"),
+        (every, "policy.scheduled"),
+        (policy, "policy.scheduled"),
     }
     # Fan-out is idempotent: the same events handled again create no second delivery.
     with unit_of_work() as session:
@@ -213,7 +218,7 @@ def test_filters_exact_prefix_and_everything():
 
 def test_matches():
     assert service.matches(["*"], "anything.at_all")
-    assert service.matches(["market.*"], "market.paused") and service.matches(["market.*"], "market.a.b")
+    assert service.matches(["market.*"], "market.status_changed") and service.matches(["market.*"], "market.a.b")
     assert not service.matches(["market.*"], "marketing.promo") and not service.matches(["market.*"], "market")
     assert service.matches(["a.b", "c.*"], "c.d") and not service.matches(["a.b"], "a.bc")
 
@@ -223,7 +228,7 @@ def test_a_worker_that_outlived_its_lease_cannot_record(at, settings_env):
     t0 = at(2025, 1, 6, 12, 0, 0)
     with clock.frozen(t0):
         sub_id, _ = subscribe("https://a.example/hook", ["*"])
-        emit("market.paused")
+        emit("market.status_changed")
         jobs.fan_out()
         with unit_of_work() as session:
             [first] = service.claim_due(session, limit=10, lease_seconds=jobs.lease_seconds())

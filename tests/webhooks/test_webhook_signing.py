@@ -16,7 +16,7 @@ def test_secrets_are_whsec_base64_of_24_random_bytes():
 
 def test_signature_matches_the_reference_library():
     secret = signing.new_secret()
-    body = signing.body_of({"id": "evt_1", "type": "market.paused", "occurred_at": "2025-01-06T12:00:00+00:00",
+    body = signing.body_of({"id": "evt_1", "type": "market.status_changed", "occurred_at": "2025-01-06T12:00:00+00:00",
                             "data": {"name": "Café"}})
     timestamp = 1736164800
     ours = signing.sign(secret, msg_id="evt_1", timestamp=timestamp, body=body)

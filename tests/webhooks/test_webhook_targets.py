@@ -69,7 +69,7 @@ def test_delivery_to_a_private_address_is_a_failed_attempt(receiver, settings_en
     # Subscribed while allowed (or before the guard existed); the worker checks again before each send.
     sub_id, _ = subscribe(receiver.url, ["*"])
     settings_env(MARKETCAST_WEBHOOK_ALLOW_PRIVATE_URLS="false")
-    emit("market.paused")
+    emit("market.status_changed")
     jobs.fan_out()
     assert jobs.deliver_due() == 1
     delivery = delivery_of(sub_id)
@@ -95,7 +95,7 @@ def test_a_name_that_resolves_to_a_private_address_is_refused_at_delivery(receiv
         return real(name, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", fake)
-    emit("market.paused")
+    emit("market.status_changed")
     jobs.fan_out()
     assert jobs.deliver_due() == 1
     delivery = delivery_of(sub_id)
@@ -111,7 +111,7 @@ def test_a_name_that_does_not_resolve_is_a_failed_attempt(settings_env, monkeypa
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(socket, "getaddrinfo", fail)
-    emit("market.paused")
+    emit("market.status_changed")
     jobs.fan_out()
     assert jobs.deliver_due() == 1
     delivery = delivery_of(sub_id)

@@ -2,13 +2,18 @@
 
 import threading
 import time
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import UnionType
+from typing import Any, Union, get_origin
 
+from pydantic import BaseModel
 from sqlalchemy import select
 
-from marketcast.core import outbox
+from marketcast.core import clock, events, outbox
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
+from marketcast.core.events import EventPayload
 from marketcast.webhooks import service
 from marketcast.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -78,9 +83,28 @@ def subscribe(url: str, event_types: list[str]) -> tuple[str, str]:
         return sub.id, secret
 
 
-def emit(type: str, data: dict | None = None, market: str | None = None) -> str:
+def _sample(annotation: Any) -> Any:
+    if get_origin(annotation) in (Union, UnionType):
+        return None
+    if get_origin(annotation) is list:
+        return []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation(**{name: _sample(f.annotation) for name, f in annotation.model_fields.items()})
+    return {str: "x", int: 1, bool: True, datetime: clock.now()}.get(annotation, 1)
+
+
+def sample(type: str, **fields: Any) -> EventPayload:
+    """A valid payload of the registered event `type`: the given fields, plain filler for the others."""
+    [model] = [t.model for t in events.all_types() if t.name == type]
+    values = {name: _sample(f.annotation) for name, f in model.model_fields.items() if name not in fields}
+    if isinstance(values.get("currency"), str):
+        values["currency"] = "USD"
+    return model(**values, **fields)
+
+
+def emit(type: str, market: str | None = None, **fields: Any) -> str:
     with unit_of_work() as session:
-        return outbox.emit(session, type, data or {"n": 1}, market=market).id
+        return outbox.emit(session, sample(type, **fields), market=market).id
 
 
 def delivery_of(subscription_id: str, event_id: str | None = None) -> WebhookDelivery:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from marketcast.catalog.events import InventoryChanged, ProductDelisted, ProductPublished
 from marketcast.catalog.models import Product, Sku
 from marketcast.catalog.schemas import MAX_STOCK, SkuIn
 from marketcast.catalog.stock import (  # noqa: F401  (the public stock operations of this area)
@@ -24,6 +25,7 @@ from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
+from marketcast.core.money import Money
 from marketcast.core.pagination import paginate
 from marketcast.markets import service as markets
 from marketcast.sellers import service as sellers
@@ -124,9 +126,9 @@ def publish(session: Session, *, product_id: str, actor: Actor) -> Product:
         return product
     now = clock.now()
     product.status, product.published_at, product.updated_at = "live", now, now
-    outbox.emit(session, "product.published",
-                {"product_id": product.id, "shop_id": product.shop_id, "market": product.market,
-                 "title": product.title, "min_price": {"amount": product.min_price, "currency": product.currency}},
+    outbox.emit(session, ProductPublished(product_id=product.id, shop_id=product.shop_id, market=product.market,
+                                          title=product.title,
+                                          min_price=Money(amount=product.min_price, currency=product.currency)),
                 market=product.market)
     return product
 
@@ -139,8 +141,7 @@ def delist(session: Session, *, product_id: str, actor: Actor) -> Product:
     if product.status != "live":
         raise Conflict(f"product {product.id} is a draft: there is nothing to delist", code="product_not_live")
     product.status, product.updated_at = "delisted", clock.now()
-    outbox.emit(session, "product.delisted",
-                {"product_id": product.id, "shop_id": product.shop_id, "market": product.market},
+    outbox.emit(session, ProductDelisted(product_id=product.id, shop_id=product.shop_id, market=product.market),
                 market=product.market)
     return product
 
@@ -220,7 +221,6 @@ def set_available(session: Session, *, sku_id: str, available: int, actor: Actor
                        f"({current.reserved} reserved, {current.sold} sold): nothing was changed; "
                        f"count again from the current figures", code="stock_changed", field="expected_available",
                        sku_id=sku_id, available=current.available, reserved=current.reserved, sold=current.sold)
-    outbox.emit(session, "inventory.changed",
-                {"sku_id": sku.id, "product_id": sku.product_id, "shop_id": sku.shop_id, "available": sku.available},
-                market=market)
+    outbox.emit(session, InventoryChanged(sku_id=sku.id, product_id=sku.product_id, shop_id=sku.shop_id,
+                                          available=sku.available), market=market)
     return sku

@@ -1,14 +1,16 @@
 """The transactional outbox: an event is a row written in the same transaction as the change
 that causes it, so it exists exactly when the change does. The webhooks worker delivers it."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Index, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from marketcast.core import clock
+from marketcast.core import clock, events
 from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime
+from marketcast.core.events import EventPayload
 from marketcast.core.ids import new_id
 
 
@@ -28,20 +30,21 @@ class OutboxEvent(Base):
         return {"id": self.id, "type": self.type, "occurred_at": self.occurred_at.isoformat(), "data": self.data}
 
 
-def emit(session: Session, type: str, data: dict[str, Any], *, market: str | None = None) -> OutboxEvent:
-    event = OutboxEvent(id=new_id("evt"), type=type, occurred_at=clock.now(), market=market, data=data,
-                        dispatched=False)
+def emit(session: Session, payload: EventPayload, *, market: str | None = None) -> OutboxEvent:
+    """Write one event in the session's transaction; its type is the one its payload model is registered for."""
+    event = OutboxEvent(id=new_id("evt"), type=events.type_of(payload), occurred_at=clock.now(), market=market,
+                        data=payload.as_data(), dispatched=False)
     session.add(event)
     return event
 
 
-def emit_many(session: Session, events: list[tuple[str, dict[str, Any], str | None]]) -> int:
-    """Many events, (type, data, market) each, written with one bulk INSERT: for set-based passes that may
+def emit_many(session: Session, items: Iterable[tuple[EventPayload, str | None]]) -> int:
+    """Many events, (payload, market) each, written with one bulk INSERT: for set-based passes that may
     emit thousands at once, where adding ORM objects one by one would cost a round trip per row."""
-    if not events:
-        return 0
     when = clock.now()
-    rows = [{"id": new_id("evt"), "type": type_, "occurred_at": when, "market": market, "data": data,
-             "dispatched": False} for type_, data, market in events]
+    rows = [{"id": new_id("evt"), "type": events.type_of(payload), "occurred_at": when, "market": market,
+             "data": payload.as_data(), "dispatched": False} for payload, market in items]
+    if not rows:
+        return 0
     session.execute(insert(OutboxEvent), rows)
     return len(rows)

@@ -15,6 +15,13 @@ from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.core.pagination import paginate
 from marketcast.markets import rules
+from marketcast.markets.events import (
+    MarketCreated,
+    MarketLaunched,
+    MarketLaunchRescheduled,
+    MarketRescheduled,
+    MarketStatusChanged,
+)
 from marketcast.markets.models import Market, MarketEvent, WaitlistEntry
 
 STATUSES = rules.STATUSES  # for the console and other areas, which read markets through this module
@@ -67,9 +74,8 @@ def _notify_window_changed(session: Session, market: Market, *, old_window: str 
     """One `market.launch_rescheduled` per registrant: one SELECT, then one bulk INSERT (a waitlist may hold
     thousands, and an ORM object per event would cost a round trip each)."""
     outbox.emit_many(session, [
-        ("market.launch_rescheduled", {"market": market.code, "user_id": user_id, "email": email,
-                                       "old_window": old_window, "new_window": market.launch_window,
-                                       "reason": reason}, market.code)
+        (MarketLaunchRescheduled(market=market.code, user_id=user_id, email=email, old_window=old_window,
+                                 new_window=market.launch_window, reason=reason), market.code)
         for user_id, email in _registrants(session, market)])
 
 
@@ -77,8 +83,8 @@ def _notify_launched(session: Session, market: Market, *, old_window: str | None
     """One `market.launched` per registrant not yet told, in one bulk INSERT, then they are marked told."""
     now = clock.now()
     outbox.emit_many(session, [
-        ("market.launched", {"market": market.code, "user_id": user_id, "email": email, "old_window": old_window,
-                             "launched_at": now.isoformat()}, market.code)
+        (MarketLaunched(market=market.code, user_id=user_id, email=email, old_window=old_window, launched_at=now),
+         market.code)
         for user_id, email in _registrants(session, market, not_launch_notified=True)])
     # Safe without listing ids: joining takes a share lock on the market row, which our update lock excludes.
     session.execute(update(WaitlistEntry).where(WaitlistEntry.market_id == market.id,
@@ -88,9 +94,9 @@ def _notify_launched(session: Session, market: Market, *, old_window: str | None
 
 def _status_changed(session: Session, market: Market, *, from_status: str, from_window: str | None,
                     reason: str) -> None:
-    outbox.emit(session, "market.status_changed",
-                {"market": market.code, "from": from_status, "to": market.status, "reason": reason,
-                 "from_window": from_window, "launch_window": market.launch_window}, market=market.code)
+    outbox.emit(session, MarketStatusChanged(market=market.code, from_status=from_status, to=market.status,
+                                             reason=reason, from_window=from_window,
+                                             launch_window=market.launch_window), market=market.code)
 
 
 def create(session: Session, *, code: str, name: str, currency: str, timezone: str, launch_window: str | None = None,
@@ -119,9 +125,9 @@ def create(session: Session, *, code: str, name: str, currency: str, timezone: s
     except IntegrityError:
         raise Conflict(f"market {code} already exists", code="market_exists", field="code") from None
     _record(session, market, kind="created", from_status=None, from_window=None, reason=reason, actor=actor)
-    outbox.emit(session, "market.created",
-                {"market": code, "name": market.name, "currency": market.currency, "timezone": market.timezone,
-                 "status": status, "launch_window": market.launch_window, "reason": reason}, market=code)
+    outbox.emit(session, MarketCreated(market=code, name=market.name, currency=market.currency,
+                                       timezone=market.timezone, status=status, launch_window=market.launch_window,
+                                       reason=reason), market=code)
     return market
 
 
@@ -180,9 +186,9 @@ def reschedule(session: Session, *, code: str, launch_window: str | None, reason
         market.status = "planned"
     _record(session, market, kind="rescheduled", from_status=from_status, from_window=from_window, reason=reason,
             actor=actor)
-    outbox.emit(session, "market.rescheduled",
-                {"market": market.code, "old_window": from_window, "new_window": market.launch_window,
-                 "reason": reason, "from_status": from_status, "status": market.status}, market=market.code)
+    outbox.emit(session, MarketRescheduled(market=market.code, old_window=from_window,
+                                           new_window=market.launch_window, reason=reason, from_status=from_status,
+                                           status=market.status), market=market.code)
     if market.status != from_status:
         # Subscribers that follow only status still learn the market is planned again.
         _status_changed(session, market, from_status=from_status, from_window=from_window, reason=reason)

@@ -18,6 +18,7 @@ from marketcast.core.errors import Conflict, DomainError, Invalid
 from marketcast.core.ids import new_id
 from marketcast.core.settings import get_settings
 from marketcast.orders import service as orders
+from marketcast.orders.events import OrderPaid
 from marketcast.orders.models import PaymentAttempt
 from marketcast.reports import service as reports
 from marketcast.sellers import service as sellers
@@ -191,10 +192,9 @@ def finish(session: Session, *, started: Started, result: Result) -> PaymentAtte
     reports.record_sale(session, market=order.market, shop_id=order.shop_id, currency=order.currency,
                         amount=order.total_amount, units=sum(line.quantity for line in lines), orders=1, at=now)
     sellers.record_paid_order(session, shop_id=order.shop_id)
-    outbox.emit(session, "order.paid",
-                {"order_id": order.id, "shop_id": order.shop_id, "buyer_id": order.buyer_id, "market": order.market,
-                 "amount": order.total_amount, "currency": order.currency, "payment_id": attempt.id},
-                market=order.market)
+    outbox.emit(session, OrderPaid(order_id=order.id, shop_id=order.shop_id, buyer_id=order.buyer_id,
+                                   market=order.market, status=order.status, amount=order.total_amount,
+                                   currency=order.currency, payment_id=attempt.id), market=order.market)
     return attempt
 
 

@@ -7,6 +7,7 @@ provider call between them."""
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -17,7 +18,8 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.core.pagination import paginate
-from marketcast.orders import daily_cap, rules
+from marketcast.orders import daily_cap, events, rules
+from marketcast.orders.events import OrderCreated, OrderExpired, OrderRefunded
 from marketcast.orders.models import Order, OrderLine, PaymentAttempt, Refund
 from marketcast.policies import service as policies
 from marketcast.reports import service as reports
@@ -66,13 +68,14 @@ def checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]]) ->
     order.total_amount = sum(line.amount for line in order_lines)
     session.add(order)
     session.add_all(order_lines)
-    outbox.emit(session, "order.created", _event(order, units=sum(quantities.values())), market=order.market)
+    outbox.emit(session, OrderCreated(**_event(order), units=sum(quantities.values())), market=order.market)
     return order, order_lines
 
 
-def _event(order: Order, **extra) -> dict:
+def _event(order: Order) -> dict[str, Any]:
+    """The fields every order event shares (events.OrderEvent), from the order as it is now."""
     return {"order_id": order.id, "shop_id": order.shop_id, "buyer_id": order.buyer_id, "market": order.market,
-            "status": order.status, "amount": order.total_amount, "currency": order.currency, **extra}
+            "status": order.status, "amount": order.total_amount, "currency": order.currency}
 
 
 def get_order(session: Session, order_id: str, *, lock: bool = False) -> Order:
@@ -159,10 +162,10 @@ def list_orders(session: Session, *, actor: Actor, shop_id: str | None = None, m
     return paginate(session, stmt, order_by=[Order.id], page_size=page_size, page_token=page_token)
 
 
-def _move(session: Session, order: Order, action: str, event: str) -> Order:
+def _move(session: Session, order: Order, action: str, event: type[events.OrderEvent]) -> Order:
     order.status = rules.check_move(order.id, order.status, action)
     order.updated_at = clock.now()
-    outbox.emit(session, event, _event(order), market=order.market)
+    outbox.emit(session, event(**_event(order)), market=order.market)
     return order
 
 
@@ -172,7 +175,7 @@ def ship(session: Session, *, order_id: str, actor: Actor) -> Order:
     if actor.role != "seller":
         raise Forbidden("only the shop's owner ships an order", code="wrong_role")
     sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
-    return _move(session, order, "ship", "order.shipped")
+    return _move(session, order, "ship", events.OrderShipped)
 
 
 def deliver(session: Session, *, order_id: str, actor: Actor) -> Order:
@@ -180,7 +183,7 @@ def deliver(session: Session, *, order_id: str, actor: Actor) -> Order:
     if actor.role not in ("seller", "operator"):
         raise Forbidden("the shop's owner or an operator marks an order delivered", code="wrong_role")
     sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
-    return _move(session, order, "deliver", "order.delivered")
+    return _move(session, order, "deliver", events.OrderDelivered)
 
 
 def complete(session: Session, *, order_id: str, actor: Actor) -> Order:
@@ -189,7 +192,7 @@ def complete(session: Session, *, order_id: str, actor: Actor) -> Order:
         actor.require_market(order.market)
     elif not is_buyer(order, actor):
         raise _not_yours(order, actor)
-    return _move(session, order, "complete", "order.completed")
+    return _move(session, order, "complete", events.OrderCompleted)
 
 
 def payment_in_flight(order: Order, now) -> bool:
@@ -203,7 +206,7 @@ def cancel(session: Session, *, order_id: str, actor: Actor) -> Order:
     require_buyer(order, actor)
     if order.status == "pending_payment" and payment_in_flight(order, clock.now()):
         raise Conflict("a payment for this order is being processed", code="payment_in_progress")
-    _move(session, order, "cancel", "order.cancelled")
+    _move(session, order, "cancel", events.OrderCancelled)
     order.cancel_reason = "buyer"
     daily_cap.give_back(session, orders=[(order.shop_id, order.market, order.created_at)])
     catalog.release(session, quantities={line.sku_id: line.quantity for line in lines_of(session, order.id)})
@@ -237,10 +240,9 @@ def expire_unpaid(session: Session, *, limit: int = 500) -> int:
                             .where(OrderLine.order_id.in_(done)).group_by(OrderLine.sku_id)).all()
     catalog.release(session, quantities={sku_id: int(total) for sku_id, total in units})
     daily_cap.give_back(session, orders=[(row.shop_id, row.market, row.created_at) for row in expired])
-    outbox.emit_many(session, [("order.expired",
-                                {"order_id": row.id, "shop_id": row.shop_id, "buyer_id": row.buyer_id,
-                                 "market": row.market, "status": "cancelled", "amount": row.total_amount,
-                                 "currency": row.currency}, row.market) for row in expired])
+    outbox.emit_many(session, [(OrderExpired(order_id=row.id, shop_id=row.shop_id, buyer_id=row.buyer_id,
+                                             market=row.market, status="cancelled", amount=row.total_amount,
+                                             currency=row.currency), row.market) for row in expired])
     return len(expired)
 
 
@@ -280,8 +282,8 @@ def refund(session: Session, *, order_id: str, lines: list[tuple[str, int]], res
     reports.record_refund(session, market=order.market, shop_id=order.shop_id, currency=order.currency,
                           amount=amount, units=units, at=now)
     full = all(line.refunded_quantity == line.quantity for line in order_lines)
-    outbox.emit(session, "order.refunded", {"order_id": order.id, "refund_id": record.id, "amount": amount,
-                                            "currency": order.currency, "restock": restock, "full": full,
-                                            "shop_id": order.shop_id, "market": order.market}, market=order.market)
+    outbox.emit(session, OrderRefunded(order_id=order.id, refund_id=record.id, amount=amount,
+                                       currency=order.currency, restock=restock, full=full, shop_id=order.shop_id,
+                                       market=order.market), market=order.market)
     return record
 

@@ -18,6 +18,7 @@ from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.markets import service as markets
 from marketcast.policies import registry, rules
+from marketcast.policies.events import PolicyEffective, PolicyScheduled, PolicyWithdrawn
 from marketcast.policies.models import PolicyVersion
 from marketcast.policies.registry import PolicyKey
 
@@ -262,7 +263,7 @@ def schedule(session: Session, *, key: str, market: str | None, value: Any, effe
             session.add(version)
     except IntegrityError:
         raise _exists(key, code, when, None) from None
-    outbox.emit(session, "policy.scheduled", _event(version), market=code)
+    outbox.emit(session, PolicyScheduled(**_event(version)), market=code)
     return version
 
 
@@ -271,9 +272,9 @@ def _exists(key: str, market: str | None, when: datetime, other: str | None) -> 
                     + (f" ({other}); withdraw it first" if other else ""), code="policy_version_exists")
 
 
-def _event(version: PolicyVersion, **extra: Any) -> dict[str, Any]:
+def _event(version: PolicyVersion) -> dict[str, Any]:
     return {"version_id": version.id, "key": version.key, "market": version.market, "value": version.plain_value,
-            "effective_from": version.effective_from.isoformat(), **extra}
+            "effective_from": version.effective_from}
 
 
 def withdraw(session: Session, *, version_id: str, reason: str, actor: Actor) -> PolicyVersion:
@@ -292,7 +293,7 @@ def withdraw(session: Session, *, version_id: str, reason: str, actor: Actor) ->
                        "schedule a new version instead", code="policy_version_in_effect")
     version.withdraw_reason = text.reason(reason)
     version.withdrawn_at, version.withdrawn_by = now, actor.email
-    outbox.emit(session, "policy.withdrawn", _event(version, reason=version.withdraw_reason), market=version.market)
+    outbox.emit(session, PolicyWithdrawn(**_event(version), reason=version.withdraw_reason), market=version.market)
     return version
 
 
@@ -323,5 +324,5 @@ def announce_effective_versions(session: Session, *, now: datetime) -> list[Poli
         pk = registry.find(version.key)
         previous = before.plain_value if before else (pk.default if pk else None)
         version.announced_at = now
-        outbox.emit(session, "policy.effective", _event(version, previous_value=previous), market=version.market)
+        outbox.emit(session, PolicyEffective(**_event(version), previous_value=previous), market=version.market)
     return due

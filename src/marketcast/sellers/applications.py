@@ -16,6 +16,7 @@ from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import paginate
 from marketcast.sellers import judging, rules
+from marketcast.sellers.events import ApplicationApproved, ApplicationRejected, ApplicationSubmitted, ShopCreated
 from marketcast.sellers.models import Application, ApplicationDecision, ExternalRecord, Shop
 from marketcast.sellers.profiles import (
     get_seller,
@@ -79,14 +80,14 @@ def submit_application(session: Session, *, actor: Actor, market: str, shop_type
     decision = judging.judge_one(session, app, at=now)
     _apply(app, decision, now)
     _record_decision(session, app, decision, kind="submitted", at=now, trigger="submitted", actor=actor)
-    outbox.emit(session, "application.submitted", _event(app), market=code)
+    outbox.emit(session, ApplicationSubmitted(**_event(app)), market=code)
     return app
 
 
-def _event(app: Application, **extra: Any) -> dict[str, Any]:
+def _event(app: Application) -> dict[str, Any]:
     return {"application_id": app.id, "seller_id": app.seller_id, "market": app.market, "shop_type": app.shop_type,
             "mode": app.mode, "status": app.status, "outcome": app.outcome,
-            "failed_rules": [r for r in app.failed_rules.split(",") if r], **extra}
+            "failed_rules": [r for r in app.failed_rules.split(",") if r]}
 
 
 def _find_application(session: Session, application_id: str, *, lock: bool = False) -> Application:
@@ -182,11 +183,11 @@ def approve(session: Session, *, application_id: str, reason: str, override_rule
     app.status, app.shop_id = "approved", shop.id
     _record_decision(session, app, decision, kind="review", outcome="approved", at=now, reason=reason,
                      overridden=overridden, actor=actor, trigger="approve")
-    outbox.emit(session, "application.approved", _event(app, shop_id=shop.id, reason=reason,
-                                                        overridden_rules=overridden), market=app.market)
-    outbox.emit(session, "shop.created", {"shop_id": shop.id, "seller_id": seller.id, "market": shop.market,
-                                          "shop_type": shop.shop_type, "mode": shop.mode, "status": shop.status,
-                                          "application_id": app.id}, market=shop.market)
+    outbox.emit(session, ApplicationApproved(**_event(app), shop_id=shop.id, reason=reason,
+                                             overridden_rules=overridden), market=app.market)
+    outbox.emit(session, ShopCreated(shop_id=shop.id, seller_id=seller.id, market=shop.market,
+                                     shop_type=shop.shop_type, mode=shop.mode, status=shop.status,
+                                     application_id=app.id), market=shop.market)
     return app
 
 
@@ -206,7 +207,7 @@ def reject(session: Session, *, application_id: str, reason: str, actor: Actor) 
         id=new_id("dec"), application_id=app.id, kind="review", outcome="rejected", rules=stored.get("rules", []),
         policy_versions=stored.get("policy_versions", []), next_step=stored.get("next_step"), trigger="reject",
         reason=reason, overridden_rules=None, actor_email=actor.email, evaluated_at=now))
-    outbox.emit(session, "application.rejected", _event(app, reason=reason, rejected_by=app.rejected_by),
+    outbox.emit(session, ApplicationRejected(**_event(app), reason=reason, rejected_by=app.rejected_by),
                 market=app.market)
     return app
 

@@ -14,6 +14,7 @@ from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
+from marketcast.sellers.events import SellerCreated
 from marketcast.sellers.models import Application, Seller, Shop
 
 
@@ -55,8 +56,8 @@ def create_seller(session: Session, *, actor: Actor, legal_name: str, entity_typ
             session.add(seller)
     except IntegrityError:
         raise Conflict("this user already has a seller profile", code="seller_exists") from None
-    outbox.emit(session, "seller.created", {"seller_id": seller.id, "owner_user_id": seller.owner_user_id,
-                                            "country": seller.country, "entity_type": entity_type})
+    outbox.emit(session, SellerCreated(seller_id=seller.id, owner_user_id=seller.owner_user_id,
+                                       country=seller.country, entity_type=entity_type))
     return seller
 
 

@@ -18,6 +18,7 @@ from marketcast.core.ids import new_id
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
 from marketcast.sellers import judging, rules
+from marketcast.sellers.events import ApplicationNoLongerEligible, ApplicationNowEligible
 from marketcast.sellers.models import Application, ApplicationDecision, Shop
 from marketcast.sellers.profiles import require_operator_of
 
@@ -52,13 +53,13 @@ def reevaluate(session: Session, *, market: str, trigger: str, actor: Actor | No
                         "trigger": trigger[:200], "reason": None, "overridden_rules": None,
                         "actor_email": actor.email if actor else None, "evaluated_at": when})
         if decision.outcome != row.outcome:
-            kind = "application.now_eligible" if decision.outcome == "eligible" else "application.no_longer_eligible"
+            kind = ApplicationNowEligible if decision.outcome == "eligible" else ApplicationNoLongerEligible
             now_eligible += decision.outcome == "eligible"
             no_longer += decision.outcome != "eligible"
-            events.append((kind, {"application_id": row.id, "seller_id": row.seller_id, "market": ctx.market,
-                                  "shop_type": row.shop_type, "status": status, "from": row.outcome,
-                                  "to": decision.outcome, "failed_rules": decision.failed,
-                                  "policy_versions": decision.policy_versions, "trigger": trigger}, ctx.market))
+            events.append((kind(application_id=row.id, seller_id=row.seller_id, market=ctx.market,
+                                shop_type=row.shop_type, status=status, from_outcome=row.outcome,
+                                to=decision.outcome, failed_rules=decision.failed,
+                                policy_versions=decision.policy_versions, trigger=trigger), ctx.market))
     if updates:
         try:
             session.execute(update(Application), updates)  # ORM bulk UPDATE by primary key: one executemany

@@ -29,6 +29,7 @@ from marketcast.sellers.applications import (  # noqa: F401  (the public applica
     reject,
     submit_application,
 )
+from marketcast.sellers.events import ShopGraduated
 from marketcast.sellers.models import Shop
 from marketcast.sellers.profiles import (  # noqa: F401  (the public seller-profile operations)
     create_seller,
@@ -102,9 +103,8 @@ def graduate_shops(session: Session) -> int:
             .values(status="active", activated_at=now).returning(Shop.id, Shop.seller_id, Shop.paid_orders)
             .execution_options(synchronize_session=False))
         graduated = [(shop_id, seller_id, paid) for shop_id, seller_id, paid in done]
-        outbox.emit_many(session, [("shop.graduated", {"shop_id": shop_id, "seller_id": seller_id, "market": code,
-                                                       "paid_orders": paid, "probation_days": days,
-                                                       "probation_orders": orders}, code)
+        outbox.emit_many(session, [(ShopGraduated(shop_id=shop_id, seller_id=seller_id, market=code, paid_orders=paid,
+                                                  probation_days=days, probation_orders=orders), code)
                                    for shop_id, seller_id, paid in sorted(graduated)])
         count += len(graduated)
     return count

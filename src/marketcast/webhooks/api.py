@@ -3,8 +3,9 @@ any operator may read subscriptions and deliveries, and the events of the market
 operators not limited to markets may change subscriptions (the services check `actor.require_market(None)`)."""
 
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, FastAPI, Header, Query, Response, status
 
+from marketcast.core.events import EventType
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import Operator, UnitOfWork
 from marketcast.webhooks import service
@@ -14,6 +15,7 @@ from marketcast.webhooks.schemas import (
     DeliveryOut,
     DeliveryStatus,
     EventOut,
+    EventTypeOut,
     SubscriptionCreated,
     SubscriptionIn,
     SubscriptionOut,
@@ -38,6 +40,15 @@ def create_subscription(body: SubscriptionIn, uow: UnitOfWork, actor: Operator):
 def list_subscriptions(uow: UnitOfWork, _: Operator, page_size: PageSize = None, page_token: PageToken = None):
     rows, token = service.list_subscriptions(uow, page_size=page_size, page_token=page_token)
     return Page[SubscriptionOut](items=[SubscriptionOut.model_validate(r) for r in rows], next_page_token=token)
+
+
+@router.get(BASE + "/event-types", response_model=Page[EventTypeOut])
+def list_event_types(_: Operator):
+    """Every event type a subscription may name, with its payload's JSON Schema (the `data` of the envelope
+    `{id, type, occurred_at, data}`). The OpenAPI document lists the same types under `webhooks`."""
+    return Page[EventTypeOut](items=[
+        EventTypeOut(name=t.name, description=t.description, payload_schema=t.model.model_json_schema())
+        for t in service.event_types()])
 
 
 @router.get(BASE + "/deliveries/{delivery_id}", response_model=DeliveryDetail)
@@ -92,3 +103,25 @@ def list_events(uow: UnitOfWork, actor: Operator,
     rows, token = service.list_events(uow, actor=actor, type=type, market=market, page_size=page_size,
                                       page_token=page_token)
     return Page[EventOut](items=[EventOut.model_validate(r) for r in rows], next_page_token=token)
+
+
+def document_event_types(app: FastAPI) -> None:
+    """Every registered event type as an OpenAPI 3.1 webhook: the POST a subscriber receives."""
+    for event in service.event_types():
+        _document(app, event)
+
+
+def _document(app: FastAPI, event: EventType) -> None:
+    envelope = event.envelope_model()
+
+    def receive(body: envelope,  # type: ignore[valid-type]
+                webhook_id: str = Header(description="The event id: the same on every retry, dedupe on it"),
+                webhook_timestamp: int = Header(description="Unix seconds when this attempt was signed"),
+                webhook_signature: str = Header(description="Standard Webhooks signature(s), `v1,<base64>`")):
+        """Any 2xx acknowledges; other answers and timeouts are retried with backoff, 410 disables the
+        subscription."""
+
+    app.webhooks.post(event.name, operation_id="on_" + event.name.replace(".", "_"), summary=event.description,
+                      description=f"Sent to subscriptions that name `{event.name}` (or a prefix of it, or `*`), "
+                                  "signed as Standard Webhooks specifies.",
+                      tags=["webhooks"])(receive)

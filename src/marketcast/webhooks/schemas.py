@@ -73,6 +73,12 @@ class DeliveryDetail(DeliveryOut):
     attempt_log: list[AttemptOut]
 
 
+class EventTypeOut(BaseModel):
+    name: str = Field(description='The event type, as subscriptions name it ("order.paid")')
+    description: str
+    payload_schema: dict[str, Any] = Field(description="JSON Schema of the event's `data`")
+
+
 class EventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

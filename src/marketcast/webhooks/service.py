@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from marketcast.core import clock
+from marketcast.core import clock, events
 from marketcast.core.auth.actor import Actor
 from marketcast.core.db import upsert_insert
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -52,14 +52,20 @@ def check_url(url: str) -> str:
 
 
 def check_event_types(event_types: list[str]) -> list[str]:
-    cleaned = list(dict.fromkeys(t.strip() for t in event_types))
-    if not cleaned or len(cleaned) > 50:
+    """Each entry an event type of the registry, a prefix such as "order.*" that matches at least one, or "*":
+    a misspelt type would otherwise be a subscription that silently never receives anything."""
+    if not event_types or len(event_types) > 50:
         raise Invalid("event_types needs 1 to 50 entries", field="event_types")
-    for pattern in cleaned:
+    known = events.names()
+    for index, raw in enumerate(event_types):
+        pattern = raw.strip()
         if len(pattern) > 80 or not re.match(EVENT_PATTERN, pattern):
             raise Invalid(f'{pattern!r} is not an event type, a prefix such as "market.*", or "*"',
-                          code="invalid_event_type", field="event_types")
-    return cleaned
+                          code="invalid_event_type", field=f"event_types.{index}")
+        if not any(matches([pattern], name) for name in known):
+            raise Invalid(f"{pattern!r} matches no event type; GET /api/v1/webhooks/event-types lists them",
+                          code="unknown_event_type", field=f"event_types.{index}")
+    return list(dict.fromkeys(t.strip() for t in event_types))
 
 
 def matches(patterns: list[str], event_type: str) -> bool:
@@ -70,6 +76,18 @@ def matches(patterns: list[str], event_type: str) -> bool:
         if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
             return True
     return False
+
+
+def _order_key(row_id: str) -> str:
+    """The time-ordered part of an id (ids.new_id), comparable across prefixes."""
+    return row_id.partition("_")[2]
+
+
+def happened_after(event: OutboxEvent, sub: WebhookSubscription) -> bool:
+    """Whether `event` occurred after `sub` was created: a subscription never receives older events, even
+    those the fan-out had not reached yet. Business times decide; when they are equal (a frozen clock) the
+    ids, which sort in creation order, do."""
+    return (event.occurred_at, _order_key(event.id)) > (sub.created_at, _order_key(sub.id))
 
 
 # ---- subscriptions -----------------------------------------------------------------------------
@@ -86,6 +104,11 @@ def create_subscription(session: Session, *, url: str, event_types: list[str], d
     session.add(sub)
     session.flush()
     return sub, secret
+
+
+def event_types() -> list[events.EventType]:
+    """Every event type a subscription may name, in name order."""
+    return events.all_types()
 
 
 def list_subscriptions(session: Session, *, page_size: int | None = None,
@@ -211,21 +234,21 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> None:
 
 def fan_out_batch(session: Session, *, limit: int = 500) -> int:
     """Create the deliveries for up to `limit` undispatched events and mark them dispatched."""
-    events = list(session.scalars(
+    batch = list(session.scalars(
         select(OutboxEvent).where(OutboxEvent.dispatched.is_(False)).order_by(OutboxEvent.id).limit(limit)
         .with_for_update(skip_locked=True)))
-    if not events:
+    if not batch:
         return 0
     subs = list(session.scalars(select(WebhookSubscription).where(WebhookSubscription.status == "active")))
     now = clock.now()
     rows = [dict(id=new_id("whd"), subscription_id=sub.id, event_id=event.id, event_type=event.type,
                  status="pending", attempts=0, schedule_offset=0, next_attempt_at=now, created_at=now)
-            for event in events for sub in subs if matches(sub.event_types, event.type)]
+            for event in batch for sub in subs if matches(sub.event_types, event.type) and happened_after(event, sub)]
     if rows:
         # The unique (subscription, event) pair makes a repeated fan-out harmless.
         _insert_ignoring_duplicates(session, rows)
-    session.execute(update(OutboxEvent).where(OutboxEvent.id.in_([e.id for e in events])).values(dispatched=True))
-    return len(events)
+    session.execute(update(OutboxEvent).where(OutboxEvent.id.in_([e.id for e in batch])).values(dispatched=True))
+    return len(batch)
 
 
 @dataclass(frozen=True)

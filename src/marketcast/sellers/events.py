@@ -1,0 +1,96 @@
+"""What the sellers area announces: sellers, their applications (and each re-judgement), and their shops."""
+
+from pydantic import Field
+
+from marketcast.core.events import EventPayload, event_type
+
+
+@event_type("seller.created")
+class SellerCreated(EventPayload):
+    """A seller profile was created (a business or individual that may apply for shops)."""
+
+    seller_id: str
+    owner_user_id: str
+    country: str
+    entity_type: str
+
+
+class ApplicationEvent(EventPayload):
+    application_id: str
+    seller_id: str
+    market: str
+    shop_type: str
+    mode: str
+    status: str
+    outcome: str = Field(description="The rules' verdict: eligible or ineligible")
+    failed_rules: list[str]
+
+
+@event_type("application.submitted")
+class ApplicationSubmitted(ApplicationEvent):
+    """A seller applied for a shop in a market; the rules judged it at once."""
+
+
+@event_type("application.approved")
+class ApplicationApproved(ApplicationEvent):
+    """An operator approved an application; its shop exists (see shop.created)."""
+
+    shop_id: str
+    reason: str
+    overridden_rules: list[str] = Field(description="Failed rules the reviewer approved over")
+
+
+@event_type("application.rejected")
+class ApplicationRejected(ApplicationEvent):
+    """An operator rejected an open application."""
+
+    reason: str
+    rejected_by: str = Field(description="rules (confirming an ineligible verdict) or reviewer")
+
+
+class ApplicationRejudged(EventPayload):
+    application_id: str
+    seller_id: str
+    market: str
+    shop_type: str
+    status: str
+    from_outcome: str = Field(alias="from")
+    to: str
+    failed_rules: list[str]
+    policy_versions: list[str] = Field(description="The policy versions the new verdict used")
+    trigger: str
+
+
+@event_type("application.now_eligible")
+class ApplicationNowEligible(ApplicationRejudged):
+    """A policy change made an application eligible (a rule-rejected one is open again)."""
+
+
+@event_type("application.no_longer_eligible")
+class ApplicationNoLongerEligible(ApplicationRejudged):
+    """A policy change made an open application ineligible."""
+
+
+@event_type("shop.created")
+class ShopCreated(EventPayload):
+    """A shop was opened on an approved application."""
+
+    shop_id: str
+    seller_id: str
+    market: str
+    shop_type: str
+    mode: str
+    status: str
+    application_id: str
+
+
+@event_type("shop.graduated")
+class ShopGraduated(EventPayload):
+    """A probation shop served its days and paid orders and is active now."""
+
+    shop_id: str
+    seller_id: str
+    market: str
+    paid_orders: int
+    probation_days: int
+    probation_orders: int
