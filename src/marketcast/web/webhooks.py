@@ -15,7 +15,7 @@ router = APIRouter(prefix="/webhooks")
 def _list_page(request: Request, uow, actor, *, error=None, field=None, form=None, secret=None, status_code=200):
     rows, _ = webhooks.list_subscriptions(uow, page_size=200)
     return render(request, "webhooks.html", status_code=status_code, actor=actor, subscriptions=rows, error=error,
-                  field=field, form=form or {}, secret=secret)
+                  field=field, form=form or {}, secret=secret, event_types=webhooks.event_types())
 
 
 @router.get("")
