@@ -47,11 +47,21 @@ def test_create_list_deliveries_redeliver_events(receiver):
     assert r.exit_code == 0 and "application.approved" in r.output and "market.status_changed" in r.output
 
 
+def test_event_types_lists_the_registry():
+    r = runner.invoke(app, ["webhooks", "event-types"])
+    assert r.exit_code == 0 and "order.paid  A payment was approved" in r.output
+    r = runner.invoke(app, ["webhooks", "event-types", "--json"])
+    types = {t["name"]: t for t in json.loads(r.output)}
+    assert "payment_id" in types["order.paid"]["payload_schema"]["properties"]
+
+
 def test_bad_input_is_a_clean_error():
     r = runner.invoke(app, ["webhooks", "create", "ftp://example.com", "--events", "*"])
     assert r.exit_code == 1 and "invalid_url" in r.output
     r = runner.invoke(app, ["webhooks", "create", "https://example.com", "--events", "Not A Type"])
     assert r.exit_code == 1 and "invalid_event_type" in r.output
+    r = runner.invoke(app, ["webhooks", "create", "https://example.com", "--events", "order.paid,no.such.type"])
+    assert r.exit_code == 1 and "unknown_event_type" in r.output and "event_types.1" in r.output
     r = runner.invoke(app, ["webhooks", "deliveries", "whk_nope"])
     assert r.exit_code == 1 and "webhook_not_found" in r.output
 

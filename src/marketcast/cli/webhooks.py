@@ -4,7 +4,7 @@ import typer
 
 from marketcast.cli.common import cli_actor, console, dump, uow
 from marketcast.webhooks import service
-from marketcast.webhooks.schemas import DeliveryOut, EventOut, SubscriptionOut
+from marketcast.webhooks.schemas import DeliveryOut, EventOut, EventTypeOut, SubscriptionOut
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -31,6 +31,17 @@ def create(
                                                   actor=cli_actor(session, as_email))
     _line(f"created {sub.id} -> {sub.url} ({', '.join(sub.event_types)})")
     _line(f"secret {secret}  (store it now: it is not shown again)")
+
+
+@app.command("event-types")
+def event_types(as_json: bool = JSON_OPTION) -> None:
+    """Every event type a subscription may name (with --json: each payload's JSON Schema too)."""
+    items = [EventTypeOut.of(t) for t in service.event_types()]
+    if as_json:
+        dump(items)
+        return
+    for t in items:
+        _line(f"{t.name}  {t.description}")
 
 
 @app.command("list")

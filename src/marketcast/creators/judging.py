@@ -13,11 +13,10 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.creators import rules
+from marketcast.creators.events import CreatorAffiliateStatusChanged
 from marketcast.creators.models import Creator, FollowerSnapshot
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
-
-EVENT = "creator.affiliate_status_changed"
 
 
 def context(session: Session, *, market: str, at: datetime, field: str | None = None) -> rules.Context:
@@ -58,7 +57,7 @@ def judge_one(session: Session, creator: Creator, *, at: datetime) -> rules.Judg
 
 def move_rows(creator: Any, judgement: rules.Judgement, *, kind: str, at: datetime, trigger: str | None,
               reason: str | None = None, actor: Actor | None = None
-              ) -> tuple[dict[str, Any], dict[str, Any], tuple[str, dict[str, Any], str] | None]:
+              ) -> tuple[dict[str, Any], dict[str, Any], CreatorAffiliateStatusChanged | None]:
     """What a judgement writes for one creator (a row or a selected tuple with id, market, handle, user_id,
     affiliate_status, failed_rules, pilot_started_at): the creator's new columns, the status-change record and
     the event (None when the status did not move)."""
@@ -81,10 +80,9 @@ def move_rows(creator: Any, judgement: rules.Judgement, *, kind: str, at: dateti
               "reason": reason, "actor_email": actor.email if actor else None, "at": at}
     event = None
     if old is not None and judgement.status != old:
-        event = (EVENT, {"creator_id": creator.id, "user_id": creator.user_id, "market": creator.market,
-                         "handle": creator.handle, "old_status": old, "new_status": judgement.status, "rule": rule,
-                         "policy_key": deciding.get("policy_key"),
-                         "policy_version_id": deciding.get("policy_version_id"),
-                         "policy_versions": judgement.policy_versions, "trigger": trigger, "at": at.isoformat()},
-                 creator.market)
+        event = CreatorAffiliateStatusChanged(
+            creator_id=creator.id, user_id=creator.user_id, market=creator.market, handle=creator.handle,
+            old_status=old, new_status=judgement.status, rule=rule, policy_key=deciding.get("policy_key"),
+            policy_version_id=deciding.get("policy_version_id"), policy_versions=judgement.policy_versions,
+            trigger=trigger, at=at)
     return columns, change, event

@@ -17,6 +17,7 @@ from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import paginate
 from marketcast.creators import judging, rules
+from marketcast.creators.events import CreatorCreated
 from marketcast.creators.models import Creator, FollowerSnapshot, StatusChange
 
 MAX_FOLLOWERS = 10**11
@@ -40,7 +41,7 @@ def _write(session: Session, creator: Creator, judgement: rules.Judgement, *, ki
     if moved:
         session.add(StatusChange(**change))
     if event:
-        outbox.emit(session, event[0], event[1], market=event[2])
+        outbox.emit(session, event, market=event.market)
 
 
 def create_creator(session: Session, *, actor: Actor, market: str, handle: str, date_of_birth: date) -> Creator:
@@ -70,9 +71,9 @@ def create_creator(session: Session, *, actor: Actor, market: str, handle: str, 
     except IntegrityError:
         raise _handle_taken(handle, ctx.market) from None
     session.add(StatusChange(**change))
-    outbox.emit(session, "creator.created", {"creator_id": creator.id, "user_id": creator.user_id,
-                                             "market": creator.market, "handle": creator.handle,
-                                             "affiliate_status": creator.affiliate_status}, market=creator.market)
+    outbox.emit(session, CreatorCreated(creator_id=creator.id, user_id=creator.user_id, market=creator.market,
+                                        handle=creator.handle, affiliate_status=creator.affiliate_status),
+                market=creator.market)
     return creator
 
 

@@ -46,9 +46,7 @@ def list_subscriptions(uow: UnitOfWork, _: Operator, page_size: PageSize = None,
 def list_event_types(_: Operator):
     """Every event type a subscription may name, with its payload's JSON Schema (the `data` of the envelope
     `{id, type, occurred_at, data}`). The OpenAPI document lists the same types under `webhooks`."""
-    return Page[EventTypeOut](items=[
-        EventTypeOut(name=t.name, description=t.description, payload_schema=t.model.model_json_schema())
-        for t in service.event_types()])
+    return Page[EventTypeOut](items=[EventTypeOut.of(t) for t in service.event_types()])
 
 
 @router.get(BASE + "/deliveries/{delivery_id}", response_model=DeliveryDetail)

@@ -3,6 +3,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from marketcast.core.events import EventType
+
 # "*", an exact type ("market.launch_rescheduled") or a prefix ("market.*").
 EVENT_PATTERN = r"^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$"
 EventPattern = Annotated[str, StringConstraints(pattern=EVENT_PATTERN, max_length=80)]
@@ -77,6 +79,10 @@ class EventTypeOut(BaseModel):
     name: str = Field(description='The event type, as subscriptions name it ("order.paid")')
     description: str
     payload_schema: dict[str, Any] = Field(description="JSON Schema of the event's `data`")
+
+    @classmethod
+    def of(cls, event: EventType) -> "EventTypeOut":
+        return cls(name=event.name, description=event.description, payload_schema=event.model.model_json_schema())
 
 
 class EventOut(BaseModel):
