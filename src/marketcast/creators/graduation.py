@@ -91,7 +91,7 @@ def graduate_many(session: Session, *, results: Iterable[PilotResults], actor: A
         updates.append(columns | {"graduated_at": now})
         changes.append(change)
         if event:
-            events.append(event)
+            events.append((event, event.market))
     if updates:
         session.execute(update(Creator), updates)
         insert_changes(session, changes)

@@ -77,7 +77,7 @@ def _move(session: Session, ctx: rules.Context, ids: list[str], *, when: datetim
         updates.append(columns)
         changes.append(change)
         if event:
-            events.append(event)
+            events.append((event, event.market))
     if updates:
         session.execute(update(Creator), updates)  # ORM bulk UPDATE by primary key: one executemany
         insert_changes(session, changes)
