@@ -21,7 +21,7 @@ setup: $(VENV)/.synced
 run: setup
 	$(BIN)/marketcast db upgrade
 	$(BIN)/marketcast scenario tiktok-us-2024 --demo
-	$(BIN)/marketcast serve --host 127.0.0.1 --port 8000
+	$(BIN)/marketcast serve --with-worker --host 127.0.0.1 --port 8000
 
 test: setup
 	scripts/test.sh

@@ -3,8 +3,9 @@ run in one unit of work here, or a `jobs` module that needs several (webhook del
 hold a transaction open while it waits on a receiver)."""
 
 import logging
+import os
 import signal
-import time
+import threading
 from collections.abc import Callable
 
 from marketcast.core import clock, idempotency
@@ -66,16 +67,13 @@ def run_once() -> dict[str, int]:
     return done
 
 
-def run_forever() -> None:
-    stop = False
-
-    def _stop(*_):
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+def run_forever(parent_pid: int | None = None) -> None:
+    """Run the jobs every interval until SIGTERM or SIGINT (the current run finishes first), or, with
+    `parent_pid`, until that process is gone (`serve --with-worker` killed outright leaves no orphan)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     interval = get_settings().worker_interval_seconds
-    while not stop:
+    while not stop.is_set() and (parent_pid is None or os.getppid() == parent_pid):
         run_once()
-        time.sleep(interval)
+        stop.wait(interval)

@@ -24,7 +24,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(receiver, tmp_path):
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen([MARKETCAST, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        assert receiver.wait_for(1, timeout=15), (tmp_path / "worker.log").read_text()
+        assert receiver.wait_for(1, timeout=60), (tmp_path / "worker.log").read_text()
         claimed = delivery_of(sub_id)
         assert claimed.status == "delivering" and claimed.attempts == 0
     finally:

@@ -63,8 +63,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
     workers: int = typer.Option(1, "--workers"),
+    with_worker: bool = typer.Option(False, "--with-worker",
+                                     help="also run the worker loop in a child process; Ctrl-C stops both"),
 ) -> None:
-    """Serve the API and console."""
+    """Serve the API and console (with --with-worker, the background jobs too: one command for a whole install)."""
     import uvicorn
 
     from marketcast.core.db import get_engine
@@ -75,10 +77,20 @@ def serve(
         err_console.print(f"[red]the database is at revision {current or 'none'} but this code needs {head}[/red]: "
                           "run `marketcast db upgrade` first")
         raise typer.Exit(1)
-    uvicorn.run("marketcast.app:create_app", factory=True, host=host, port=port, workers=workers)
+    def run() -> None:
+        uvicorn.run("marketcast.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+    if with_worker:
+        from marketcast.cli.supervise import serve_with_worker
+
+        serve_with_worker(run)
+    else:
+        run()
 
 
-def worker(once: bool = typer.Option(False, "--once", help="do what is due now, then exit")) -> None:
+def worker(once: bool = typer.Option(False, "--once", help="do what is due now, then exit"),
+           parent_pid: int | None = typer.Option(None, "--parent-pid", hidden=True,
+                                                 help="stop when this process is gone (serve --with-worker)")) -> None:
     """Run the background loop: policy activations, webhook delivery."""
     from marketcast import worker as loop
 
@@ -86,7 +98,7 @@ def worker(once: bool = typer.Option(False, "--once", help="do what is due now, 
         done = loop.run_once()
         console.print(", ".join(f"{name}: {count}" for name, count in done.items()))
     else:
-        loop.run_forever()
+        loop.run_forever(parent_pid=parent_pid)
 
 
 def register(app: typer.Typer) -> None:
