@@ -2,6 +2,7 @@ from alembic import context
 
 import marketcast.all_models  # noqa: F401  (registers every table on Base.metadata)
 from marketcast.core.db import Base, make_engine
+from marketcast.core.migrate import process_revision_directives
 
 config = context.config
 
@@ -10,7 +11,7 @@ def run() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
-                          compare_type=True)
+                          compare_type=True, process_revision_directives=process_revision_directives)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

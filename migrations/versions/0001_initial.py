@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 22:10:01.403173
+Create Date: 2026-12-01 22:32:51.583601
 """
 
 import sqlalchemy as sa
@@ -153,6 +153,10 @@ def upgrade() -> None:
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.create_index('ix_products_market_status_id', ['market', 'status', 'id'], unique=False)
         batch_op.create_index('ix_products_market_status_price', ['market', 'status', 'min_price'], unique=False)
+        if op.get_bind().dialect.name == 'postgresql':
+            op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+            batch_op.create_index('ix_products_search_text_trgm', ['search_text'], unique=False, postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})
+
         batch_op.create_index('ix_products_shop_status_id', ['shop_id', 'status', 'id'], unique=False)
 
     op.create_table('shop_daily_orders',
@@ -600,6 +604,9 @@ def downgrade() -> None:
     op.drop_table('shop_daily_orders')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index('ix_products_shop_status_id')
+        if op.get_bind().dialect.name == 'postgresql':
+            batch_op.drop_index('ix_products_search_text_trgm', postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})
+
         batch_op.drop_index('ix_products_market_status_price')
         batch_op.drop_index('ix_products_market_status_id')
 

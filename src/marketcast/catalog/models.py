@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime
+from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime, dialect_index
 
 PRODUCT_STATUSES = ("draft", "live", "delisted")
 class Product(Base):
@@ -24,7 +24,7 @@ class Product(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     # The cheapest SKU's price, kept on the product so price filters need no join.
     min_price: Mapped[int] = mapped_column(BigInteger)
-    # Lower-cased title + description: the LIKE search reads one column.
+    # Lower-cased title + description: the LIKE search reads one column (trigram-indexed on PostgreSQL).
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -37,6 +37,10 @@ class Product(Base):
         Index("ix_products_market_status_id", "market", "status", "id"),
         Index("ix_products_shop_status_id", "shop_id", "status", "id"),
         Index("ix_products_market_status_price", "market", "status", "min_price"),
+        # Text search on PostgreSQL: the LIKE '%word%' of list_products, served by trigrams (same rows as a scan).
+        # SQLite has no such index and scans within the market's listing index.
+        dialect_index("ix_products_search_text_trgm", "search_text", dialect="postgresql", extension="pg_trgm",
+                      postgresql_using="gin", postgresql_ops={"search_text": "gin_trgm_ops"}),
     )
 
 

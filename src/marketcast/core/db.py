@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, Index, MetaData, String, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -48,6 +48,13 @@ class UTCDateTime(TypeDecorator):
 
 JSONType = JSON().with_variant(JSON(none_as_null=True), "postgresql")
 IdColumn = String(32)
+
+
+def dialect_index(name: str, *columns: str, dialect: str, extension: str | None = None, **kw) -> Index:
+    """An index for one database only (a PostgreSQL trigram index, say), with the extension it needs: the
+    generated migration creates both inside `if <dialect>:` (core.migrate), create_all skips it elsewhere."""
+    index = Index(name, *columns, info={"only_on": dialect, "extension": extension}, **kw)
+    return index.ddl_if(dialect=dialect)
 
 
 def upsert_insert(session: Session, table):
