@@ -11,21 +11,26 @@ comes from the real migrations. Paid orders (1.5 lines each on average) are spre
 on SQLite; gmv_daily is then filled from them, as a backfill would. Refunds are not generated (both sides would
 read them from the same kind of place), so the comparison is GMV, orders and units.
 
-Two reports, each timed best of 3, each from the rollups and from a scan of orders + order_lines, and the two
-answers are checked to be equal: per market per day over the last 90 days, and per shop over the 365 days."""
+Two reports, each as the service serves it (reports.service: the per-market rollup for the market chart, the
+per-shop one for shops; best of 9) against a scan of orders + order_lines (best of 3), and the answers are checked
+to be equal: per market per day over the last 90 days (also timed from the per-shop rollup, how it was read before
+the per-market one existed), and per shop over the 365 days."""
 
 import argparse
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from throwaway import database
 
-from marketcast.core.db import make_engine
+from marketcast.core.db import make_engine, new_session
 from marketcast.core.migrate import upgrade
+from marketcast.reports import rollups, service
 
 MARKETS = [("US", "USD"), ("GB", "GBP"), ("MX", "MXN"), ("ID", "IDR"), ("JP", "JPY")]
 DAYS = 365
@@ -120,7 +125,10 @@ def _day(engine: Engine, column: str) -> str:
     return f"(({column}) AT TIME ZONE 'UTC')::date" if engine.dialect.name == "postgresql" else f"date({column})"
 
 
-def _fill_rollups(engine: Engine) -> int:
+def _fill_rollups(engine: Engine, shops: int) -> tuple[int, int]:
+    """Both rollups from the orders, as a backfill would: the shop one by SQL, the market one from it, each shop's
+    slot computed by the application's own function (rollups.market_slot) into a small table first."""
+    slots = [{"shop_id": f"shp_{n:06d}", "slot": rollups.market_slot(f"shp_{n:06d}")} for n in range(shops)]
     with engine.begin() as conn:
         conn.exec_driver_sql(f"""
             INSERT INTO gmv_daily (day, market, shop_id, currency, gmv, refunds, orders, units_sold, units_refunded)
@@ -129,14 +137,32 @@ def _fill_rollups(engine: Engine) -> int:
             FROM orders o JOIN order_lines l ON l.order_id = o.id
             WHERE o.paid_at IS NOT NULL
             GROUP BY 1, 2, 3, 4""")
+        conn.exec_driver_sql("CREATE TEMPORARY TABLE bench_slots (shop_id varchar(32) PRIMARY KEY, slot smallint)")
+        conn.execute(text("INSERT INTO bench_slots (shop_id, slot) VALUES (:shop_id, :slot)"), slots)
+        conn.exec_driver_sql("""
+            INSERT INTO gmv_market_daily (day, market, currency, slot, gmv, refunds, orders, units_sold,
+                                          units_refunded)
+            SELECT g.day, g.market, g.currency, s.slot, sum(g.gmv), sum(g.refunds), sum(g.orders), sum(g.units_sold),
+                   sum(g.units_refunded)
+            FROM gmv_daily g JOIN bench_slots s ON s.shop_id = g.shop_id
+            GROUP BY 1, 2, 3, 4""")
         conn.exec_driver_sql("ANALYZE")
-        return conn.exec_driver_sql("SELECT count(*) FROM gmv_daily").scalar_one()
+        return (conn.exec_driver_sql("SELECT count(*) FROM gmv_daily").scalar_one(),
+                conn.exec_driver_sql("SELECT count(*) FROM gmv_market_daily").scalar_one())
 
 
-# --- the reports, two ways ----------------------------------------------------------------------------------------
+# --- the reports: the service's own reads, and two baselines in SQL ------------------------------------------------
 
-def _reports(engine: Engine) -> dict[str, tuple[str, str, dict]]:
-    """name -> (rollup SQL, scan SQL, parameters); both return (key..., currency, gmv, orders, units)."""
+@dataclass(frozen=True)
+class Report:
+    name: str
+    service: Callable[[Session], list[tuple]]  # the report as served, from the rollup rollups.source_for picks
+    scan: str  # the same from orders + order_lines
+    shop_rollup: str | None  # the same from the per-shop rollup (what a per-market report read before)
+    params: dict
+
+
+def _reports(engine: Engine) -> list[Report]:
     first_90 = END_DAY - timedelta(days=89)
     pg = engine.dialect.name == "postgresql"
 
@@ -144,27 +170,34 @@ def _reports(engine: Engine) -> dict[str, tuple[str, str, dict]]:
         moment = datetime(d.year, d.month, d.day, tzinfo=UTC)
         return moment if pg else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
+    def per_market_day(session: Session) -> list[tuple]:
+        chart = service.gmv_by_market_and_day(session, from_day=first_90, to_day=END_DAY)
+        return sorted((market, r.key, currency, r.gmv, r.orders, r.units)
+                      for (market, currency), rows in chart.items() for r in rows)
+
+    def per_shop(session: Session) -> list[tuple]:
+        return [(r.key, r.currency, r.gmv, r.orders, r.units)
+                for r in service.gmv_report(session, group_by="shop", from_day=START.date(), to_day=END_DAY)]
+
     day = _day(engine, "o.paid_at")
     scan_from = "FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.paid_at >= :t0 AND o.paid_at < :t1"
-    return {
-        "per market per day, 90 days": (
-            "SELECT market, day, currency, sum(gmv), sum(orders), sum(units_sold) FROM gmv_daily "
-            "WHERE day >= :d0 AND day <= :d1 GROUP BY market, day, currency ORDER BY market, day, currency",
-            f"SELECT o.market, {day} AS day, o.currency, sum(l.amount), count(DISTINCT o.id), sum(l.quantity) "
-            f"{scan_from} GROUP BY o.market, {day}, o.currency ORDER BY 1, 2, 3",
-            {"d0": first_90, "d1": END_DAY, "t0": ts(first_90), "t1": ts(END_DAY + timedelta(days=1))}),
-        "per shop, 365 days": (
-            "SELECT shop_id, currency, sum(gmv), sum(orders), sum(units_sold) FROM gmv_daily "
-            "WHERE day >= :d0 AND day <= :d1 GROUP BY shop_id, currency ORDER BY shop_id, currency",
-            f"SELECT o.shop_id, o.currency, sum(l.amount), count(DISTINCT o.id), sum(l.quantity) "
-            f"{scan_from} GROUP BY o.shop_id, o.currency ORDER BY 1, 2",
-            {"d0": START.date(), "d1": END_DAY, "t0": ts(START.date()), "t1": ts(END_DAY + timedelta(days=1))}),
-    }
+    return [
+        Report("per market per day, 90 days", per_market_day,
+               f"SELECT o.market, {day} AS day, o.currency, sum(l.amount), count(DISTINCT o.id), sum(l.quantity) "
+               f"{scan_from} GROUP BY o.market, {day}, o.currency ORDER BY 1, 2, 3",
+               "SELECT market, day, currency, sum(gmv), sum(orders), sum(units_sold) FROM gmv_daily "
+               "WHERE day >= :d0 AND day <= :d1 GROUP BY market, day, currency ORDER BY market, day, currency",
+               {"d0": first_90, "d1": END_DAY, "t0": ts(first_90), "t1": ts(END_DAY + timedelta(days=1))}),
+        Report("per shop, 365 days", per_shop,
+               f"SELECT o.shop_id, o.currency, sum(l.amount), count(DISTINCT o.id), sum(l.quantity) "
+               f"{scan_from} GROUP BY o.shop_id, o.currency ORDER BY 1, 2", None,
+               {"t0": ts(START.date()), "t1": ts(END_DAY + timedelta(days=1))}),
+    ]
 
 
-def _best_of_3(run: Callable[[], list]) -> tuple[float, list]:
+def _best_of(run: Callable[[], list], times: int) -> tuple[float, list]:
     best, result = float("inf"), []
-    for _ in range(3):
+    for _ in range(times):
         began = time.perf_counter()
         result = run()
         best = min(best, time.perf_counter() - began)
@@ -173,6 +206,21 @@ def _best_of_3(run: Callable[[], list]) -> tuple[float, list]:
 
 def _plain(rows: list) -> list[tuple]:
     return [tuple(str(v) if isinstance(v, date) else int(v) if not isinstance(v, str) else v for v in r) for r in rows]
+
+
+def _compare(engine: Engine, report: Report) -> bool:
+    with new_session(engine, write=False) as session:
+        fast, served = _best_of(lambda: report.service(session), 9)
+        slow, scanned = _best_of(lambda: session.execute(text(report.scan), report.params).all(), 3)
+        line = (f"{report.name}: {len(served):,} rows; served from the rollups {fast * 1000:.2f} ms, "
+                f"orders scan {slow * 1000:.1f} ms: {slow / fast:.0f}x faster")
+        same = _plain(served) == _plain(scanned)
+        if report.shop_rollup:
+            before, old = _best_of(lambda: session.execute(text(report.shop_rollup), report.params).all(), 3)
+            line += f"; from the per-shop rollup {before * 1000:.1f} ms ({before / fast:.0f}x)"
+            same = same and _plain(old) == _plain(scanned)
+    print(f"{line}; answers {'equal' if same else 'DIFFER'}")
+    return same
 
 
 def main() -> int:
@@ -196,17 +244,10 @@ def main() -> int:
                 lines = conn.exec_driver_sql("SELECT count(*) FROM order_lines").scalar_one()
             print(f"{args.orders:,} orders and {lines:,} lines in {time.perf_counter() - began:.1f}s")
             began = time.perf_counter()
-            rollups = _fill_rollups(engine)
-            print(f"{rollups:,} gmv_daily rows (backfill from orders) in {time.perf_counter() - began:.1f}s\n")
-            ok = True
-            for name, (rollup_sql, scan_sql, params) in _reports(engine).items():
-                with engine.connect() as conn:
-                    fast, a = _best_of_3(lambda s=rollup_sql, p=params: conn.execute(text(s), p).all())
-                    slow, b = _best_of_3(lambda s=scan_sql, p=params: conn.execute(text(s), p).all())
-                same = _plain(a) == _plain(b)
-                ok = ok and same
-                print(f"{name}: {len(a):,} rows; rollups {fast * 1000:.1f} ms, orders scan {slow * 1000:.1f} ms, "
-                      f"{slow / fast:.1f}x faster; answers {'equal' if same else 'DIFFER'}")
+            shop_rows, market_rows = _fill_rollups(engine, args.shops)
+            print(f"{shop_rows:,} gmv_daily and {market_rows:,} gmv_market_daily rows (backfill from orders) in "
+                  f"{time.perf_counter() - began:.1f}s\n")
+            ok = all([_compare(engine, report) for report in _reports(engine)])
         finally:
             engine.dispose()
     return 0 if ok else 1

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 22:32:51.583601
+Create Date: 2026-12-01 22:33:12.442934
 """
 
 import sqlalchemy as sa
@@ -34,6 +34,21 @@ def upgrade() -> None:
     with op.batch_alter_table('gmv_daily', schema=None) as batch_op:
         batch_op.create_index('ix_gmv_daily_market_day', ['market', 'day'], unique=False)
         batch_op.create_index('ix_gmv_daily_shop_day', ['shop_id', 'day'], unique=False)
+
+    op.create_table('gmv_market_daily',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('slot', sa.SmallInteger(), nullable=False),
+    sa.Column('gmv', sa.BigInteger(), nullable=False),
+    sa.Column('refunds', sa.BigInteger(), nullable=False),
+    sa.Column('orders', sa.Integer(), nullable=False),
+    sa.Column('units_sold', sa.Integer(), nullable=False),
+    sa.Column('units_refunded', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'market', 'currency', 'slot', name=op.f('pk_gmv_market_daily'))
+    )
+    with op.batch_alter_table('gmv_market_daily', schema=None) as batch_op:
+        batch_op.create_index('ix_gmv_market_daily_market_day', ['market', 'day'], unique=False)
 
     op.create_table('idempotency_keys',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -638,6 +653,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_idempotency_keys_claimed_at'))
 
     op.drop_table('idempotency_keys')
+    with op.batch_alter_table('gmv_market_daily', schema=None) as batch_op:
+        batch_op.drop_index('ix_gmv_market_daily_market_day')
+
+    op.drop_table('gmv_market_daily')
     with op.batch_alter_table('gmv_daily', schema=None) as batch_op:
         batch_op.drop_index('ix_gmv_daily_shop_day')
         batch_op.drop_index('ix_gmv_daily_market_day')

@@ -2,7 +2,7 @@
 
 Invariants after every step: per SKU available + reserved + sold only changes through set_available, no counter
 is negative, reserved equals the units of pending orders, refunds never exceed what was paid, and the GMV
-rollup's net equals the sum of paid totals minus the sum of refunds."""
+rollups' net (the shop's, and the whole market's) equals the sum of paid totals minus the sum of refunds."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,7 +22,7 @@ from marketcast.core.db import unit_of_work
 from marketcast.core.errors import DomainError
 from marketcast.orders import payments, service
 from marketcast.orders.models import Order, OrderLine
-from marketcast.reports.models import GmvDaily
+from marketcast.reports.models import GmvDaily, GmvMarketDaily
 
 START = datetime(2024, 9, 2, 12, tzinfo=UTC)
 
@@ -121,8 +121,14 @@ class Orders(RuleBasedStateMachine):
             gmv, refunds = s.execute(select(func.coalesce(func.sum(GmvDaily.gmv), 0),
                                             func.coalesce(func.sum(GmvDaily.refunds), 0))
                                      .where(GmvDaily.shop_id == self.shop)).one()
+            market_net = s.scalar(select(func.coalesce(func.sum(GmvMarketDaily.gmv - GmvMarketDaily.refunds), 0))
+                                  .where(GmvMarketDaily.market == "US"))
+            # Every example's orders stay until the test ends, in the one market: the market rollup covers them all.
+            market_scan = s.scalar(select(func.coalesce(func.sum(Order.total_amount - Order.refunded_amount), 0))
+                                   .where(Order.market == "US", Order.paid_at.is_not(None)))
         paid = sum(o.total_amount for o in orders if o.paid_at)
         assert gmv - refunds == paid - sum(o.refunded_amount for o in orders)
+        assert market_net == market_scan
 
     def teardown(self):
         clock.set_now(None)

@@ -1,22 +1,33 @@
-"""record_sale / record_refund: one additive upsert each, keyed by (UTC day, market, shop)."""
+"""record_sale / record_refund: one additive upsert per rollup, keyed by (UTC day, market, shop) and by
+(UTC day, market, currency, slot)."""
 
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from marketcast.core.db import get_engine, new_session, unit_of_work
 from marketcast.core.errors import Conflict, Invalid
 from marketcast.reports import service
-from marketcast.reports.models import GmvDaily
+from marketcast.reports.models import GmvDaily, GmvMarketDaily
 
 
 def _rows() -> list[tuple]:
     with unit_of_work(write=False) as session:
         return [(r.day, r.market, r.shop_id, r.currency, r.gmv, r.refunds, r.orders, r.units_sold, r.units_refunded)
                 for r in session.scalars(select(GmvDaily).order_by(GmvDaily.day, GmvDaily.shop_id))]
+
+
+def _market_rows() -> list[tuple]:
+    """The market rollup with its slots added up: (day, market, currency, gmv, refunds, orders, units...)."""
+    t = GmvMarketDaily
+    with unit_of_work(write=False) as session:
+        return [tuple(r) for r in session.execute(
+            select(t.day, t.market, t.currency, func.sum(t.gmv), func.sum(t.refunds), func.sum(t.orders),
+                   func.sum(t.units_sold), func.sum(t.units_refunded))
+            .group_by(t.day, t.market, t.currency).order_by(t.day, t.market, t.currency))]
 
 
 def test_sales_and_refunds_add_up_on_one_row_per_utc_day(sale, refund, at):
@@ -30,6 +41,8 @@ def test_sales_and_refunds_add_up_on_one_row_per_utc_day(sale, refund, at):
         (date(2024, 7, 1), "US", "shop_b", "USD", 900, 0, 1, 1, 0),
         (date(2024, 7, 2), "US", "shop_a", "USD", 100, 0, 1, 1, 0),
     ]
+    assert _market_rows() == [(date(2024, 7, 1), "US", "USD", 4900, 700, 3, 6, 1),
+                              (date(2024, 7, 2), "US", "USD", 100, 0, 1, 1, 0)]
 
 
 def test_the_day_is_the_utc_day_whatever_the_offset_of_the_time_given(sale):
@@ -44,7 +57,7 @@ def test_a_refund_alone_makes_a_row_with_only_refunds(refund, at):
     assert _rows() == [(date(2024, 8, 3), "MX", "shop_m", "MXN", 0, 5000, 0, 0, 2)]
 
 
-def test_each_record_is_exactly_one_statement(at):
+def test_each_record_is_one_statement_per_rollup(at):
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args):
@@ -61,8 +74,9 @@ def test_each_record_is_exactly_one_statement(at):
                                   at=at(2024, 7, 1))
         finally:
             event.remove(get_engine(), "before_cursor_execute", count)
-    assert len(statements) == 2
+    assert len(statements) == 4  # the shop's row, then the market's
     assert all("ON CONFLICT" in s.upper() for s in statements)
+    assert [s.split()[2] for s in statements] == ["gmv_daily", "gmv_market_daily"] * 2
 
 
 def test_another_currency_on_an_existing_row_is_refused_and_nothing_changes(sale, at):
@@ -71,6 +85,7 @@ def test_another_currency_on_an_existing_row_is_refused_and_nothing_changes(sale
         sale("US", "shop_a", 1000, at(2024, 7, 1, 5), currency="EUR")
     assert err.value.code == "currency_mismatch"
     assert _rows() == [(date(2024, 7, 1), "US", "shop_a", "USD", 1000, 0, 1, 1, 0)]
+    assert _market_rows() == [(date(2024, 7, 1), "US", "USD", 1000, 0, 1, 1, 0)]
 
 
 @pytest.mark.parametrize(("field", "kwargs"), [
@@ -112,6 +127,8 @@ def test_concurrent_payments_on_one_row_are_all_counted(at):
     expected_units = threads_n * sum(1 + i % 3 for i in range(each))
     assert _rows() == [(date(2024, 11, 29), "US", "hot_shop", "USD", expected_gmv, 0, threads_n * each,
                         expected_units, 0)]
+    assert _market_rows() == [(date(2024, 11, 29), "US", "USD", expected_gmv, 0, threads_n * each,
+                               expected_units, 0)]
 
 
 def test_a_payment_waiting_behind_an_uncommitted_one_adds_to_it_rather_than_overwriting(sale, at):
@@ -137,6 +154,7 @@ def test_a_payment_waiting_behind_an_uncommitted_one_adds_to_it_rather_than_over
     racer.join(timeout=30)
     assert done.is_set()
     assert _rows() == [(date(2024, 7, 1), "US", "shop_a", "USD", 1230, 0, 3, 3, 0)]
+    assert _market_rows() == [(date(2024, 7, 1), "US", "USD", 1230, 0, 3, 3, 0)]
 
 
 def test_a_rolled_back_payment_leaves_no_trace(sale, at):
@@ -146,3 +164,4 @@ def test_a_rolled_back_payment_leaves_no_trace(sale, at):
                             at=at(2024, 7, 1))
         raise RuntimeError("the payment failed after the rollup was written")
     assert _rows() == [(date(2024, 7, 1), "US", "shop_a", "USD", 1000, 0, 1, 1, 0)]
+    assert _market_rows() == [(date(2024, 7, 1), "US", "USD", 1000, 0, 1, 1, 0)]

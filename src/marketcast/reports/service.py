@@ -1,4 +1,5 @@
-"""GMV: daily rollups written with each payment and refund, and the reports read from them.
+"""GMV: daily rollups written with each payment and refund, and the reports read from them (rollups.py says
+which rollup a report reads).
 
 The definition lives in docs/gmv.md. In short: a paid order's line amounts count on the UTC day of payment,
 refunds count apart on the day they are made, net GMV = GMV - refunds, amounts never change currency."""
@@ -13,17 +14,16 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
-from marketcast.core.db import upsert_insert
 from marketcast.core.errors import Conflict, Forbidden, Invalid
 from marketcast.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_token, encode_token
 from marketcast.markets import service as markets
+from marketcast.reports import rollups
 from marketcast.reports.models import GmvDaily
 from marketcast.sellers import service as sellers
 
 MAX_RANGE_DAYS = 366  # a leap year, inclusive of both ends
 GROUPS = ("day", "shop", "market")
-_T = GmvDaily.__table__
-_KEYS = {"day": _T.c.day, "shop": _T.c.shop_id, "market": _T.c.market}
+_T = GmvDaily.__table__  # the shop rollup: a shop's own figures
 
 
 @dataclass(frozen=True)
@@ -55,21 +55,15 @@ def _check(*, market: str, shop_id: str, currency: str, amounts: dict[str, int])
 
 
 def _upsert(session: Session, *, market: str, shop_id: str, currency: str, at: datetime, add: dict[str, int]) -> None:
+    # The shop's row first: it refuses another currency, and then nothing is written anywhere. Always in this
+    # order (shop, then market), so two transactions never wait on each other's rows the other way round.
     day = clock.as_utc(at).date()
-    row = {"gmv": 0, "refunds": 0, "orders": 0, "units_sold": 0, "units_refunded": 0, **add}
-    stmt = upsert_insert(session, GmvDaily).values(day=day, market=market, shop_id=shop_id, currency=currency,
-                                                   **row)
-    # Additive SET (column = column + excluded.column): two payments racing on the same row are both counted,
-    # PostgreSQL serialising them on the row lock, SQLite on its write lock. The WHERE refuses to add an amount
-    # in another currency to an existing row; RETURNING says whether the insert or the update happened.
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[_T.c.day, _T.c.market, _T.c.shop_id],
-        set_={name: _T.c[name] + stmt.excluded[name] for name in add},
-        where=_T.c.currency == stmt.excluded.currency,
-    ).returning(_T.c.day)
-    if session.execute(stmt).first() is None:
+    if not rollups.add(session, rollups.SHOP.table, key={"market": market, "shop_id": shop_id}, day=day,
+                       currency=currency, measures=add):
         raise Conflict(f"shop {shop_id} already has {day} amounts in another currency than {currency}",
                        code="currency_mismatch", field="currency")
+    rollups.add(session, rollups.MARKET.table, key={"market": market, "slot": rollups.market_slot(shop_id)}, day=day,
+                currency=currency, measures=add)
 
 
 def record_sale(session: Session, *, market: str, shop_id: str, currency: str, amount: int, units: int,
@@ -118,26 +112,29 @@ def _report_query(*, group_by: str, market: str | None, markets_in: Sequence[str
     if group_by not in GROUPS:
         raise Invalid(f"group_by is one of {', '.join(GROUPS)}", field="group_by")
     check_range(from_day, to_day)
-    key = _KEYS[group_by]
-    stmt = (select(key.label("key"), _T.c.currency, func.sum(_T.c.gmv), func.sum(_T.c.refunds),
-                   func.sum(_T.c.orders), func.sum(_T.c.units_sold), func.sum(_T.c.units_refunded))
-            .where(_T.c.day >= from_day, _T.c.day <= to_day)
-            .group_by(key, _T.c.currency))
+    filters = {name for name, value in (("market", market), ("markets_in", markets_in), ("shop_id", shop_id))
+               if value is not None}
+    source = rollups.source_for(group_by, filters)
+    t, key = source.table, source.key(group_by)
+    stmt = (select(key.label("key"), t.c.currency, func.sum(t.c.gmv), func.sum(t.c.refunds),
+                   func.sum(t.c.orders), func.sum(t.c.units_sold), func.sum(t.c.units_refunded))
+            .where(t.c.day >= from_day, t.c.day <= to_day)
+            .group_by(key, t.c.currency))
     if market is not None:
-        stmt = stmt.where(_T.c.market == market.upper())
+        stmt = stmt.where(t.c.market == market.upper())
     if markets_in is not None:  # the markets an operator is limited to
-        stmt = stmt.where(_T.c.market.in_([m.upper() for m in markets_in]))
+        stmt = stmt.where(t.c.market.in_([m.upper() for m in markets_in]))
     if shop_id is not None:
-        stmt = stmt.where(_T.c.shop_id == shop_id)
-    return key, stmt
+        stmt = stmt.where(t.c.shop_id == shop_id)
+    return t, key, stmt
 
 
 def gmv_by_market_and_day(session: Session, *, market: str | None = None, markets_in: Sequence[str] | None = None,
                           from_day: date, to_day: date) -> dict[tuple[str, str], list[GmvRow]]:
     """(market, currency) -> its rows per day, in one query: the console's chart per market."""
-    _, stmt = _report_query(group_by="day", market=market, markets_in=markets_in, shop_id=None, from_day=from_day,
-                            to_day=to_day)
-    stmt = stmt.add_columns(_T.c.market).group_by(_T.c.market).order_by(_T.c.market, _T.c.day)
+    t, _, stmt = _report_query(group_by="day", market=market, markets_in=markets_in, shop_id=None,
+                               from_day=from_day, to_day=to_day)
+    stmt = stmt.add_columns(t.c.market).group_by(t.c.market).order_by(t.c.market, t.c.day)
     found: dict[tuple[str, str], list[GmvRow]] = {}
     for r in session.execute(stmt):
         found.setdefault((r[-1], r[1]), []).append(_row(r))
@@ -171,13 +168,13 @@ def gmv_report_page(session: Session, *, market: str | None = None, markets_in: 
     size = page_size or DEFAULT_PAGE_SIZE
     if size < 1 or size > MAX_PAGE_SIZE:
         raise Invalid(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
-    key, stmt = _report_query(group_by=group_by, market=market, markets_in=markets_in, shop_id=shop_id,
-                              from_day=from_day, to_day=to_day)
+    t, key, stmt = _report_query(group_by=group_by, market=market, markets_in=markets_in, shop_id=shop_id,
+                                 from_day=from_day, to_day=to_day)
     if page_token:
         last_key, last_currency = _after(page_token, group_by)
         # Grouping columns, so a WHERE on them filters exactly the groups after the token.
-        stmt = stmt.where(or_(key > last_key, and_(key == last_key, _T.c.currency > last_currency)))
-    rows = [_row(r) for r in session.execute(stmt.order_by(key, _T.c.currency).limit(size + 1))]
+        stmt = stmt.where(or_(key > last_key, and_(key == last_key, t.c.currency > last_currency)))
+    rows = [_row(r) for r in session.execute(stmt.order_by(key, t.c.currency).limit(size + 1))]
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]
@@ -188,9 +185,9 @@ def gmv_report_page(session: Session, *, market: str | None = None, markets_in: 
 def gmv_report(session: Session, *, market: str | None = None, markets_in: Sequence[str] | None = None,
                shop_id: str | None = None, from_day: date, to_day: date, group_by: str = "day") -> list[GmvRow]:
     """Every row of the report (a year by day is 366 rows per currency at most)."""
-    key, stmt = _report_query(group_by=group_by, market=market, markets_in=markets_in, shop_id=shop_id,
-                              from_day=from_day, to_day=to_day)
-    return [_row(r) for r in session.execute(stmt.order_by(key, _T.c.currency))]
+    t, key, stmt = _report_query(group_by=group_by, market=market, markets_in=markets_in, shop_id=shop_id,
+                                 from_day=from_day, to_day=to_day)
+    return [_row(r) for r in session.execute(stmt.order_by(key, t.c.currency))]
 
 
 def _shop_currency(session: Session, shop_id: str) -> str:
