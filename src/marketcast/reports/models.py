@@ -2,7 +2,7 @@
 
 Each payment and refund adds to one row per rollup, by additive upserts in its own transaction, so reports read
 a few thousand small rows instead of scanning orders: per (UTC day, market, shop) for shop reports and the
-shop's own figures, and per (UTC day, market, currency, slot) for market-wide reports (docs/adr/0010)."""
+shop's own figures, and per (UTC day, market, currency, slot) for market-wide reports (docs/adr/0011)."""
 
 from datetime import date
 
