@@ -116,10 +116,12 @@ def _document(app: FastAPI, event: EventType) -> None:
                 webhook_id: str = Header(description="The event id: the same on every retry, dedupe on it"),
                 webhook_timestamp: int = Header(description="Unix seconds when this attempt was signed"),
                 webhook_signature: str = Header(description="Standard Webhooks signature(s), `v1,<base64>`")):
-        """Any 2xx acknowledges; other answers and timeouts are retried with backoff, 410 disables the
-        subscription."""
+        """What a receiver implements; documentation only."""
 
+    # A "default" answer declared, FastAPI adds no 422 of its own: the receiver's validation is not ours.
     app.webhooks.post(event.name, operation_id="on_" + event.name.replace(".", "_"), summary=event.description,
                       description=f"Sent to subscriptions that name `{event.name}` (or a prefix of it, or `*`), "
                                   "signed as Standard Webhooks specifies.",
-                      tags=["webhooks"])(receive)
+                      tags=["webhooks"], status_code=204, response_description="Any 2xx answer acknowledges it",
+                      responses={"default": {"description": "Any other answer, or none within the timeout, is "
+                                             "retried with backoff; 410 Gone disables the subscription"}})(receive)
