@@ -47,3 +47,33 @@ def test_bad_simulations_name_the_field(client, operator, make_user, us_es):
     r = client.post("/api/v1/applications/simulate", headers=spain_only,
                     json={"market": "US", "key": "seller.min_age", "value": 21})
     assert r.status_code == 403 and r.json()["code"] == "market_out_of_scope"
+
+
+def test_the_policy_simulation_predicts_what_the_change_does_application_by_application(client, seller, apply,
+                                                                                         operator, at):
+    from tests.sellers.conftest import events
+
+    from marketcast import worker
+
+    with clock.frozen(at(2023, 9, 1)), unit_of_work() as session:
+        policies.schedule(session, key=GMV_KEY, market="US", value=usd(2_000_000), effective_from=at(2023, 9, 12),
+                          reason="the $2M rule", actor=SYSTEM)
+    with clock.frozen(at(2024, 5, 1)):
+        apps = [apply(seller()[0], external_records=[{"platform": "amazon", "annual_gmv": usd(n)}])
+                for n in (900_000, 1_500_000, 2_500_000)]
+        before = row_counts()
+        r = client.post(f"/api/v1/policies/{GMV_KEY}/simulations", headers=operator,
+                        json={"market": "US", "value": usd(1_000_000), "effective_from": "2024-06-01T00:00:00Z"})
+        assert r.status_code == 200, r.text
+        assert row_counts() == before
+        with unit_of_work() as session:
+            policies.schedule(session, key=GMV_KEY, market="US", value=usd(1_000_000), effective_from=at(2024, 6, 1),
+                              reason="$1M", actor=SYSTEM)
+    body = r.json()
+    assert body["subject_type"] == "application" and body["counts"] == {"ineligible->eligible": 1}
+    assert body["sample"][0]["figures"]["external_gmv"] == "150000000 USD"
+    with clock.frozen(at(2024, 6, 1, 0, 1)):
+        worker.announce_policies()
+    real = {e.data["application_id"]: (e.data["from"], e.data["to"]) for e in events("application.now_eligible")}
+    assert {m["subject_id"]: (m["from"], m["to"]) for m in body["sample"]} == real == {
+        apps[1]["id"]: ("ineligible", "eligible")}

@@ -116,7 +116,8 @@ def test_operator_simulates_a_seller_policy_before_scheduling(world, live_server
     page.fill("#sim_value", "16")  # the applicant's representative is 16
     page.click("[data-testid=simulate-form] button")
     result = page.locator("[data-testid=simulation]").inner_text()
-    assert "1 would become eligible" in result and "Nothing was changed" in result
+    assert "1 would move" in result and "Nothing was changed" in result
+    assert page.locator("[data-move='ineligible->eligible'] td").nth(1).inner_text() == "1"
     assert "Blue Mug" in page.content()
     screenshot(page, "policy-simulation")
     page.goto(f"{live_server}/applications/{world['application']['id']}")

@@ -1,12 +1,15 @@
 """`marketcast policy …`: read, schedule, withdraw and explain versioned policies."""
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
 from marketcast.cli.common import AS, JSON, cli_actor, console, dump, parse_at, uow
-from marketcast.policies import rules, service
+from marketcast.creators import service as _creators  # noqa: F401  (registers its policy simulator)
+from marketcast.policies import rules, service, simulation
 from marketcast.policies.schemas import PolicyKeyOut, ResolvedOut, VersionOut
-from marketcast.sellers import service as sellers
+from marketcast.sellers import service as _sellers  # noqa: F401  (registers its policy simulator)
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -137,24 +140,34 @@ def in_force(market: str | None = MARKET, at: str | None = AT, as_json: bool = J
 @app.command("simulate")
 def simulate(
     key: str,
-    value: str = typer.Argument(..., help='the value to try, as for `set` ("none", "2000000 USD", 21)'),
+    value: str = typer.Argument(..., help='the value to try, as for `set` ("none", "2000000 USD", 1000)'),
     market: str = typer.Option(..., "--market", help="two-letter market code"),
-    at: str | None = AT,
+    effective_from: str | None = typer.Option(None, "--from", help="when it would take effect (default now)"),
+    csv_file: Path | None = typer.Option(None, "--csv", help="write every move to this CSV file"),
     as_json: bool = JSON,
     as_email: str | None = AS,
 ) -> None:
-    """What VALUE for a seller policy would do to the market's open applications, before scheduling it.
-
-    Nothing is written."""
+    """What VALUE for KEY would move in a market (applications for seller keys, creators for creator keys),
+    before scheduling it. Nothing is written."""
     with uow(write=False) as session:
-        result = sellers.simulate(session, market=market, key=key, value=service.parse_value(key, value),
-                                  at=parse_at(at) if at else None, actor=cli_actor(session, as_email))
+        actor, parsed = cli_actor(session, as_email), service.parse_value(key, value)
+        when = parse_at(effective_from) if effective_from else None
+        result = service.simulate(session, key=key, market=market, value=parsed, effective_from=when, actor=actor)
+        if csv_file is not None:
+            with open(csv_file, "w", newline="") as out:
+                for chunk in simulation.csv_lines(service.simulation_moves(
+                        session, key=key, market=market, value=parsed, effective_from=when, actor=actor)):
+                    out.write(chunk)
     if as_json:
         dump(result)
         return
-    console.print(f"{key} = {service.describe(key, result['value'])} in {result['market']}: of "
-                  f"{result['evaluated']} open applications, {result['would_become_eligible']} would become "
-                  f"eligible and {result['would_become_ineligible']} ineligible.", highlight=False, soft_wrap=True)
-    for flip in result["examples"]:
-        console.print(f"  {flip['application_id']}  {flip['shop_name']}: {flip['from']} → {flip['to']}",
-                      highlight=False, soft_wrap=True)
+    moves = ", ".join(f"{name}: {n:,}" for name, n in result["counts"].items()) or "nothing moves"
+    console.print(f"{key} = {service.describe(key, result['value'])} in {result['market']} from "
+                  f"{result['effective_from'].date()}: of {result['evaluated']:,} {result['subject_type']}s, "
+                  f"{result['moved']:,} would move ({moves}).", highlight=False, soft_wrap=True)
+    for move in result["sample"]:
+        figures = ", ".join(f"{k} {v}" for k, v in move["figures"].items())
+        console.print(f"  {move['subject_id']}  {move['label']}: {move['from']} → {move['to']} ({figures})",
+                      highlight=False, markup=False, soft_wrap=True)
+    if csv_file is not None:
+        console.print(f"every move written to {csv_file}", highlight=False)

@@ -9,14 +9,14 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.chunks import DEFAULT_CHUNK, keyset_chunks
 from marketcast.creators import judging, rules
-from marketcast.creators.models import Creator
+from marketcast.creators.models import Creator, FollowerSnapshot
 from marketcast.creators.profiles import insert_changes, require_operator_of
 
 COLUMNS = (Creator.id, Creator.user_id, Creator.market, Creator.handle, Creator.date_of_birth, Creator.followers,
@@ -30,9 +30,16 @@ def figures(row: Any, at: datetime) -> rules.Figures:
                          suspended=row.suspended_at is not None and row.suspended_at <= at)
 
 
-def market_rows(session: Session, market: str, *, size: int = DEFAULT_CHUNK):
-    """Every creator of the market, chunk by chunk, with what a judgement reads (followers: the latest count)."""
-    return keyset_chunks(session, select(*COLUMNS).where(Creator.market == market), Creator.id, size=size)
+def market_rows(session: Session, market: str, *, size: int = DEFAULT_CHUNK, followers_at: datetime | None = None):
+    """Every creator of the market, chunk by chunk, with what a judgement reads. Followers: the latest count, or
+    with `followers_at` the latest snapshot at or before that time."""
+    columns = list(COLUMNS)
+    if followers_at is not None:
+        snap = FollowerSnapshot
+        latest = (select(snap.count).where(snap.creator_id == Creator.id, snap.as_of <= followers_at)
+                  .order_by(snap.as_of.desc()).limit(1).scalar_subquery())
+        columns[COLUMNS.index(Creator.followers)] = func.coalesce(latest, 0).label("followers")
+    return keyset_chunks(session, select(*columns).where(Creator.market == market), Creator.id, size=size)
 
 
 def reevaluate(session: Session, *, market: str, trigger: str, actor: Actor | None = None,

@@ -6,6 +6,7 @@ followers, suspension, eligibility at a time). Keyword-only operations that take
 raise domain errors. reevaluation.py re-judges a market in one set-based pass; graduation.py graduates pilots
 on the results the affiliate area reports (it sits above and calls down)."""
 
+from marketcast.creators import simulation as _simulation  # noqa: F401  (registers the policy simulator)
 from marketcast.creators.graduation import PilotResults, graduate, graduate_many, pilots_due  # noqa: F401
 from marketcast.creators.profiles import (  # noqa: F401  (the public creator operations of this area)
     create_creator,

@@ -1,9 +1,11 @@
 from datetime import datetime
+from tempfile import SpooledTemporaryFile
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import StreamingResponse
 
 from marketcast.core.web_deps import Operator, UnitOfWork
-from marketcast.policies import service
+from marketcast.policies import service, simulation
 from marketcast.policies.schemas import (
     ExplainOut,
     InForceOut,
@@ -11,6 +13,8 @@ from marketcast.policies.schemas import (
     PolicyKeysOut,
     ResolvedOut,
     ScheduleIn,
+    SimulationIn,
+    SimulationOut,
     VersionOut,
     VersionsOut,
     WithdrawIn,
@@ -76,3 +80,31 @@ def withdraw(version_id: str, body: WithdrawIn, uow: UnitOfWork, actor: Operator
     """Withdraw a version that has not taken effect (operators of that version's market)."""
     version = service.withdraw(uow, version_id=version_id, reason=body.reason, actor=actor)
     return VersionOut.of(version, "withdrawn")
+
+
+CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                      "description": "with Accept: text/csv, every move: " + ",".join(simulation.CSV_COLUMNS)},
+                403: {"description": "wrong_role, market_out_of_scope"}, 404: {"description": "policy_not_found"},
+                422: {"description": "policy_not_simulated (key), invalid_policy_value (value), "
+                                     "effective_from_in_past, unknown_market"}}
+
+
+@router.post("/{key}/simulations", response_model=SimulationOut, response_model_by_alias=True,
+             responses=CSV_RESPONSE)
+def simulate(key: str, body: SimulationIn, request: Request, uow: UnitOfWork, actor: Operator):
+    """What scheduling `value` for `key` in a market from `effective_from` would move, before anyone schedules
+    it: each subject (applications for seller keys, creators for creator keys) judged as it stands now and as of
+    the change. Counts of each move and a sample with each subject's figures; with `Accept: text/csv`, the whole
+    list. Nothing is written."""
+    if "text/csv" in request.headers.get("accept", ""):
+        moves = service.simulation_moves(uow, key=key, market=body.market, value=body.value,
+                                         effective_from=body.effective_from, actor=actor)
+        spool = SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+")  # a large list goes to disk, not RAM
+        for chunk in simulation.csv_lines(moves):
+            spool.write(chunk)
+        spool.seek(0)
+        name = f"simulation-{key}-{body.market.upper()}.csv"
+        return StreamingResponse(iter(lambda: spool.read(64 * 1024), ""), media_type="text/csv",
+                                 headers={"content-disposition": f'attachment; filename="{name}"'})
+    return service.simulate(uow, key=key, market=body.market, value=body.value, effective_from=body.effective_from,
+                            actor=actor)

@@ -122,3 +122,37 @@ class WithdrawIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=500)
+
+
+class SimulationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    market: str = Field(pattern=r"^[A-Za-z]{2}$", examples=["US"])
+    value: JsonValue = Field(description='the value to try, as in a version (money {"amount", "currency"}; none: null)')
+    effective_from: datetime | None = Field(None, description="when it would take effect (default now; not past)")
+
+
+class SimulatedMoveOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    subject_type: str = Field(description="application | creator")
+    subject_id: str
+    label: str = Field(description="a shop name or a handle")
+    from_: str = Field(alias="from")
+    to: str
+    figures: dict[str, Any] = Field(description="what decided it: followers, age, external GMV …")
+
+
+class SimulationOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    key: str
+    market: str
+    value: JsonValue
+    effective_from: datetime
+    at: datetime = Field(description="the subjects are judged as they stand at this time, then as of effective_from")
+    subject_type: str
+    evaluated: int
+    moved: int
+    counts: dict[str, int] = Field(description='each move and how many, e.g. {"ineligible->pilot": 812}')
+    sample: list[SimulatedMoveOut]

@@ -3,6 +3,8 @@
 A value in force is never rewritten: a change is a new version from a date not in the past, and only
 versions still in the future may be withdrawn. Other domains ask `value(...)` at the time of their decision."""
 
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -17,7 +19,7 @@ from marketcast.core.decisions import PolicyValue
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.markets import service as markets
-from marketcast.policies import registry, rules
+from marketcast.policies import registry, rules, simulation
 from marketcast.policies.events import PolicyEffective, PolicyScheduled, PolicyWithdrawn
 from marketcast.policies.models import PolicyVersion
 from marketcast.policies.registry import PolicyKey
@@ -295,6 +297,56 @@ def withdraw(session: Session, *, version_id: str, reason: str, actor: Actor) ->
     version.withdrawn_at, version.withdrawn_by = now, actor.email
     outbox.emit(session, PolicyWithdrawn(**_event(version), reason=version.withdraw_reason), market=version.market)
     return version
+
+
+# --- simulating -----------------------------------------------------------------------------------
+
+# What the areas that read policies use to register theirs (they sit above and cannot be imported here).
+SimulationRequest = simulation.Request
+SimulatedMove = simulation.Move
+register_simulator = simulation.register
+simulated_keys = simulation.simulated_keys
+
+
+def _simulation(session: Session, *, key: str, market: str, value: Any, effective_from: datetime | None,
+                actor: Actor) -> tuple[simulation.Request, simulation.Simulator]:
+    registry.get(key)
+    code = normalize_market(market)
+    if code is None:
+        raise Invalid("a simulation is for one market", code="invalid_market", field="market")
+    _require_operator(actor, code)
+    markets.get(session, code)
+    found = simulation.simulator_for(key)
+    if found is None:
+        raise Invalid(f"{key} changes nothing that can be simulated; simulated keys: "
+                      f"{', '.join(simulation.simulated_keys())}", code="policy_not_simulated", field="key")
+    checked = check_value(session, key=key, market=code, value=value)
+    now = clock.now()
+    when = clock.as_utc_input(effective_from, "effective_from") if effective_from is not None else now
+    if when < now:
+        raise Invalid(f"effective_from {when.isoformat()} is in the past; a policy changes from now on",
+                      code="effective_from_in_past", field="effective_from")
+    return simulation.Request(key=key, market=code, value=checked, effective_from=when, at=now), found[1]
+
+
+def simulate(session: Session, *, key: str, market: str, value: Any, effective_from: datetime | None = None,
+             actor: Actor, sample_size: int = 20) -> dict[str, Any]:
+    """What scheduling `value` for `key` in `market` from `effective_from` (default now) would move: counts of
+    each move ("ineligible->pilot": 812), a sample with each subject's figures. Reads only."""
+    request, simulator = _simulation(session, key=key, market=market, value=value, effective_from=effective_from,
+                                     actor=actor)
+    stats: Counter = Counter()
+    summary = simulation.summarize(simulator(session, request, stats), stats, sample_size=sample_size)
+    return {"key": key, "market": request.market, "value": request.value, "effective_from": request.effective_from,
+            "at": request.at, "subject_type": simulation.simulator_for(key)[0], **summary}
+
+
+def simulation_moves(session: Session, *, key: str, market: str, value: Any, effective_from: datetime | None = None,
+                     actor: Actor) -> Iterator[simulation.Move]:
+    """Every move of the simulation, one at a time (the full list: CSV)."""
+    request, simulator = _simulation(session, key=key, market=market, value=value, effective_from=effective_from,
+                                     actor=actor)
+    return simulator(session, request, Counter())
 
 
 # --- the worker ------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 One set-based pass whatever the number of applications (docs/adr/0007-set-based-reevaluation.md);
 other areas call these through sellers.service."""
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -105,28 +104,23 @@ SIMULATED_KEYS = {rules.MIN_AGE_KEY: "min_age", rules.MIN_GMV_KEY: "min_external
 
 def simulate(session: Session, *, market: str, key: str, value: Any, at: datetime | None = None,
              actor: Actor, examples: int = 20) -> dict[str, Any]:
-    """What a policy value would do to the applications of a market, before anyone schedules it: each open or
-    rule-rejected application judged under the rules in force at `at` and again with `value` for `key`.
-    Nothing is written."""
-    code = market.upper()
-    require_operator_of(actor, code)
+    """The former `POST /applications/simulate`, kept as an alias of the policies' simulation
+    (`POST /policies/{key}/simulations`, docs/adr/0010) in its first shape: how many applications would become
+    eligible or ineligible, with examples. `at` is when the value would take effect. Nothing is written."""
+    require_operator_of(actor, market.upper())
     if key not in SIMULATED_KEYS:
         raise Invalid(f"applications depend on {', '.join(sorted(SIMULATED_KEYS))}; {key} does not change them",
                       code="policy_not_simulated", field="key")
-    when = clock.as_utc_input(at, "at") if at is not None else clock.now()
-    checked = policies.check_value(session, key=key, market=code, value=value)
-    now = judging.context(session, market=code, at=when, field="market")
-    then = replace(now, **{SIMULATED_KEYS[key]: rules.PolicyValue(key=key, value=checked, version_id=None,
-                                                                  effective_from=when)})
-    current = {row.id: decision.outcome for row, decision in _judge_market(session, now)}
-    flips = [(row, current[row.id], decision.outcome) for row, decision in _judge_market(session, then)
-             if decision.outcome != current[row.id]]
+    result = policies.simulate(session, key=key, market=market, value=value, effective_from=at, actor=actor,
+                               sample_size=examples)
+    counts = result["counts"]
     return {
-        "market": code, "key": key, "value": checked, "at": when, "evaluated": len(current),
-        "would_become_eligible": sum(1 for _, _, to in flips if to == "eligible"),
-        "would_become_ineligible": sum(1 for _, _, to in flips if to != "eligible"),
-        "examples": [{"application_id": row.id, "shop_name": row.shop_name, "shop_type": row.shop_type,
-                      "from": was, "to": to} for row, was, to in flips[:examples]],
+        "market": result["market"], "key": key, "value": result["value"], "at": result["effective_from"],
+        "evaluated": result["evaluated"], "would_become_eligible": counts.get("ineligible->eligible", 0),
+        "would_become_ineligible": counts.get("eligible->ineligible", 0),
+        "examples": [{"application_id": m["subject_id"], "shop_name": m["label"],
+                      "shop_type": m["figures"]["shop_type"], "from": m["from"], "to": m["to"]}
+                     for m in result["sample"]],
     }
 
 

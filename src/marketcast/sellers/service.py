@@ -17,6 +17,7 @@ from marketcast.core.errors import Conflict, Forbidden, NotFound
 from marketcast.core.ids import looks_like_id
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
+from marketcast.sellers import simulation as _simulation  # noqa: F401  (registers the policy simulator)
 from marketcast.sellers.applications import (  # noqa: F401  (the public application operations of this area)
     _apply,
     _record_decision,

@@ -10,7 +10,6 @@ from marketcast.core.errors import DomainError, Invalid
 from marketcast.core.web_deps import UnitOfWork
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
-from marketcast.sellers import service as sellers
 from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, redirect, render
 
 router = APIRouter(prefix="/policies")
@@ -42,7 +41,7 @@ def _key_page(request: Request, uow, actor, key: str, market: str | None, *, err
               status_code: int = 200, simulation=None):
     info = policies.key_info(key)
     return render(request, "policy.html", status_code=status_code, actor=actor, key=info, market=market,
-                  simulation=simulation, simulates=key in sellers.SIMULATED_KEYS,
+                  simulation=simulation, simulates=key in policies.simulated_keys(),
                   explanation=policies.value_explained(uow, key=key, market=market)[1],
                   timeline=policies.timeline(uow, key=key, market=market), error=error, field=field, form=form or {})
 
@@ -60,11 +59,7 @@ def schedule(request: Request, key: str, uow: UnitOfWork, actor: ConsoleOperator
     form = {"value": value, "effective_from": effective_from, "reason": reason}
     try:
         parsed = policies.parse_value(key, value)
-        try:
-            starts = clock.as_utc_input(datetime.fromisoformat(effective_from), "effective_from")
-        except ValueError:
-            raise Invalid("give a date such as 2025-01-01 or a time such as 2025-01-01T09:00",
-                          field="effective_from") from None
+        starts = _when(effective_from, "effective_from")
         version = policies.schedule(uow, key=key, market=code, value=parsed, effective_from=starts, reason=reason,
                                     actor=actor)
     except DomainError as exc:
@@ -75,20 +70,32 @@ def schedule(request: Request, key: str, uow: UnitOfWork, actor: ConsoleOperator
                     f"Scheduled {key} from {version.effective_from:%Y-%m-%d %H:%M} UTC", request)
 
 
+def _when(text: str, field: str) -> datetime:
+    try:
+        return clock.as_utc_input(datetime.fromisoformat(text), field)
+    except ValueError:
+        raise Invalid("give a date such as 2025-01-01 or a time such as 2025-01-01T09:00", field=field) from None
+
+
 @router.post("/{key}/simulate")
 def simulate(request: Request, key: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
-             market: Annotated[str, Form()] = "", value: Annotated[str, Form()] = ""):
-    """Try a value on the market's open applications before scheduling it; nothing is written."""
+             market: Annotated[str, Form()] = "", value: Annotated[str, Form()] = "",
+             effective_from: Annotated[str, Form()] = ""):
+    """Try a value before scheduling it: who it would move in the market (applications or creators); nothing is
+    written."""
     code = _market_param(market)
+    form = {"sim_value": value, "sim_from": effective_from}
     try:
         if code is None:
             raise Invalid("simulate in one market", field="market")
-        result = sellers.simulate(uow, market=code, key=key, value=policies.parse_value(key, value), actor=actor)
+        starts = _when(effective_from, "effective_from") if effective_from else None
+        result = policies.simulate(uow, key=key, market=code, value=policies.parse_value(key, value),
+                                   effective_from=starts, actor=actor)
     except DomainError as exc:
         uow.rollback()
-        return _key_page(request, uow, actor, key, code, error=exc.detail, field=exc.field,
-                         form={"sim_value": value}, status_code=exc.status)
-    return _key_page(request, uow, actor, key, code, simulation=result, form={"sim_value": value})
+        return _key_page(request, uow, actor, key, code, error=exc.detail, field=f"sim_{exc.field}", form=form,
+                         status_code=exc.status)
+    return _key_page(request, uow, actor, key, code, simulation=result, form=form)
 
 
 @router.post("/{key}/versions/{version_id}/withdraw")

@@ -1,0 +1,42 @@
+"""What a creator status policy would do before it changes, registered with the policies area's simulator
+registry (docs/adr/0010): every creator of the market judged as it stands now, and again as of the change with
+the new value; the same `rules.status_of` and the same chunked read as the real re-evaluation, so the
+prediction is what the change then does. Reads only."""
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from marketcast.core.decisions import age_on
+from marketcast.creators import judging, rules
+from marketcast.creators.models import FollowerSnapshot
+from marketcast.creators.reevaluation import figures, market_rows
+from marketcast.policies import service as policies
+
+
+def _reported_after(session: Session, at: datetime) -> bool:
+    """Whether a snapshot is dated after `at` (a sandbox clock set in the past): then the latest count on the
+    creator row is not the one in force at `at`, and each creator's is read from the snapshots."""
+    return bool(session.scalar(select(exists().where(FollowerSnapshot.as_of > at))))
+
+
+def simulate(session: Session, request: policies.SimulationRequest, stats: Counter) -> Iterator[policies.SimulatedMove]:
+    now = judging.context(session, market=request.market, at=request.at)
+    then = judging.context(session, market=request.market, at=request.effective_from).with_value(
+        request.key, request.value, request.effective_from)
+    as_of = request.at if _reported_after(session, request.at) else None
+    for rows in market_rows(session, request.market, followers_at=as_of):
+        stats["evaluated"] += len(rows)
+        for row in rows:
+            seen = figures(row, request.at)
+            old = rules.status_of(now, seen)
+            new = rules.status_of(then, seen)
+            if old != new:
+                yield policies.SimulatedMove("creator", row.id, row.handle, old, new, {
+                    "followers": row.followers, "age": age_on(row.date_of_birth, request.effective_from.date())})
+
+
+policies.register_simulator(rules.STATUS_KEYS, "creator", simulate)
