@@ -1,7 +1,7 @@
 """Pilot graduation: on followers (the rules), and on results the affiliate area reports (days, orders, no
 frozen commission)."""
 
-from tests.creators.test_reevaluation import statuses
+from tests.creators.test_creator_reevaluation import statuses
 from tests.sellers.conftest import events
 
 from marketcast.core import clock

@@ -4,7 +4,7 @@ with its line number, code, field and reason."""
 import csv
 import json
 
-from tests.creators.test_reevaluation import statuses
+from tests.creators.test_creator_reevaluation import statuses
 from typer.testing import CliRunner
 
 from marketcast.cli import app as cli
