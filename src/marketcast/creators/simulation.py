@@ -1,5 +1,5 @@
 """What a creator status policy would do before it changes, registered with the policies area's simulator
-registry (docs/adr/0010): every creator of the market judged as it stands now, and again as of the change with
+registry (docs/adr/0012): every creator of the market judged as it stands now, and again as of the change with
 the new value; the same `rules.status_of` and the same chunked read as the real re-evaluation, so the
 prediction is what the change then does. Reads only."""
 

@@ -2,7 +2,7 @@
 
 What a value does is known only to the areas that read it, and they sit above this one: sellers judge
 applications, creators their affiliate status. So each of them registers a simulator for the keys it reads
-(dependency inversion, docs/adr/0010-policy-simulation.md); this module runs the one registered for a key and
+(dependency inversion, docs/adr/0012); this module runs the one registered for a key and
 turns the moves it reports into counts, a sample and the full list. A simulator judges each subject under the
 policies in force now (as they stand) and again as of `effective_from` with the value in place of the key's;
 what differs is a move."""

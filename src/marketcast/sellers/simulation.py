@@ -1,5 +1,5 @@
 """What a seller policy would do before it changes, registered with the policies area's simulator registry
-(docs/adr/0010): each open or rule-rejected application judged as it stands now, and again as of the change
+(docs/adr/0012): each open or rule-rejected application judged as it stands now, and again as of the change
 with the new value, by the same `_judge_market` the real re-evaluation uses. Reads only."""
 
 from collections import Counter
