@@ -224,3 +224,11 @@ def set_available(session: Session, *, sku_id: str, available: int, actor: Actor
     outbox.emit(session, InventoryChanged(sku_id=sku.id, product_id=sku.product_id, shop_id=sku.shop_id,
                                           available=sku.available), market=market)
     return sku
+
+
+def products_by_id(session: Session, product_ids: Sequence[str]) -> dict[str, Product]:
+    """The products among `product_ids` that exist, whatever their status, in one query (callers judge it)."""
+    wanted = [pid for pid in dict.fromkeys(product_ids) if looks_like_id(pid)]
+    if not wanted:
+        return {}
+    return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))}

@@ -31,10 +31,11 @@ def gmv(
     shop: str | None = typer.Option(None, "--shop", help="one shop id"),
     from_: str | None = typer.Option(None, "--from", help="first UTC day, YYYY-MM-DD (default: --to minus 29 days)"),
     to: str | None = typer.Option(None, "--to", help="last UTC day, included (default: today)"),
-    group_by: str = typer.Option("day", "--group-by", help="day, shop or market"),
+    group_by: str = typer.Option("day", "--group-by", help="day, shop, market, creator or collaboration"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    """GMV, refunds and net GMV per day, shop or market; one line per currency, never converted."""
+    """GMV, refunds and net GMV per day, shop, market, creator or collaboration (attributed lines); one line per
+    currency, never converted."""
     to_day = _day(to, "--to") or clock.now().date()
     from_day = _day(from_, "--from") or (to_day - timedelta(days=29) if to_day.toordinal() > 29 else date.min)
     with uow(write=False) as session:
@@ -47,7 +48,8 @@ def gmv(
         dump({"items": [i.model_dump(mode="json") for i in items], "from": from_day.isoformat(),
               "to": to_day.isoformat(), "group_by": group_by})
         return
-    key = {"day": "Day", "shop": "Shop", "market": "Market"}[group_by]
+    key = {"day": "Day", "shop": "Shop", "market": "Market", "creator": "Creator",
+           "collaboration": "Collaboration"}[group_by]
     table = Table(title=f"GMV {from_day} .. {to_day} by {group_by}")
     table.add_column(key)
     for column in ("GMV", "Refunds", "Net GMV", "Orders", "Units"):

@@ -53,7 +53,9 @@ def create_order(request: Request, body: CheckoutIn, actor: Buyer, idempotency_k
     of live products of one shop."""
 
     def place(session: Session) -> tuple[int, dict[str, Any]]:
-        order, lines = service.checkout(session, buyer=actor, lines=[(x.sku_id, x.quantity) for x in body.lines])
+        extras = {"attribution": body.attribution.model_dump(exclude_none=True)} if body.attribution else {}
+        order, lines = service.checkout(session, buyer=actor, lines=[(x.sku_id, x.quantity) for x in body.lines],
+                                        extras=extras)
         return 201, OrderOut.full(order, lines).model_dump(mode="json")
 
     return respond_once(request, actor, idempotency_key, body, place)

@@ -50,6 +50,12 @@ class OrderLine(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    # Who sold it, filled at checkout by the area above that knows (affiliate, through orders.hooks): the creator,
+    # how the buyer came (link, showcase, video, live), the collaboration and the rate in force then (the lock).
+    creator_id: Mapped[str | None] = mapped_column(IdColumn)
+    attribution_source: Mapped[str | None] = mapped_column(String(10))
+    collaboration_id: Mapped[str | None] = mapped_column(IdColumn)
+    commission_rate_bps: Mapped[int | None] = mapped_column(Integer)
 
 
 class Refund(Base):

@@ -191,6 +191,8 @@ def finish(session: Session, *, started: Started, result: Result) -> PaymentAtte
     catalog.confirm_sale(session, quantities={line.sku_id: line.quantity for line in lines})
     reports.record_sale(session, market=order.market, shop_id=order.shop_id, currency=order.currency,
                         amount=order.total_amount, units=sum(line.quantity for line in lines), orders=1, at=now)
+    reports.record_attributed_sale(session, market=order.market, shop_id=order.shop_id, currency=order.currency,
+                                   parts=orders.attributed_parts(lines), at=now)
     sellers.record_paid_order(session, shop_id=order.shop_id)
     outbox.emit(session, OrderPaid(order_id=order.id, shop_id=order.shop_id, buyer_id=order.buyer_id,
                                    market=order.market, status=order.status, amount=order.total_amount,

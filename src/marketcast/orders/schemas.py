@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from marketcast.core.money import Money
 
@@ -17,10 +17,33 @@ class CheckoutLineIn(BaseModel):
     quantity: int = Field(ge=1, le=1000)
 
 
+AttributionSource = Literal["link", "showcase", "video", "live"]
+
+
+class AttributionIn(BaseModel):
+    """Who brought the buyer: a creator's link (`link_token`), or a creator and where (`creator_id`, `source`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    link_token: str | None = Field(None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")
+    creator_id: IdStr | None = None
+    source: Literal["showcase", "video", "live"] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "AttributionIn":
+        if bool(self.link_token) == bool(self.creator_id):
+            raise ValueError("give either link_token, or creator_id with source")
+        if self.creator_id and not self.source:
+            raise ValueError("source is required with creator_id: showcase, video or live")
+        return self
+
+
 class CheckoutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lines: list[CheckoutLineIn] = Field(min_length=1, max_length=50)
+    attribution: AttributionIn | None = Field(None, description="the creator the buyer came through; without it "
+                                              "each line goes to the buyer's last click on its product, if any")
 
 
 class PayIn(BaseModel):
@@ -43,9 +66,14 @@ class RefundIn(BaseModel):
     restock: bool = False
 
 
-class OrderLineOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class LineAttributionOut(BaseModel):
+    creator_id: str
+    source: AttributionSource
+    collaboration_id: str
+    commission_rate_bps: int
 
+
+class OrderLineOut(BaseModel):
     id: str
     sku_id: str
     product_id: str
@@ -55,6 +83,18 @@ class OrderLineOut(BaseModel):
     amount: int
     currency: str
     refunded_quantity: int
+    attribution: LineAttributionOut | None = None
+
+    @classmethod
+    def of(cls, line) -> "OrderLineOut":
+        attribution = None
+        if line.creator_id is not None:
+            attribution = LineAttributionOut(creator_id=line.creator_id, source=line.attribution_source,
+                                             collaboration_id=line.collaboration_id,
+                                             commission_rate_bps=line.commission_rate_bps)
+        return cls(id=line.id, sku_id=line.sku_id, product_id=line.product_id, title=line.title,
+                   quantity=line.quantity, unit_price=line.unit_price, amount=line.amount, currency=line.currency,
+                   refunded_quantity=line.refunded_quantity, attribution=attribution)
 
 
 class RefundLineOut(BaseModel):
@@ -122,6 +162,6 @@ class OrderOut(OrderSummaryOut):
     @classmethod
     def full(cls, order, lines, refunds=(), payments=()) -> "OrderOut":
         summary = OrderSummaryOut.of(order).model_dump()
-        return cls(**summary, lines=[OrderLineOut.model_validate(x) for x in lines],
+        return cls(**summary, lines=[OrderLineOut.of(x) for x in lines],
                    refunds=[RefundOut.model_validate(r) for r in refunds],
                    payments=[PaymentAttemptOut.model_validate(p) for p in payments])

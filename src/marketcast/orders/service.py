@@ -281,9 +281,23 @@ def refund(session: Session, *, order_id: str, lines: list[tuple[str, int]], res
         catalog.restock(session, quantities=per_sku)
     reports.record_refund(session, market=order.market, shop_id=order.shop_id, currency=order.currency,
                           amount=amount, units=units, at=now)
+    reports.record_attributed_refund(session, market=order.market, shop_id=order.shop_id, currency=order.currency,
+                                     parts=attributed_parts([by_id[i] for i in taken], quantities=taken), at=now)
     full = all(line.refunded_quantity == line.quantity for line in order_lines)
     outbox.emit(session, OrderRefunded(order_id=order.id, refund_id=record.id, amount=amount,
                                        currency=order.currency, restock=restock, full=full, shop_id=order.shop_id,
                                        market=order.market), market=order.market)
     return record
+
+
+def attributed_parts(lines: list[OrderLine], *, quantities: dict[str, int] | None = None,
+                     ) -> list[reports.AttributedAmount]:
+    """The attributed lines' amounts (whole lines, or `quantities` of them) for the creator GMV rollups."""
+    parts = []
+    for line in lines:
+        if line.creator_id is not None:
+            units = line.quantity if quantities is None else quantities[line.id]
+            parts.append(reports.AttributedAmount(line.creator_id, line.collaboration_id, line.unit_price * units,
+                                                  units))
+    return parts
 

@@ -50,3 +50,21 @@ class GmvMarketDaily(GmvMeasures, Base):
     slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
 
     __table_args__ = (Index("ix_gmv_market_daily_market_day", "market", "day"),)
+
+
+class GmvAffiliateDaily(GmvMeasures, Base):
+    """GMV of attributed order lines per (UTC day, market, creator, collaboration): the rollup behind
+    `group_by=creator|collaboration`. Orders passes each line's attribution ids; reports knows nothing more."""
+
+    __tablename__ = "gmv_affiliate_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    market: Mapped[str] = mapped_column(String(2), primary_key=True)
+    creator_id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    collaboration_id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    shop_id: Mapped[str] = mapped_column(IdColumn)
+
+    __table_args__ = (
+        Index("ix_gmv_affiliate_daily_market_day", "market", "day"),
+        Index("ix_gmv_affiliate_daily_shop_day", "shop_id", "day"),
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import Column, Table
 from sqlalchemy.orm import Session
 
 from marketcast.core.db import upsert_insert
-from marketcast.reports.models import GmvDaily, GmvMarketDaily
+from marketcast.reports.models import GmvAffiliateDaily, GmvDaily, GmvMarketDaily
 
 MEASURES = ("gmv", "refunds", "orders", "units_sold", "units_refunded")
 MARKET_SLOTS = 8  # rows per (day, market, currency): the concurrency of payments in one market, for one read 8x
@@ -33,7 +33,10 @@ class Source:
 MARKET = Source(GmvMarketDaily.__table__, {"day": "day", "market": "market"}, frozenset({"market", "markets_in"}))
 SHOP = Source(GmvDaily.__table__, {"day": "day", "market": "market", "shop": "shop_id"},
               frozenset({"market", "markets_in", "shop_id"}))
-SOURCES = (MARKET, SHOP)  # the smallest first
+# Attributed lines only: the one rollup that knows creators and collaborations.
+AFFILIATE = Source(GmvAffiliateDaily.__table__, {"creator": "creator_id", "collaboration": "collaboration_id"},
+                   frozenset({"market", "markets_in", "shop_id"}))
+SOURCES = (MARKET, SHOP, AFFILIATE)  # the smallest first
 
 
 def source_for(group_by: str, filters: set[str]) -> Source:

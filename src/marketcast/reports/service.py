@@ -22,7 +22,7 @@ from marketcast.reports.models import GmvDaily
 from marketcast.sellers import service as sellers
 
 MAX_RANGE_DAYS = 366  # a leap year, inclusive of both ends
-GROUPS = ("day", "shop", "market")
+GROUPS = ("day", "shop", "market", "creator", "collaboration")
 _T = GmvDaily.__table__  # the shop rollup: a shop's own figures
 
 
@@ -81,6 +81,43 @@ def record_refund(session: Session, *, market: str, shop_id: str, currency: str,
     _check(market=market, shop_id=shop_id, currency=currency, amounts={"amount": amount, "units": units})
     _upsert(session, market=market, shop_id=shop_id, currency=currency, at=at,
             add={"refunds": amount, "units_refunded": units})
+
+
+@dataclass(frozen=True)
+class AttributedAmount:
+    """Part of a payment or refund that one creator sold through one collaboration."""
+
+    creator_id: str
+    collaboration_id: str
+    amount: int
+    units: int
+
+
+def _record_attributed(session: Session, *, market: str, shop_id: str, currency: str, at: datetime,
+                       parts: Sequence[AttributedAmount], sale: bool) -> None:
+    folded: dict[tuple[str, str], tuple[int, int]] = {}
+    for p in parts:
+        amount, units = folded.get((p.creator_id, p.collaboration_id), (0, 0))
+        folded[(p.creator_id, p.collaboration_id)] = (amount + p.amount, units + p.units)
+    day = clock.as_utc(at).date()
+    for (creator_id, collaboration_id), (amount, units) in sorted(folded.items()):
+        _check(market=market, shop_id=shop_id, currency=currency, amounts={"amount": amount, "units": units})
+        measures = ({"gmv": amount, "units_sold": units, "orders": 1} if sale
+                    else {"refunds": amount, "units_refunded": units})
+        rollups.add(session, rollups.AFFILIATE.table, day=day, currency=currency, measures=measures,
+                    key={"market": market, "creator_id": creator_id, "collaboration_id": collaboration_id,
+                         "shop_id": shop_id})
+
+
+def record_attributed_sale(session: Session, *, market: str, shop_id: str, currency: str,
+                           parts: Sequence[AttributedAmount], at: datetime) -> None:
+    """The attributed lines of a payment, per creator and collaboration (each counts the order once)."""
+    _record_attributed(session, market=market, shop_id=shop_id, currency=currency, at=at, parts=parts, sale=True)
+
+
+def record_attributed_refund(session: Session, *, market: str, shop_id: str, currency: str,
+                             parts: Sequence[AttributedAmount], at: datetime) -> None:
+    _record_attributed(session, market=market, shop_id=shop_id, currency=currency, at=at, parts=parts, sale=False)
 
 
 # --- reading ------------------------------------------------------------------------------------------------------

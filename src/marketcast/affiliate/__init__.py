@@ -1,0 +1,1 @@
+"""Affiliate: collaborations (open and targeted), showcases, links and attribution, commissions, statements."""
