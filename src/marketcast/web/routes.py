@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
+from marketcast.affiliate import service as affiliate
 from marketcast.core.auth import service as auth
 from marketcast.core.errors import DomainError
 from marketcast.core.web_deps import UnitOfWork, client_address
+from marketcast.web import affiliate as affiliate_pages
 from marketcast.web import applications, markets, policies, reports, shops, webhooks
 from marketcast.web.common import ConsoleUser, Csrf, redirect, render
 
@@ -17,6 +19,7 @@ router.include_router(applications.router)
 router.include_router(reports.router)
 router.include_router(shops.router)
 router.include_router(webhooks.router)
+router.include_router(affiliate_pages.router)
 
 
 @router.get("/")
@@ -38,6 +41,9 @@ def login(request: Request, uow: UnitOfWork, _: Csrf, email: Annotated[str, Form
     except DomainError as exc:
         return render(request, "login.html", status_code=exc.status, next=next, error=exc.detail, email=email)
     request.session["user_id"] = user.id
+    visitor = request.cookies.get(affiliate_pages.VISITOR_COOKIE)
+    if visitor and user.role == "buyer":  # the links this browser followed before signing in are the buyer's
+        affiliate.claim_visitor_clicks(uow, visitor_id=visitor, buyer_id=user.id)
     return redirect(next if next.startswith("/") and not next.startswith("//") else "/")
 
 
