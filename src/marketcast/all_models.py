@@ -1,5 +1,6 @@
 """Imports every module that defines tables, so Base.metadata is complete (Alembic, tests)."""
 
+import marketcast.affiliate.models  # noqa: F401
 import marketcast.catalog.models  # noqa: F401
 import marketcast.core.auth.models  # noqa: F401
 import marketcast.core.idempotency  # noqa: F401
