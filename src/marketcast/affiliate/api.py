@@ -13,6 +13,7 @@ from marketcast.affiliate.schemas import (
     CollaborationOut,
     CommissionOut,
     CommissionStatus,
+    EarningsOut,
     ContentIn,
     ContentOut,
     Kind,
@@ -234,6 +235,12 @@ def shop_affiliate_orders(shop_id: str, uow: UnitOfWork, actor: Seller, page_siz
 def shop_commission_owed(shop_id: str, uow: UnitOfWork, actor: Seller):
     """Commission the shop owes creators, by currency and status (pending, settleable, frozen, settled)."""
     return OwedOut(shop_id=shop_id, owed=service.owed_by_shop(uow, shop_id=shop_id, actor=actor))
+
+
+@router.get("/creators/{creator_id}/earnings", response_model=EarningsOut, responses=ERRORS)
+def earnings(creator_id: str, uow: UnitOfWork, actor: AnyUser):
+    """The creator's books: what they earned, what refunds took back, what was paid, carried, not yet stated."""
+    return EarningsOut(creator_id=creator_id, **service.earnings(uow, creator_id=creator_id, actor=actor))
 
 
 @router.get("/creators/{creator_id}/statements", response_model=Page[StatementOut], responses=ERRORS)

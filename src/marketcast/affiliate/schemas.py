@@ -199,3 +199,14 @@ class StatementDetailOut(StatementOut):
 class OwedOut(BaseModel):
     shop_id: str
     owed: dict[str, dict[str, int]] = Field(description="currency -> commission status -> minor units")
+
+
+class EarningsOut(BaseModel):
+    """earned − reversed = paid + carried + outstanding (minor units of the creator's market currency)."""
+
+    creator_id: str
+    earned: int
+    reversed: int
+    paid: int
+    carried: int
+    outstanding: int

@@ -139,9 +139,10 @@ def detail(session: Session, *, creator_id: str, statement_id: str,
     return statement, lines, adjustments, payout
 
 
-def earnings(session: Session, *, creator_id: str) -> dict[str, int]:
+def earnings(session: Session, *, creator_id: str, actor: Actor) -> dict[str, int]:
     """The creator's books: earned − reversed = paid + carried + outstanding, where outstanding is what is not
     on a statement yet (commissions pending, settleable or frozen, and adjustments not yet applied)."""
+    people.require_self(session, creator_id=creator_id, actor=actor, write=False)
     rows = list(session.scalars(select(Commission).where(Commission.creator_id == creator_id,
                                                          Commission.status != "ineligible")))
     open_adjustments = session.scalars(select(CommissionAdjustment.amount).where(

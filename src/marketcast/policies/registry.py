@@ -68,8 +68,6 @@ KEYS: tuple[PolicyKey, ...] = (
     _int("affiliate.showcase.max_products", 1, 100000, 2000, "products", "Products a creator's showcase holds"),
     _int("affiliate.showcase.pilot_max_products", 1, 100000, 50, "products",
          "Products a pilot creator's showcase holds"),
-    _int("creator.pilot.weekly_shoppable_videos", 0, 1000, 5, "videos",
-         "Shoppable videos a pilot creator may post a week"),
     _int("shop.probation.days", 0, 365, 30, "days", "Minimum days a new shop stays on probation"),
     _int("shop.probation.orders", 0, 100000, 500, "orders", "Orders a new shop needs to leave probation"),
     _int("shop.probation.daily_order_cap", 1, 1000000, 200, "orders", "Daily order cap on probation; none: no cap",

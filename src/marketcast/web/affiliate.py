@@ -59,7 +59,7 @@ def _creator_page(request: Request, uow, actor, creator, *, error=None, status_c
                   showcase=affiliate.showcase_items(uow, creator_id=creator.id),
                   links=affiliate.links_of(uow, creator_id=creator.id, actor=actor),
                   commissions=commissions, statements=statements,
-                  earnings=affiliate.earnings(uow, creator_id=creator.id), currency=_currency(uow, creator.market))
+                  earnings=affiliate.earnings(uow, creator_id=creator.id, actor=actor), currency=_currency(uow, creator.market))
 
 
 def _currency(uow, market: str) -> str:
