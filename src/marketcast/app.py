@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from marketcast import __version__
+from marketcast.affiliate.api import router as affiliate_router
 from marketcast.catalog.api import router as catalog_router
 from marketcast.core import problems
 from marketcast.core.auth.api import router as auth_router
@@ -41,7 +42,7 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     for router in (auth_router, markets_router, policies_router, sellers_router, creators_router, catalog_router,
-                   orders_router, reports_router, webhooks_router, web_router):
+                   orders_router, affiliate_router, reports_router, webhooks_router, web_router):
         app.include_router(router)
     document_event_types(app)
     return app

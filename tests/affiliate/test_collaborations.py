@@ -13,7 +13,8 @@ from marketcast.core.outbox import OutboxEvent
 
 def _events(db, type_: str) -> list[dict]:
     with db(write=False) as s:
-        return [e.data for e in s.scalars(select(OutboxEvent).where(OutboxEvent.type == type_).order_by(OutboxEvent.id))]
+        stmt = select(OutboxEvent).where(OutboxEvent.type == type_).order_by(OutboxEvent.id)
+        return [e.data for e in s.scalars(stmt)]
 
 
 def _collaborations(db) -> int:

@@ -17,6 +17,7 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, DomainError, Invalid
 from marketcast.core.ids import new_id
 from marketcast.core.settings import get_settings
+from marketcast.orders import hooks
 from marketcast.orders import service as orders
 from marketcast.orders.events import OrderPaid
 from marketcast.orders.models import PaymentAttempt
@@ -194,6 +195,7 @@ def finish(session: Session, *, started: Started, result: Result) -> PaymentAtte
     reports.record_attributed_sale(session, market=order.market, shop_id=order.shop_id, currency=order.currency,
                                    parts=orders.attributed_parts(lines), at=now)
     sellers.record_paid_order(session, shop_id=order.shop_id)
+    hooks.order_paid.fire(session, hooks.OrderPaid(order, lines))
     outbox.emit(session, OrderPaid(order_id=order.id, shop_id=order.shop_id, buyer_id=order.buyer_id,
                                    market=order.market, status=order.status, amount=order.total_amount,
                                    currency=order.currency, payment_id=attempt.id), market=order.market)

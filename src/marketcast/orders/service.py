@@ -18,7 +18,7 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.core.pagination import paginate
-from marketcast.orders import daily_cap, events, rules
+from marketcast.orders import daily_cap, events, hooks, rules
 from marketcast.orders.events import OrderCreated, OrderExpired, OrderRefunded
 from marketcast.orders.models import Order, OrderLine, PaymentAttempt, Refund
 from marketcast.policies import service as policies
@@ -43,7 +43,8 @@ def _require_buyer_role(actor: Actor) -> None:
                         code="wrong_role")
 
 
-def checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]]) -> tuple[Order, list[OrderLine]]:
+def checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]],
+             extras: dict | None = None) -> tuple[Order, list[OrderLine]]:
     """Reserve stock and create a pending_payment order. Statements are batched, so the count does not grow with
     the number of lines: one SELECT for the SKUs, one guarded UPDATE for stock, one INSERT for all lines."""
     _require_buyer_role(buyer)
@@ -66,6 +67,7 @@ def checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]]) ->
                                      title=view.title[:300], quantity=quantity, unit_price=view.price,
                                      amount=view.price * quantity, currency=view.currency, refunded_quantity=0))
     order.total_amount = sum(line.amount for line in order_lines)
+    hooks.checkout_lines.fire(session, hooks.CheckoutDraft(order, order_lines, buyer, dict(extras or {})))
     session.add(order)
     session.add_all(order_lines)
     outbox.emit(session, OrderCreated(**_event(order), units=sum(quantities.values())), market=order.market)
@@ -166,6 +168,8 @@ def _move(session: Session, order: Order, action: str, event: type[events.OrderE
     order.status = rules.check_move(order.id, order.status, action)
     order.updated_at = clock.now()
     outbox.emit(session, event(**_event(order)), market=order.market)
+    if action != "cancel":
+        hooks.order_moved.fire(session, hooks.OrderMoved(order, action))
     return order
 
 
@@ -210,6 +214,7 @@ def cancel(session: Session, *, order_id: str, actor: Actor) -> Order:
     order.cancel_reason = "buyer"
     daily_cap.give_back(session, orders=[(order.shop_id, order.market, order.created_at)])
     catalog.release(session, quantities={line.sku_id: line.quantity for line in lines_of(session, order.id)})
+    hooks.orders_cancelled.fire(session, hooks.OrdersCancelled([order.id], "buyer"))
     return order
 
 
@@ -243,6 +248,7 @@ def expire_unpaid(session: Session, *, limit: int = 500) -> int:
     outbox.emit_many(session, [(OrderExpired(order_id=row.id, shop_id=row.shop_id, buyer_id=row.buyer_id,
                                              market=row.market, status="cancelled", amount=row.total_amount,
                                              currency=row.currency), row.market) for row in expired])
+    hooks.orders_cancelled.fire(session, hooks.OrdersCancelled(done, "expired"))
     return len(expired)
 
 
@@ -284,6 +290,7 @@ def refund(session: Session, *, order_id: str, lines: list[tuple[str, int]], res
     reports.record_attributed_refund(session, market=order.market, shop_id=order.shop_id, currency=order.currency,
                                      parts=attributed_parts([by_id[i] for i in taken], quantities=taken), at=now)
     full = all(line.refunded_quantity == line.quantity for line in order_lines)
+    hooks.order_refunded.fire(session, hooks.OrderRefunded(order, record, order_lines, full))
     outbox.emit(session, OrderRefunded(order_id=order.id, refund_id=record.id, amount=amount,
                                        currency=order.currency, restock=restock, full=full, shop_id=order.shop_id,
                                        market=order.market), market=order.market)

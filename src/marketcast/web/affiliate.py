@@ -59,11 +59,8 @@ def _creator_page(request: Request, uow, actor, creator, *, error=None, status_c
                   showcase=affiliate.showcase_items(uow, creator_id=creator.id),
                   links=affiliate.links_of(uow, creator_id=creator.id, actor=actor),
                   commissions=commissions, statements=statements,
-                  earnings=affiliate.earnings(uow, creator_id=creator.id, actor=actor), currency=_currency(uow, creator.market))
-
-
-def _currency(uow, market: str) -> str:
-    return markets.get(uow, market).currency
+                  earnings=affiliate.earnings(uow, creator_id=creator.id, actor=actor),
+                  currency=markets.get(uow, creator.market).currency)
 
 
 def _own(uow, actor, creator_id: str | None):
