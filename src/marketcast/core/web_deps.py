@@ -135,7 +135,8 @@ def respond_once(request: Request, actor: Actor, key: str | None, body: BaseMode
     part of the fingerprint, so one key sent to two endpoints (or to two orders) is two different requests.
     The route must own its transactions: authenticate it with `requires_own_session`, not the request's
     UnitOfWork."""
+    # An optional field left out or sent as null is the same request (POST /orders' `attribution`).
     answer = idempotency.run_once(user_id=actor.user_id, key=key, operation_name=f"{request.method} {request.url.path}",
-                                  body=body.model_dump(mode="json"), operation=operation)
+                                  body=body.model_dump(mode="json", exclude_none=True), operation=operation)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status, headers=headers)
