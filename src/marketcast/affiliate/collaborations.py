@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketcast.affiliate import people, rules
+from marketcast.affiliate import events, people, rules
 from marketcast.affiliate.models import Collaboration, CollaborationMember, CollaborationProduct
 from marketcast.catalog import service as catalog
 from marketcast.core import clock, outbox
@@ -174,11 +174,10 @@ def create(session: Session, *, shop_id: str, kind: str, commission_rate_bps: in
     session.add_all(CollaborationMember(id=new_id("cmb"), collaboration_id=collab.id, creator_id=c.id,
                                         status="invited", commission_rate_bps=commission_rate_bps, created_at=now)
                     for c in invites.creators)
-    outbox.emit(session, "collaboration.created",
-                {"collaboration_id": collab.id, "shop_id": shop.id, "market": shop.market, "kind": kind,
-                 "commission_rate_bps": commission_rate_bps, "product_ids": invites.product_ids,
-                 "all_products": all_products, "invited_creator_ids": [c.id for c in invites.creators]},
-                market=shop.market)
+    outbox.emit(session, events.CollaborationCreated(
+        collaboration_id=collab.id, shop_id=shop.id, market=shop.market, kind=kind,
+        commission_rate_bps=commission_rate_bps, product_ids=invites.product_ids, all_products=all_products,
+        invited_creator_ids=[c.id for c in invites.creators]), market=shop.market)
     return collab, invites.conflicts
 
 
@@ -242,19 +241,19 @@ def change_rate(session: Session, *, collaboration_id: str, commission_rate_bps:
             member.commission_rate_bps = current
             member.pending_rate_bps, member.pending_from, member.reminded = change.rate_bps, change.pending_from, False
             scheduled.append(member)
-    outbox.emit(session, "collaboration.rate_changed",
-                {"collaboration_id": collab.id, "shop_id": collab.shop_id, "market": collab.market,
-                 "old_rate_bps": old, "new_rate_bps": commission_rate_bps}, market=collab.market)
-    outbox.emit_many(session, [("collaboration.rate_decrease_scheduled",
-                                member_event(collab, m, applies_at=m.pending_from.isoformat()), collab.market)
+    outbox.emit(session, events.CollaborationRateChanged(
+        collaboration_id=collab.id, shop_id=collab.shop_id, market=collab.market, old_rate_bps=old,
+        new_rate_bps=commission_rate_bps), market=collab.market)
+    outbox.emit_many(session, [(member_event(events.RateDecreaseScheduled, collab, m), collab.market)
                                for m in scheduled])
     return collab
 
 
-def member_event(collab: Collaboration, member: CollaborationMember, **extra) -> dict:
-    return {"collaboration_id": collab.id, "shop_id": collab.shop_id, "market": collab.market,
-            "creator_id": member.creator_id, "commission_rate_bps": member.commission_rate_bps,
-            "new_rate_bps": member.pending_rate_bps, **extra}
+def member_event(kind: type[events.MemberRateEvent], collab: Collaboration,
+                 member: CollaborationMember) -> events.MemberRateEvent:
+    return kind(collaboration_id=collab.id, shop_id=collab.shop_id, market=collab.market,
+                creator_id=member.creator_id, commission_rate_bps=member.commission_rate_bps,
+                new_rate_bps=member.pending_rate_bps, applies_at=member.pending_from)
 
 
 def end(session: Session, *, collaboration_id: str, actor: Actor) -> Collaboration:
@@ -265,7 +264,7 @@ def end(session: Session, *, collaboration_id: str, actor: Actor) -> Collaborati
     collab.status, collab.ended_at, collab.updated_at = "ended", now, now
     if collab.ends_at is None or collab.ends_at > stop:
         collab.ends_at = stop
-    outbox.emit(session, "collaboration.ended", {"collaboration_id": collab.id, "shop_id": collab.shop_id,
-                                                 "market": collab.market, "attribution_ends_at": stop.isoformat()},
+    outbox.emit(session, events.CollaborationEnded(collaboration_id=collab.id, shop_id=collab.shop_id,
+                                                   market=collab.market, attribution_ends_at=stop),
                 market=collab.market)
     return collab

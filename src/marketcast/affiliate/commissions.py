@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from marketcast.affiliate import people, rules
+from marketcast.affiliate import events, people, rules
 from marketcast.affiliate.models import Commission, CommissionAdjustment
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
@@ -25,10 +25,11 @@ from marketcast.sellers import service as sellers
 OPEN = ("pending", "settleable", "frozen")  # still moving; settled ones move through adjustments
 
 
-def _event(c: Commission, **extra) -> dict:
-    return {"commission_id": c.id, "creator_id": c.creator_id, "order_id": c.order_id,
-            "order_line_id": c.order_line_id, "shop_id": c.shop_id, "market": c.market, "status": c.status,
-            "amount": c.amount, "currency": c.currency, "commission_rate_bps": c.commission_rate_bps, **extra}
+def _event(kind: type[events.CommissionEvent], c: Commission, **extra) -> tuple[events.CommissionEvent, str]:
+    """(payload, market) of a commission event, for outbox.emit_many."""
+    return kind(commission_id=c.id, creator_id=c.creator_id, order_id=c.order_id, order_line_id=c.order_line_id,
+                shop_id=c.shop_id, market=c.market, status=c.status, amount=c.amount, currency=c.currency,
+                commission_rate_bps=c.commission_rate_bps, **extra), c.market
 
 
 def _same_person(buyer_email: str, creator_email: str) -> bool:
@@ -68,7 +69,7 @@ def record_paid(session: Session, *, order, lines: Iterable) -> list[Commission]
             status="ineligible" if mine else "pending", ineligible_reason="self_referral" if mine else None,
             created_at=now, updated_at=now))
     session.add_all(made)
-    outbox.emit_many(session, [("commission.created", _event(c, ineligible_reason=c.ineligible_reason), c.market)
+    outbox.emit_many(session, [_event(events.CommissionCreated, c, ineligible_reason=c.ineligible_reason)
                                for c in made])
     return made
 
@@ -77,7 +78,7 @@ def record_refund(session: Session, *, order_id: str, lines: Iterable) -> None:
     """Lines of the order refunded (their refunded_quantity already raised): base and amount pro rata, reversed
     when nothing is left; a settled one gives the difference back on the next statement."""
     by_line = {line.id: line for line in lines}
-    now, events = clock.now(), []
+    now, moved = clock.now(), []
     for c in _of_order(session, order_id):
         line = by_line.get(c.order_line_id)
         if line is None or line.refunded_quantity == c.refunded_quantity or c.status in ("reversed", "ineligible"):
@@ -93,9 +94,9 @@ def record_refund(session: Session, *, order_id: str, lines: Iterable) -> None:
                                              created_at=now))
         if c.refunded_quantity == c.quantity:
             c.status, c.status_before_freeze = "reversed", None
-        events.append(("commission.reversed" if c.status == "reversed" else "commission.reduced",
-                       _event(c, previous_amount=before), c.market))
-    outbox.emit_many(session, events)
+        moved.append(_event(events.CommissionReversed if c.status == "reversed" else events.CommissionReduced, c,
+                            previous_amount=before))
+    outbox.emit_many(session, moved)
 
 
 def reverse_orders(session: Session, *, order_ids: list[str], reason: str) -> int:
@@ -104,7 +105,7 @@ def reverse_orders(session: Session, *, order_ids: list[str], reason: str) -> in
                                                          Commission.status.in_(OPEN)).with_for_update()))
     for c in rows:
         c.status, c.amount, c.status_before_freeze, c.updated_at = "reversed", 0, None, clock.now()
-    outbox.emit_many(session, [("commission.reversed", _event(c, reason=reason), c.market) for c in rows])
+    outbox.emit_many(session, [_event(events.CommissionReversed, c, reason=reason) for c in rows])
     return len(rows)
 
 
@@ -134,7 +135,7 @@ def make_settleable(session: Session) -> int:
             Commission.delivered_at <= now - hold).with_for_update()))
         for c in due:
             c.status, c.settleable_at, c.updated_at = "settleable", c.delivered_at + hold, now
-        outbox.emit_many(session, [("commission.settleable", _event(c), c.market) for c in due])
+        outbox.emit_many(session, [_event(events.CommissionSettleable, c) for c in due])
         count += len(due)
     return count
 
@@ -168,7 +169,7 @@ def freeze(session: Session, *, commission_id: str, reason: str, actor: Actor) -
         raise Conflict(f"commission {c.id} is {c.status}; only pending or settleable ones are frozen",
                        code="commission_not_freezable", status_now=c.status)
     c.status_before_freeze, c.status, c.frozen_reason, c.updated_at = c.status, "frozen", reason, clock.now()
-    outbox.emit(session, "commission.frozen", _event(c, reason=reason, actor=actor.email), market=c.market)
+    outbox.emit_many(session, [_event(events.CommissionFrozen, c, reason=reason, actor=actor.email)])
     return c
 
 
@@ -181,7 +182,7 @@ def unfreeze(session: Session, *, commission_id: str, reason: str, actor: Actor)
                        status_now=c.status)
     c.status, c.status_before_freeze, c.frozen_reason = c.status_before_freeze or "pending", None, None
     c.updated_at = clock.now()
-    outbox.emit(session, "commission.unfrozen", _event(c, reason=reason, actor=actor.email), market=c.market)
+    outbox.emit_many(session, [_event(events.CommissionUnfrozen, c, reason=reason, actor=actor.email)])
     return c
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketcast.affiliate import collaborations, people, rules
+from marketcast.affiliate import collaborations, events, people, rules
 from marketcast.affiliate.models import Collaboration, CollaborationMember
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
@@ -35,12 +35,10 @@ def _lock(member: CollaborationMember, session: Session, market: str) -> None:
 
 
 def _joined_event(session: Session, collab: Collaboration, member: CollaborationMember) -> None:
-    outbox.emit(session, "collaboration.member_joined",
-                {"collaboration_id": collab.id, "shop_id": collab.shop_id, "market": collab.market,
-                 "creator_id": member.creator_id, "status": member.status,
-                 "commission_rate_bps": member.commission_rate_bps,
-                 "locked_until": member.locked_until.isoformat() if member.locked_until else None},
-                market=collab.market)
+    outbox.emit(session, events.CollaborationMemberJoined(
+        collaboration_id=collab.id, shop_id=collab.shop_id, market=collab.market, creator_id=member.creator_id,
+        status=member.status, commission_rate_bps=member.commission_rate_bps, locked_until=member.locked_until),
+        market=collab.market)
 
 
 def join(session: Session, *, collaboration_id: str, actor: Actor) -> CollaborationMember:
@@ -129,18 +127,17 @@ def remind_and_apply(session: Session) -> tuple[int, int]:
         .where(CollaborationMember.pending_from.is_not(None),
                CollaborationMember.pending_from <= now + rules.REMINDER_BEFORE)
         .order_by(CollaborationMember.id).with_for_update(of=CollaborationMember)).all()
-    events, reminded, applied = [], 0, 0
+    announced, reminded, applied = [], 0, 0
     for member, collab in rows:
         if not member.reminded:
             member.reminded, reminded = True, reminded + 1
-            events.append(("collaboration.rate_decrease_reminder",
-                           collaborations.member_event(collab, member, applies_at=member.pending_from.isoformat()),
-                           collab.market))
+            announced.append((collaborations.member_event(events.RateDecreaseReminder, collab, member),
+                              collab.market))
         if member.pending_from <= now:
             member.commission_rate_bps = member.pending_rate_bps
             member.pending_rate_bps, member.pending_from = None, None
             applied += 1
-            events.append(("collaboration.rate_decrease_applied", collaborations.member_event(collab, member),
-                           collab.market))
-    outbox.emit_many(session, events)
+            announced.append((collaborations.member_event(events.RateDecreaseApplied, collab, member),
+                              collab.market))
+    outbox.emit_many(session, announced)
     return reminded, applied

@@ -5,7 +5,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketcast.affiliate import offers, people, rules
+from marketcast.affiliate import events, offers, people, rules
 from marketcast.affiliate.models import ShoppableContent, ShowcaseItem
 from marketcast.catalog import service as catalog
 from marketcast.core import clock, outbox
@@ -59,8 +59,8 @@ def add(session: Session, *, creator_id: str, product_id: str, actor: Actor) -> 
             session.add(item)
     except IntegrityError:  # added by a simultaneous request
         return session.get(ShowcaseItem, (creator.id, product.id))
-    outbox.emit(session, "showcase.product_added", {"creator_id": creator.id, "product_id": product.id,
-                                                    "market": creator.market}, market=creator.market)
+    outbox.emit(session, events.ShowcaseProductAdded(creator_id=creator.id, product_id=product.id,
+                                                     market=creator.market), market=creator.market)
     return item
 
 
@@ -108,9 +108,8 @@ def add_content(session: Session, *, creator_id: str, kind: str, url: str, produ
     content = ShoppableContent(id=new_id("cnt"), creator_id=creator.id, kind=kind, url=url, product_ids=wanted,
                                created_at=now)
     session.add(content)
-    outbox.emit(session, "content.registered", {"content_id": content.id, "creator_id": creator.id, "kind": kind,
-                                                "product_ids": wanted, "market": creator.market},
-                market=creator.market)
+    outbox.emit(session, events.ContentRegistered(content_id=content.id, creator_id=creator.id, kind=kind,
+                                                  product_ids=wanted, market=creator.market), market=creator.market)
     return content
 
 

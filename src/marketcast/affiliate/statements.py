@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketcast.affiliate import people, rules
+from marketcast.affiliate import events, people, rules
 from marketcast.affiliate.models import Commission, CommissionAdjustment, Payout, Statement
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
@@ -110,10 +110,10 @@ def _close_one(session: Session, *, creator_id: str, market: str, start, end, pe
     if balance.paid_out > 0:
         session.add(Payout(id=new_id("pyt"), statement_id=statement.id, creator_id=creator_id,
                            amount=balance.paid_out, currency=currency, status="scheduled", created_at=now))
-    outbox.emit(session, "statement.closed",
-                {"statement_id": statement.id, "creator_id": creator_id, "market": market, "currency": currency,
-                 "period_start": start.isoformat(), "period_end": end.isoformat(), "total": statement.total,
-                 "paid_out": statement.paid_out, "carried_out": statement.carried_out}, market=market)
+    outbox.emit(session, events.StatementClosed(
+        statement_id=statement.id, creator_id=creator_id, market=market, currency=currency, period_start=start,
+        period_end=end, total=statement.total, paid_out=statement.paid_out, carried_out=statement.carried_out),
+        market=market)
     return statement
 
 
