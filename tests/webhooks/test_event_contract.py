@@ -4,6 +4,7 @@ known types, and a subscription never receiving events older than itself."""
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from webhook_support import emit, sample, subscribe
 
@@ -46,8 +47,11 @@ def test_emit_takes_only_a_registered_payload_model():
 
         with pytest.raises(TypeError):
             outbox.emit(session, Unregistered())
+        with pytest.raises(ValidationError):  # the payload is checked where it is made
+            sample("order.paid", status="lost")
         event = outbox.emit(session, sample("order.paid", order_id="ord_1"), market="US")
-        assert event.type == "order.paid" and event.data["order_id"] == "ord_1" and event.data["status"] == "x"
+        assert event.type == "order.paid" and event.data["order_id"] == "ord_1"
+        assert event.data["status"] == "pending_payment"
 
 
 def test_a_type_is_bound_once_and_needs_a_description():

@@ -98,13 +98,13 @@ def test_deliveries_list_filter_and_pages(client, operator):
 
 
 def test_events_list(client, operator):
-    a = emit("market.status_changed", market="US", from_status="x")
+    a = emit("market.status_changed", market="US", from_status="paused")
     b = emit("policy.scheduled", market="US")
     c = emit("market.launch_rescheduled", market="ES")
     r = client.get("/api/v1/events", headers=operator)
     assert r.status_code == 200
     assert [e["id"] for e in r.json()["items"]] == sorted([a, b, c])  # in id order
-    assert r.json()["items"][0]["dispatched"] is False and r.json()["items"][0]["data"]["from"] == "x"
+    assert r.json()["items"][0]["dispatched"] is False and r.json()["items"][0]["data"]["from"] == "paused"
     assert [e["id"] for e in client.get("/api/v1/events", params={"type": "market.*"},
                                         headers=operator).json()["items"]] == sorted([a, c])
     assert [e["id"] for e in client.get("/api/v1/events", params={"type": "policy.scheduled"},

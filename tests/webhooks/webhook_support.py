@@ -5,7 +5,7 @@ import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import UnionType
-from typing import Any, Union, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -88,6 +88,8 @@ def _sample(annotation: Any) -> Any:
         return None
     if get_origin(annotation) is list:
         return []
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)[0]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation(**{name: _sample(f.annotation) for name, f in annotation.model_fields.items()})
     return {str: "x", int: 1, bool: True, datetime: clock.now()}.get(annotation, 1)

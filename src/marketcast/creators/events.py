@@ -3,6 +3,7 @@
 from pydantic import Field
 
 from marketcast.core.events import EventPayload, Instant, event_type
+from marketcast.creators.schemas import AffiliateStatus
 
 
 @event_type("creator.created")
@@ -13,7 +14,7 @@ class CreatorCreated(EventPayload):
     user_id: str
     market: str
     handle: str
-    affiliate_status: str | None = Field(description="ineligible, pilot, active or suspended")
+    affiliate_status: AffiliateStatus | None
 
 
 @event_type("creator.affiliate_status_changed")
@@ -24,8 +25,8 @@ class CreatorAffiliateStatusChanged(EventPayload):
     user_id: str
     market: str
     handle: str
-    old_status: str
-    new_status: str
+    old_status: AffiliateStatus
+    new_status: AffiliateStatus
     rule: str | None = Field(description="The rule that made the move")
     policy_key: str | None
     policy_version_id: str | None

@@ -3,6 +3,7 @@
 from pydantic import Field
 
 from marketcast.core.events import EventPayload, Instant, event_type
+from marketcast.markets.schemas import Status
 
 
 @event_type("market.created")
@@ -13,7 +14,7 @@ class MarketCreated(EventPayload):
     name: str
     currency: str
     timezone: str
-    status: str
+    status: Status
     launch_window: str | None
     reason: str
 
@@ -23,8 +24,8 @@ class MarketStatusChanged(EventPayload):
     """A market moved between planned, live, postponed and paused."""
 
     market: str
-    from_status: str = Field(alias="from")
-    to: str
+    from_status: Status = Field(alias="from")
+    to: Status
     reason: str
     from_window: str | None
     launch_window: str | None
@@ -38,8 +39,8 @@ class MarketRescheduled(EventPayload):
     old_window: str | None
     new_window: str | None
     reason: str
-    from_status: str
-    status: str
+    from_status: Status
+    status: Status
 
 
 @event_type("market.launch_rescheduled")

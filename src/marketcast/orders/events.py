@@ -4,6 +4,7 @@ state after the move, so a receiver needs no read-back."""
 from pydantic import Field
 
 from marketcast.core.events import EventPayload, event_type
+from marketcast.orders.schemas import OrderStatus
 
 
 class OrderEvent(EventPayload):
@@ -11,7 +12,7 @@ class OrderEvent(EventPayload):
     shop_id: str
     buyer_id: str
     market: str
-    status: str = Field(description="The order's status after this event")
+    status: OrderStatus = Field(description="The order's status after this event")
     amount: int = Field(description="Order total in minor units")
     currency: str
 

@@ -1,8 +1,11 @@
 """What the sellers area announces: sellers, their applications (and each re-judgement), and their shops."""
 
+from typing import Literal
+
 from pydantic import Field
 
 from marketcast.core.events import EventPayload, event_type
+from marketcast.sellers.schemas import AppStatus, EntityType, Mode, Outcome, RuleName, ShopType
 
 
 @event_type("seller.created")
@@ -12,18 +15,18 @@ class SellerCreated(EventPayload):
     seller_id: str
     owner_user_id: str
     country: str
-    entity_type: str
+    entity_type: EntityType
 
 
 class ApplicationEvent(EventPayload):
     application_id: str
     seller_id: str
     market: str
-    shop_type: str
-    mode: str
-    status: str
-    outcome: str = Field(description="The rules' verdict: eligible or ineligible")
-    failed_rules: list[str]
+    shop_type: ShopType
+    mode: Mode
+    status: AppStatus
+    outcome: Outcome = Field(description="The rules' verdict")
+    failed_rules: list[RuleName]
 
 
 @event_type("application.submitted")
@@ -37,7 +40,7 @@ class ApplicationApproved(ApplicationEvent):
 
     shop_id: str
     reason: str
-    overridden_rules: list[str] = Field(description="Failed rules the reviewer approved over")
+    overridden_rules: list[RuleName] = Field(description="Failed rules the reviewer approved over")
 
 
 @event_type("application.rejected")
@@ -45,18 +48,18 @@ class ApplicationRejected(ApplicationEvent):
     """An operator rejected an open application."""
 
     reason: str
-    rejected_by: str = Field(description="rules (confirming an ineligible verdict) or reviewer")
+    rejected_by: Literal["rules", "reviewer"] = Field(description="rules: confirming an ineligible verdict")
 
 
 class ApplicationRejudged(EventPayload):
     application_id: str
     seller_id: str
     market: str
-    shop_type: str
-    status: str
-    from_outcome: str = Field(alias="from")
-    to: str
-    failed_rules: list[str]
+    shop_type: ShopType
+    status: AppStatus
+    from_outcome: Outcome = Field(alias="from")
+    to: Outcome
+    failed_rules: list[RuleName]
     policy_versions: list[str] = Field(description="The policy versions the new verdict used")
     trigger: str
 
@@ -78,9 +81,9 @@ class ShopCreated(EventPayload):
     shop_id: str
     seller_id: str
     market: str
-    shop_type: str
-    mode: str
-    status: str
+    shop_type: ShopType
+    mode: Mode
+    status: str = Field(description="probation or active")
     application_id: str
 
 
