@@ -11,11 +11,17 @@ from marketcast.core import idempotency, outbox
 from marketcast.core.errors import Conflict, DomainError
 from marketcast.core.idempotency import IdempotencyKey
 from marketcast.core.outbox import OutboxEvent
+from marketcast.markets.events import MarketCreated
+
+
+def _event(note: str) -> MarketCreated:
+    return MarketCreated(market="ZZ", name=note, currency="USD", timezone="UTC", status="planned",
+                         launch_window=None, reason=note)
 
 
 def _emit(note: str):
     def operation(session):
-        event = outbox.emit(session, "test.noted", {"note": note})
+        event = outbox.emit(session, _event(note))
         return 201, {"event_id": event.id, "note": note}
     return operation
 
@@ -51,7 +57,7 @@ def test_another_body_another_operation_or_another_user(db):
 
 def test_a_failed_operation_gives_its_key_back(db):
     def fails(session):
-        outbox.emit(session, "test.noted", {"note": "lost"})
+        outbox.emit(session, _event("lost"))
         raise Conflict("not now", code="not_now")
 
     with pytest.raises(Conflict):
