@@ -8,6 +8,7 @@ import signal
 import threading
 from collections.abc import Callable
 
+from marketcast.affiliate import jobs as affiliate
 from marketcast.core import clock, idempotency
 from marketcast.core.db import unit_of_work
 from marketcast.core.settings import get_settings
@@ -51,6 +52,7 @@ JOBS: dict[str, Callable[[], int]] = {
     "shops_graduate": graduate_shops,
     "orders_expire": expire_orders,
     "idempotency_purge": purge_idempotency_keys,
+    **affiliate.JOBS,
     "webhooks_fanout": webhooks.fan_out,
     "webhooks_deliver": webhooks.deliver_due,
 }

@@ -235,11 +235,26 @@ def owed_by_shop(session: Session, *, shop_id: str, actor: Actor) -> dict[str, d
     return owed
 
 
+COUNTED = ("pending", "settleable", "settled", "frozen")  # earned something (not reversed, not a self-referral)
+
+
+def pilot_results(session: Session, *, creator_ids: list[str]) -> dict[str, tuple[int, bool]]:
+    """creator id -> (orders attributed, has a frozen commission), two grouped queries for the whole batch."""
+    if not creator_ids:
+        return {}
+    orders = dict(session.execute(select(Commission.creator_id, func.count(func.distinct(Commission.order_id)))
+                                  .where(Commission.creator_id.in_(creator_ids), Commission.status.in_(COUNTED))
+                                  .group_by(Commission.creator_id)).all())
+    frozen = set(session.scalars(select(Commission.creator_id).where(Commission.creator_id.in_(creator_ids),
+                                                                     Commission.status == "frozen").distinct()))
+    return {cid: (int(orders.get(cid, 0)), cid in frozen) for cid in creator_ids}
+
+
 def attributed_orders(session: Session, *, creator_id: str) -> int:
     """Paid orders that earned the creator a commission (self-referrals and reversed ones do not count)."""
     return session.scalar(select(func.count(func.distinct(Commission.order_id)))
                           .where(Commission.creator_id == creator_id,
-                                 Commission.status.in_(("pending", "settleable", "settled", "frozen")))) or 0
+                                 Commission.status.in_(COUNTED))) or 0
 
 
 def frozen_count(session: Session, *, creator_id: str) -> int:

@@ -2,6 +2,7 @@
 
 from marketcast.affiliate import commissions, membership, statements
 from marketcast.core.db import unit_of_work
+from marketcast.creators import service as creators
 
 
 def rate_decreases() -> int:
@@ -18,4 +19,15 @@ def settle_commissions() -> int:
         return ready + statements.close_due(session)
 
 
-JOBS = {"affiliate_rate_decreases": rate_decreases, "affiliate_settlement": settle_commissions}
+def graduate_pilots() -> int:
+    """Pilots whose days are over graduate with enough attributed orders and no frozen commission: the creators
+    area judges, from the results this area counts."""
+    with unit_of_work() as session:
+        due = creators.pilots_due(session)
+        results = commissions.pilot_results(session, creator_ids=due)
+        return len(creators.graduate_many(session, results=[
+            creators.PilotResults(cid, orders, frozen) for cid, (orders, frozen) in results.items()]))
+
+
+JOBS = {"affiliate_rate_decreases": rate_decreases, "affiliate_settlement": settle_commissions,
+        "affiliate_pilot_graduation": graduate_pilots}

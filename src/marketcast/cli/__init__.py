@@ -3,7 +3,18 @@
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from marketcast.cli import applications, catalog, creators, markets, orders, policies, reports, scenario, webhooks
+from marketcast.cli import (
+    affiliate,
+    applications,
+    catalog,
+    creators,
+    markets,
+    orders,
+    policies,
+    reports,
+    scenario,
+    webhooks,
+)
 from marketcast.cli import core as core_cmds
 from marketcast.cli.common import err_console
 
@@ -19,6 +30,7 @@ app.add_typer(orders.app, name="orders", help="Orders, payments and refunds.")
 app.add_typer(reports.app, name="reports", help="GMV reports.")
 app.add_typer(webhooks.app, name="webhooks", help="Webhook subscriptions and deliveries.")
 app.add_typer(scenario.app, name="scenario", help="Replay known situations into the database.")
+affiliate.register(app)
 
 
 def main() -> None:
