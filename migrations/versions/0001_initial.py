@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 22:50:37.697536
+Create Date: 2026-12-01 23:06:23.298772
 """
 
 import sqlalchemy as sa
@@ -400,7 +400,6 @@ def upgrade() -> None:
     sa.Column('followers_as_of', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('affiliate_status', sa.String(length=16), nullable=False),
     sa.Column('failed_rules', sa.String(length=200), nullable=False),
-    sa.Column('decision', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
     sa.Column('pilot_started_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('graduated_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('suspended_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),

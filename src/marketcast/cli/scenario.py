@@ -76,6 +76,28 @@ def _print_sellers(snap: dict) -> None:
         console.print(table)
 
 
+def _print_creators(snap: dict) -> None:
+    c = snap.get("us_creators")
+    if not c or not c["total"]:
+        return
+    s = c["statuses"]
+    console.print(f"\nUS creators as of {snap['at'][:10]}: {c['total']:,} — ineligible {s['ineligible']:,}, "
+                  f"pilot {s['pilot']:,}, active {s['active']:,}, suspended {s['suspended']:,}", highlight=False)
+    sim = c.get("simulation_2024_06_15")
+    if c["moved_by_the_change"]:
+        moves = ", ".join(f"{k} {v:,}" for k, v in c["moves"].items())
+        console.print(f"  moved by the 2024-07-01 change (creators from 1,000 followers, a pilot under 5,000): "
+                      f"{c['moved_by_the_change']:,} ({moves})", highlight=False)
+    else:
+        console.print("  the 2024-07-01 change has not happened yet", highlight=False)
+    if sim:
+        moves = ", ".join(f"{k} {v:,}" for k, v in sim["counts"].items())
+        verdict = "exactly what happened" if sim["equals_what_happened"] else "NOT what happened"
+        console.print(f"  simulated as of 2024-06-15 ({sim['key']} = {sim['value']:,} from "
+                      f"{sim['effective_from'][:10]}): {sim['moved']:,} would move ({moves}): {verdict}",
+                      highlight=False, soft_wrap=True)
+
+
 def _print(snap: dict) -> None:
     table = Table(title=f"Markets as of {snap['at'][:10]}")
     for column in ("Code", "Name", "Currency", "Status", "Launch window"):
@@ -94,3 +116,4 @@ def _print(snap: dict) -> None:
         table.add_row(key, policies.describe(key, r["value"]), since, r["source"])
     console.print(table)
     _print_sellers(snap)
+    _print_creators(snap)

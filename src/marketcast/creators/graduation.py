@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox
@@ -18,7 +18,7 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.decisions import rule_result
 from marketcast.creators import judging, rules
 from marketcast.creators.models import Creator
-from marketcast.creators.profiles import insert_changes
+from marketcast.creators.profiles import insert_changes, update_many
 from marketcast.creators.reevaluation import COLUMNS, figures
 from marketcast.policies import service as policies
 
@@ -93,7 +93,7 @@ def graduate_many(session: Session, *, results: Iterable[PilotResults], actor: A
         if event:
             events.append((event, event.market))
     if updates:
-        session.execute(update(Creator), updates)
+        update_many(session, updates)
         insert_changes(session, changes)
         outbox.emit_many(session, events)
     return [u["id"] for u in updates]

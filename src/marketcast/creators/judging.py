@@ -71,7 +71,6 @@ def move_rows(creator: Any, judgement: rules.Judgement, *, kind: str, at: dateti
     elif judgement.status in ("ineligible", "active"):
         pilot_started = None
     columns = {"id": creator.id, "affiliate_status": judgement.status, "failed_rules": ",".join(judgement.failed),
-               "decision": judgement.as_json() | {"evaluated_at": at.isoformat()},
                "pilot_started_at": pilot_started,
                "status_changed_at": at if judgement.status != old else creator.status_changed_at}
     change = {"id": new_id("csc"), "creator_id": creator.id, "kind": kind, "from_status": old,

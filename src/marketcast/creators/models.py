@@ -22,10 +22,10 @@ class Creator(Base):
     date_of_birth: Mapped[date] = mapped_column(Date)
     followers: Mapped[int] = mapped_column(BigInteger, default=0)
     followers_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    affiliate_status: Mapped[str] = mapped_column(String(16))  # ineligible | pilot | active | suspended
+    # ineligible | pilot | active | suspended; the latest status change holds the rules that decided it.
+    affiliate_status: Mapped[str] = mapped_column(String(16))
     # Names of the failed rules, comma-separated: tells "which rule held it back" without loading decisions.
     failed_rules: Mapped[str] = mapped_column(String(200), default="")
-    decision: Mapped[dict[str, Any]] = mapped_column(JSONType)  # latest judgement: rules, policy versions
     pilot_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when a pilot graduated on its results (days, orders): the pilot threshold no longer holds it back.
     graduated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -4,6 +4,7 @@ Keyword-only operations that take a Session, never commit, and raise domain erro
 through creators.service."""
 
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -60,7 +61,7 @@ def create_creator(session: Session, *, actor: Actor, market: str, handle: str, 
         raise _handle_taken(handle, ctx.market)
     creator = Creator(id=new_id("crt"), user_id=actor.user_id, market=ctx.market, handle=handle,
                       date_of_birth=date_of_birth, followers=0, followers_as_of=None, affiliate_status=None,
-                      failed_rules="", decision={}, status_changed_at=now, created_at=now)
+                      failed_rules="", status_changed_at=now, created_at=now)
     judgement = rules.judge(ctx, judging.figures(creator, 0, now))
     columns, change, _ = judging.move_rows(creator, judgement, kind="created", at=now, trigger="created", actor=actor)
     for name, value in columns.items():
@@ -236,6 +237,43 @@ def history(session: Session, *, creator_id: str) -> list[StatusChange]:
                                 .order_by(StatusChange.at, StatusChange.id)))
 
 
+def update_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Creators' new columns by id, one executemany (the same columns in every row)."""
+    if not rows:
+        return
+    table = Creator.__table__
+    names = [name for name in rows[0] if name != "id"]
+    stmt = (table.update().where(table.c.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}") for name in names}))
+    session.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+
+
 def insert_changes(session: Session, changes: list[dict[str, Any]]) -> None:
     if changes:
-        session.execute(insert(StatusChange), changes)
+        session.execute(insert(StatusChange.__table__), changes)
+
+
+def create_many(session: Session, *, market: str, profiles: list[tuple[str, str, date]], actor: Actor) -> int:
+    """Creator profiles in bulk, (user id, handle, date of birth) each, judged at once like `create_creator`
+    (no followers yet): a few statements per call, for demo populations and benchmarks. The handles must be
+    valid and free (a clash fails the whole call with the database's error)."""
+    now = clock.now()
+    ctx = judging.context(session, market=market, at=now, field="market")
+    creators, changes, created = [], [], []
+    for user_id, handle, born in profiles:
+        row = SimpleNamespace(
+            id=new_id("crt"), user_id=user_id, market=ctx.market, handle=rules.normalize_handle(handle),
+            date_of_birth=born, followers=0, followers_as_of=None, affiliate_status=None, failed_rules="",
+            pilot_started_at=None, graduated_at=None, suspended_at=None, suspend_reason=None, status_changed_at=now,
+            created_at=now)
+        judgement = rules.judge(ctx, judging.figures(row, 0, now))
+        columns, change, _ = judging.move_rows(row, judgement, kind="created", at=now, trigger="created", actor=actor)
+        creators.append(vars(row) | columns)
+        changes.append(change)
+        created.append((CreatorCreated(creator_id=row.id, user_id=user_id, market=ctx.market, handle=row.handle,
+                                       affiliate_status=judgement.status), ctx.market))
+    if creators:
+        session.execute(insert(Creator.__table__), creators)
+        insert_changes(session, changes)
+        outbox.emit_many(session, created)
+    return len(creators)

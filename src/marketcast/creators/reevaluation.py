@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox
@@ -17,7 +17,7 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.chunks import DEFAULT_CHUNK, keyset_chunks
 from marketcast.creators import judging, rules
 from marketcast.creators.models import Creator, FollowerSnapshot
-from marketcast.creators.profiles import insert_changes, require_operator_of
+from marketcast.creators.profiles import insert_changes, require_operator_of, update_many
 
 COLUMNS = (Creator.id, Creator.user_id, Creator.market, Creator.handle, Creator.date_of_birth, Creator.followers,
            Creator.affiliate_status, Creator.failed_rules, Creator.pilot_started_at, Creator.graduated_at,
@@ -86,7 +86,7 @@ def _move(session: Session, ctx: rules.Context, ids: list[str], *, when: datetim
         if event:
             events.append((event, event.market))
     if updates:
-        session.execute(update(Creator), updates)  # ORM bulk UPDATE by primary key: one executemany
+        update_many(session, updates)
         insert_changes(session, changes)
         outbox.emit_many(session, events)
     return Counter(f"{c['from_status']}->{c['to_status']}" for c in changes)

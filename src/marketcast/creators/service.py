@@ -10,6 +10,7 @@ from marketcast.creators import simulation as _simulation  # noqa: F401  (regist
 from marketcast.creators.graduation import PilotResults, graduate, graduate_many, pilots_due  # noqa: F401
 from marketcast.creators.profiles import (  # noqa: F401  (the public creator operations of this area)
     create_creator,
+    create_many,
     creators_of_user,
     eligibility,
     find,

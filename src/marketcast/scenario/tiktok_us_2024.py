@@ -16,7 +16,7 @@ from marketcast.core.errors import NotFound
 from marketcast.creators import service as creators
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
-from marketcast.scenario import us_sellers
+from marketcast.scenario import us_creators, us_sellers
 from marketcast.sellers import service as sellers
 
 OPERATOR_EMAIL = "ops@marketcast.example"
@@ -70,6 +70,11 @@ POLICY_STEPS = (
      "Cross-border POP stores no longer need $2M annual Amazon GMV"),
     ("2024-05-20", "creator.affiliate.min_followers", "US", 1000, "2024-07-01",
      "Creators may sell from 1,000 followers"),
+    ("2024-05-20", "creator.affiliate.pilot_below_followers", "US", 5000, "2024-07-01",
+     "Creators under 5,000 followers start on a 30-day pilot"),
+    *(("2024-05-20", key, "US", value, "2024-07-01", "The US pilot programme")
+      for key, value in (("creator.pilot.days", 30), ("creator.pilot.weekly_shoppable_videos", 5),
+                         ("creator.pilot.weekly_shoppable_lives", 3), ("creator.pilot.graduation_orders", 10))),
 )
 
 
@@ -125,6 +130,7 @@ def load(session: Session) -> None:
     _worker_on(session, day("2023-09-12"))
     us_sellers.load_local_shops(session, actor)
     us_sellers.load_cross_border(session)
+    us_creators.load(session, actor)
     for effective in sorted({step[4] for step in POLICY_STEPS}):
         _worker_on(session, day(effective))
 
@@ -159,4 +165,5 @@ def snapshot(session: Session, *, at: datetime) -> dict:
     operator = auth.actor_of(auth.get_user_by_email(session, OPERATOR_EMAIL))
     out["us_cross_border_applicants"] = us_sellers.applicants(session, operator=operator, as_of=at)
     out["us_local_shops"] = us_sellers.local_shops(session, as_of=at)
+    out["us_creators"] = us_creators.summary(session, at=at, operator=operator)
     return out

@@ -105,7 +105,7 @@ SIMULATED_KEYS = {rules.MIN_AGE_KEY: "min_age", rules.MIN_GMV_KEY: "min_external
 def simulate(session: Session, *, market: str, key: str, value: Any, at: datetime | None = None,
              actor: Actor, examples: int = 20) -> dict[str, Any]:
     """The former `POST /applications/simulate`, kept as an alias of the policies' simulation
-    (`POST /policies/{key}/simulations`, docs/adr/0010) in its first shape: how many applications would become
+    (`POST /policies/{key}/simulations`, docs/adr/0012) in its first shape: how many applications would become
     eligible or ineligible, with examples. `at` is when the value would take effect. Nothing is written."""
     require_operator_of(actor, market.upper())
     if key not in SIMULATED_KEYS:
