@@ -19,7 +19,7 @@ def write_creator(db, *, user_id: str, market: str = "US", status: str = "active
     with db() as s:
         creator = Creator(id=new_id("crt"), user_id=user_id, market=market, handle=f"c.{uuid.uuid4().hex[:10]}",
                           date_of_birth=date(1995, 5, 5), followers=followers, followers_as_of=now,
-                          affiliate_status=status, failed_rules="", decision={}, status_changed_at=now,
+                          affiliate_status=status, failed_rules="", status_changed_at=now,
                           pilot_started_at=now if status == "pilot" else None, created_at=now)
         s.add(creator)
         return creator.id
