@@ -1,18 +1,21 @@
 """Events as a contract: the registry, the event-types list, OpenAPI `webhooks`, subscriptions naming only
 known types, and a subscription never receiving events older than itself."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from webhook_support import emit, sample, subscribe
 
 from marketcast.core import clock, events, outbox
+from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.core.events import EventPayload, event_type
 from marketcast.orders.events import OrderPaid
-from marketcast.webhooks import jobs
+from marketcast.webhooks import jobs, service
 from marketcast.webhooks.models import WebhookDelivery, WebhookSubscription
 
 URL = "https://hooks.example.com/marketcast"
@@ -160,3 +163,45 @@ def test_on_a_frozen_clock_creation_order_decides(at):
         after = emit("market.status_changed")
         jobs.fan_out()
     assert _deliveries() == [(sub_id, after)] and before < after
+
+
+def test_an_event_after_a_subscription_still_being_committed_reaches_it(database_url):
+    """PostgreSQL, real concurrency: the subscription is flushed but not committed when a later event commits
+    and the fan-out runs; the fan-out waits for the subscription instead of dispatching the event past it."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("on SQLite the writers queue (ADR 0003) orders the two transactions")
+    flushed, release, created = threading.Event(), threading.Event(), []
+
+    def create() -> None:
+        with unit_of_work() as session:
+            sub, _ = service.create_subscription(session, url=URL, event_types=["order.*"], actor=SYSTEM)
+            created.append(sub.id)
+            flushed.set()
+            release.wait(60)
+
+    creator = threading.Thread(target=create)
+    creator.start()
+    try:
+        assert flushed.wait(60)
+        event_id = emit("order.paid")
+        fan = threading.Thread(target=jobs.fan_out)
+        fan.start()
+        assert _wait_for_lock_wait(), "the fan-out did not wait for the subscription's transaction"
+    finally:
+        release.set()
+        creator.join(60)
+    fan.join(60)
+    assert _deliveries() == [(created[0], event_id)]
+
+
+def _wait_for_lock_wait() -> bool:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with unit_of_work(write=False) as session:
+            waiting = session.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE 'LOCK TABLE webhook_subscriptions%'"))
+        if waiting:
+            return True
+        time.sleep(0.05)
+    return False

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock, events
@@ -239,6 +239,11 @@ def fan_out_batch(session: Session, *, limit: int = 500) -> int:
         .with_for_update(skip_locked=True)))
     if not batch:
         return 0
+    if session.get_bind().dialect.name == "postgresql":
+        # Waits for subscriptions being created to commit (their INSERT holds ROW EXCLUSIVE), so an event that
+        # happened after one was created is never fanned out before that subscription can be seen. SQLite's
+        # writers queue (ADR 0003) already orders the two transactions.
+        session.execute(text("LOCK TABLE webhook_subscriptions IN SHARE MODE"))
     subs = list(session.scalars(select(WebhookSubscription).where(WebhookSubscription.status == "active")))
     now = clock.now()
     rows = [dict(id=new_id("whd"), subscription_id=sub.id, event_id=event.id, event_type=event.type,
