@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
+import marketcast.affiliate.handlers  # noqa: F401  (affiliate subscribes to the orders hooks)
 from marketcast import __version__
 from marketcast.affiliate.api import router as affiliate_router
 from marketcast.catalog.api import router as catalog_router

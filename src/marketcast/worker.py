@@ -8,6 +8,7 @@ import signal
 import threading
 from collections.abc import Callable
 
+import marketcast.affiliate.handlers  # noqa: F401  (affiliate subscribes to the orders hooks)
 from marketcast.affiliate import jobs as affiliate
 from marketcast.core import clock, idempotency
 from marketcast.core.db import unit_of_work

@@ -131,4 +131,3 @@ class Steps:
 @pytest.fixture
 def steps(client) -> Steps:
     return Steps(client)
-import marketcast.affiliate.handlers  # noqa: F401,E402  (until areas.load lands)

@@ -3,6 +3,7 @@
 import typer
 from sqlalchemy.exc import DBAPIError
 
+import marketcast.affiliate.handlers  # noqa: F401  (affiliate subscribes to the orders hooks)
 from marketcast.cli import (
     affiliate,
     applications,

@@ -117,3 +117,19 @@ def _print(snap: dict) -> None:
     console.print(table)
     _print_sellers(snap)
     _print_creators(snap)
+    _print_affiliate(snap)
+
+
+def _print_affiliate(snap: dict) -> None:
+    story = (snap.get("us_affiliate") or {}).get("creators") or []
+    if not story:
+        return
+    table = Table(title="US creators of the affiliate story (collaborations from 2024-07-02)")
+    for column in ("Creator", "Attributed lines", "Commissions (cents) by status", "Statements"):
+        table.add_column(column)
+    for c in story:
+        table.add_row("@" + c["handle"], str(c["attributed_lines"]),
+                      ", ".join(f"{k} {v}" for k, v in sorted(c["commissions"].items())) or "—",
+                      "; ".join(f"{s['period_start'][:10]}: total {s['total']}, paid {s['paid_out']}, carried "
+                                f"{s['carried_out']}" for s in c["statements"]) or "—")
+    console.print(table)

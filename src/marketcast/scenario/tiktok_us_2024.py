@@ -16,7 +16,7 @@ from marketcast.core.errors import NotFound
 from marketcast.creators import service as creators
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
-from marketcast.scenario import us_creators, us_sellers
+from marketcast.scenario import us_affiliate, us_creators, us_sellers
 from marketcast.sellers import service as sellers
 
 OPERATOR_EMAIL = "ops@marketcast.example"
@@ -133,6 +133,7 @@ def load(session: Session) -> None:
     us_creators.load(session, actor)
     for effective in sorted({step[4] for step in POLICY_STEPS}):
         _worker_on(session, day(effective))
+    us_affiliate.load(session, actor)
 
 
 def ensure_demo_operator(session: Session, *, email: str, password: str) -> None:
@@ -166,4 +167,5 @@ def snapshot(session: Session, *, at: datetime) -> dict:
     out["us_cross_border_applicants"] = us_sellers.applicants(session, operator=operator, as_of=at)
     out["us_local_shops"] = us_sellers.local_shops(session, as_of=at)
     out["us_creators"] = us_creators.summary(session, at=at, operator=operator)
+    out["us_affiliate"] = us_affiliate.summary(session, as_of=at)
     return out

@@ -125,7 +125,7 @@ def load_local_shops(session: Session, operator: Actor) -> None:
     _sell(session, shops, operator)
 
 
-def _pay(session: Session, order_id: str, buyer: Actor) -> None:
+def pay(session: Session, order_id: str, buyer: Actor) -> None:
     provider = payments.get_provider()
     started = payments.begin(session, order_id=order_id, actor=buyer, provider=provider.name, card_number=CARD)
     payments.finish(session, started=started, result=payments.charge(provider, started=started, card_number=CARD))
@@ -137,7 +137,7 @@ def _sell(session: Session, shops: list[tuple[str, list[str]]], operator: Actor)
     for when, buyer, shop, sku, quantity in SALES:
         with clock.frozen(at(when)):
             order, _ = orders.checkout(session, buyer=buyers[buyer], lines=[(shops[shop][1][sku], quantity)])
-            _pay(session, order.id, buyers[buyer])
+            pay(session, order.id, buyers[buyer])
             placed.append(order)
     when, sale, units = REFUND
     with clock.frozen(at(when)):

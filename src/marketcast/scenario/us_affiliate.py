@@ -1,0 +1,161 @@
+"""The affiliate side of the US story: the two local shops open collaborations to creators in July 2024 (Austin
+Candle Works an open one on all its products, Brooklyn Mug Studio a targeted one on its mug), three creators
+join, buyers come through their links (and one through a video), one order is partly refunded, and the worker
+closes the first statements on 1 August. Everything goes through the services people use, on the clock of
+the day it happened; loading twice changes nothing."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from marketcast.affiliate import service as affiliate
+from marketcast.catalog import service as catalog
+from marketcast.core import clock
+from marketcast.core.auth import service as auth
+from marketcast.core.auth.actor import Actor
+from marketcast.core.errors import NotFound
+from marketcast.creators import service as creators
+from marketcast.orders import service as orders
+from marketcast.scenario import us_sellers
+from marketcast.sellers import service as sellers
+
+
+@dataclass(frozen=True)
+class StoryCreator:
+    email: str
+    handle: str
+    followers: int
+
+
+CREATORS = (
+    StoryCreator("maya@creator.example", "maya.makes", 48_000),
+    StoryCreator("kim@creator.example", "candlelight.kim", 12_500),
+    StoryCreator("dan@creator.example", "mugshot.dan", 7_200),
+)
+# (day, buyer index, creator index, local shop index, sku index, quantity, how the buyer came)
+SALES = (
+    ("2024-07-05T17:00", 0, 1, 0, 0, 2, "link"), ("2024-07-06T20:30", 1, 0, 1, 0, 2, "link"),
+    ("2024-07-08T13:10", 2, 2, 1, 1, 1, "link"), ("2024-07-09T22:45", 0, 0, 0, 1, 1, "video"),
+)
+REFUND = ("2024-07-14T10:00", 1, 1)  # (day, sale index, units refunded)
+DELIVERED = "2024-07-12T16:00"
+SETTLED = "2024-08-01T09:00"
+
+
+def at(text: str) -> datetime:
+    return clock.as_utc(datetime.fromisoformat(text))
+
+
+def _actor(session: Session, email: str, role: str) -> Actor:
+    try:
+        return auth.actor_of(auth.get_user_by_email(session, email))
+    except NotFound:
+        return auth.actor_of(auth.create_user(session, email=email, role=role))
+
+
+def _creators(session: Session, operator: Actor) -> list[tuple[Actor, str]]:
+    made = []
+    with clock.frozen(at("2024-06-01T12:00")):
+        for c in CREATORS:
+            actor = _actor(session, c.email, "creator")
+            creator = creators.create_creator(session, actor=actor, market="US", handle=c.handle,
+                                              date_of_birth=date(1996, 4, 12))
+            creators.set_followers(session, creator_id=creator.id, count=c.followers, as_of=clock.now(),
+                                   actor=operator)
+            made.append((actor, creator.id))
+    return made
+
+
+def _shops(session: Session) -> list[tuple[str, Actor, list[str]]]:
+    """(shop id, owner, SKU ids by code) of the story's local shops, in us_sellers.LOCAL order."""
+    found = []
+    for local in us_sellers.LOCAL:
+        owner = auth.actor_of(auth.get_user_by_email(session, local.email))
+        shop = sellers.shops_of(session, actor=owner)[0]
+        [(_, skus)] = catalog.shop_products(session, shop_id=shop.id, actor=owner)
+        found.append((shop.id, owner, [sku.id for sku in skus]))
+    return found
+
+
+def load(session: Session, operator: Actor) -> None:
+    shops = _shops(session)
+    if affiliate.of_shop(session, shop_id=shops[0][0], actor=shops[0][1]):
+        return  # already loaded
+    people = _creators(session, operator)
+    (candles, candle_owner, candle_skus), (mugs, mug_owner, mug_skus) = shops
+    mug_product = catalog.get_sku(session, mug_skus[0]).product_id
+    with clock.frozen(at("2024-07-02T14:00")):
+        open_one, _ = affiliate.create(session, shop_id=candles, kind="open", commission_rate_bps=1200,
+                                       all_products=True, name="Candles for summer", actor=candle_owner)
+        targeted, _ = affiliate.create(session, shop_id=mugs, kind="targeted", commission_rate_bps=1500,
+                                       product_ids=[mug_product], creator_ids=[people[0][1], people[2][1]],
+                                       ends_at=at("2024-09-30T00:00"), name="Mug season",
+                                       message="Free sample on request", actor=mug_owner)
+    with clock.frozen(at("2024-07-03T15:00")):
+        for actor, _ in people[:2]:
+            affiliate.join(session, collaboration_id=open_one.id, actor=actor)
+        for index in (0, 2):
+            affiliate.accept(session, collaboration_id=targeted.id, actor=people[index][0])
+    placed = _sell(session, people, shops)
+    _deliver_refund_settle(session, placed, shops)
+
+
+def _sell(session: Session, people: list[tuple[Actor, str]], shops) -> list:
+    buyers = [_actor(session, email, "buyer") for email in us_sellers.BUYERS]
+    placed = []
+    for when, buyer, creator, shop, sku, quantity, source in SALES:
+        actor, creator_id = people[creator]
+        sku_id = shops[shop][2][sku]
+        with clock.frozen(at(when)):
+            if source == "link":
+                link = affiliate.create_link(session, creator_id=creator_id,
+                                             product_id=catalog.get_sku(session, sku_id).product_id, actor=actor)
+                affiliate.record_click(session, token=link.token, actor=buyers[buyer])
+                extras = {}
+            else:
+                extras = {"attribution": {"creator_id": creator_id, "source": source}}
+            order, _ = orders.checkout(session, buyer=buyers[buyer], lines=[(sku_id, quantity)], extras=extras)
+            us_sellers.pay(session, order.id, buyers[buyer])
+            placed.append(order)
+    return placed
+
+
+def _deliver_refund_settle(session: Session, placed: list, shops) -> None:
+    owners = {shop_id: owner for shop_id, owner, _ in shops}
+    with clock.frozen(at(DELIVERED)):
+        for order in placed:
+            orders.ship(session, order_id=order.id, actor=owners[order.shop_id])
+            orders.deliver(session, order_id=order.id, actor=owners[order.shop_id])
+    when, sale, units = REFUND
+    with clock.frozen(at(when)):
+        order = placed[sale]
+        line = orders.lines_of(session, order.id)[0]
+        orders.refund(session, order_id=order.id, lines=[(line.id, units)], restock=True, actor=owners[order.shop_id])
+    with clock.frozen(at(SETTLED)):
+        affiliate.make_settleable(session)
+        affiliate.close_due(session)
+
+
+def summary(session: Session, *, as_of: datetime) -> dict:
+    """The story's creators (once the collaborations opened): their commissions by status and their statements,
+    as they stand after the load."""
+    out = []
+    if as_of < at("2024-07-02T14:00"):
+        return {"creators": out}
+    for c in CREATORS:
+        try:
+            actor = auth.actor_of(auth.get_user_by_email(session, c.email))
+        except NotFound:
+            continue
+        for creator in creators.creators_of_user(session, user_id=actor.user_id):
+            rows, _ = affiliate.commissions_of_creator(session, creator_id=creator.id, actor=actor, page_size=200)
+            by_status: dict[str, int] = {}
+            for r in rows:
+                by_status[r.status] = by_status.get(r.status, 0) + r.amount
+            statements, _ = affiliate.statements_of_creator(session, creator_id=creator.id, actor=actor)
+            out.append({"creator_id": creator.id, "handle": creator.handle, "attributed_lines": len(rows),
+                        "commissions": by_status,
+                        "statements": [{"period_start": s.period_start.isoformat(), "total": s.total,
+                                        "paid_out": s.paid_out, "carried_out": s.carried_out} for s in statements]})
+    return {"creators": out}
