@@ -133,7 +133,7 @@ def load(session: Session) -> None:
     us_creators.load(session, actor)
     for effective in sorted({step[4] for step in POLICY_STEPS}):
         _worker_on(session, day(effective))
-    us_affiliate.load(session, actor)
+    us_affiliate.load(session)
 
 
 def ensure_demo_operator(session: Session, *, email: str, password: str) -> None:

@@ -2,37 +2,28 @@
 Candle Works an open one on all its products, Brooklyn Mug Studio a targeted one on its mug), three creators
 join, buyers come through their links (and one through a video), one order is partly refunded, and the worker
 closes the first statements on 1 August. Everything goes through the services people use, on the clock of
-the day it happened; loading twice changes nothing."""
+the day it happened; loading twice changes nothing. The creators are the three most followed of the US
+population (us_creators)."""
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketcast.affiliate import service as affiliate
+from marketcast.affiliate.models import Commission, Statement
 from marketcast.catalog import service as catalog
 from marketcast.core import clock
 from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import Actor
+from marketcast.core.auth.models import User
 from marketcast.core.errors import NotFound
 from marketcast.creators import service as creators
+from marketcast.creators.models import Creator
 from marketcast.orders import service as orders
 from marketcast.scenario import us_sellers
 from marketcast.sellers import service as sellers
 
-
-@dataclass(frozen=True)
-class StoryCreator:
-    email: str
-    handle: str
-    followers: int
-
-
-CREATORS = (
-    StoryCreator("maya@creator.example", "maya.makes", 48_000),
-    StoryCreator("kim@creator.example", "candlelight.kim", 12_500),
-    StoryCreator("dan@creator.example", "mugshot.dan", 7_200),
-)
 # (day, buyer index, creator index, local shop index, sku index, quantity, how the buyer came)
 SALES = (
     ("2024-07-05T17:00", 0, 1, 0, 0, 2, "link"), ("2024-07-06T20:30", 1, 0, 1, 0, 2, "link"),
@@ -54,17 +45,12 @@ def _actor(session: Session, email: str, role: str) -> Actor:
         return auth.actor_of(auth.create_user(session, email=email, role=role))
 
 
-def _creators(session: Session, operator: Actor) -> list[tuple[Actor, str]]:
-    made = []
-    with clock.frozen(at("2024-06-01T12:00")):
-        for c in CREATORS:
-            actor = _actor(session, c.email, "creator")
-            creator = creators.create_creator(session, actor=actor, market="US", handle=c.handle,
-                                              date_of_birth=date(1996, 4, 12))
-            creators.set_followers(session, creator_id=creator.id, count=c.followers, as_of=clock.now(),
-                                   actor=operator)
-            made.append((actor, creator.id))
-    return made
+def _creators(session: Session) -> list[tuple[Actor, str]]:
+    """(actor, creator id) of the story's three creators: the US population's most followed, who are active."""
+    rows = session.execute(select(Creator.id, Creator.user_id).where(Creator.market == "US",
+                                                                    Creator.affiliate_status == "active")
+                           .order_by(Creator.followers.desc(), Creator.id).limit(3)).all()
+    return [(auth.actor_of(session.get(User, user_id)), creator_id) for creator_id, user_id in rows]
 
 
 def _shops(session: Session) -> list[tuple[str, Actor, list[str]]]:
@@ -78,11 +64,13 @@ def _shops(session: Session) -> list[tuple[str, Actor, list[str]]]:
     return found
 
 
-def load(session: Session, operator: Actor) -> None:
+def load(session: Session) -> None:
     shops = _shops(session)
     if affiliate.of_shop(session, shop_id=shops[0][0], actor=shops[0][1]):
         return  # already loaded
-    people = _creators(session, operator)
+    people = _creators(session)
+    if len(people) < 3:
+        return  # no creator population to sell through
     (candles, candle_owner, candle_skus), (mugs, mug_owner, mug_skus) = shops
     mug_product = catalog.get_sku(session, mug_skus[0]).product_id
     with clock.frozen(at("2024-07-02T14:00")):
@@ -138,24 +126,23 @@ def _deliver_refund_settle(session: Session, placed: list, shops) -> None:
 
 
 def summary(session: Session, *, as_of: datetime) -> dict:
-    """The story's creators (once the collaborations opened): their commissions by status and their statements,
-    as they stand after the load."""
-    out = []
+    """The creators who sold in the story (once the collaborations opened): their commissions by status and
+    their statements, as they stand after the load."""
+    out: list[dict] = []
     if as_of < at("2024-07-02T14:00"):
         return {"creators": out}
-    for c in CREATORS:
-        try:
-            actor = auth.actor_of(auth.get_user_by_email(session, c.email))
-        except NotFound:
-            continue
-        for creator in creators.creators_of_user(session, user_id=actor.user_id):
-            rows, _ = affiliate.commissions_of_creator(session, creator_id=creator.id, actor=actor, page_size=200)
-            by_status: dict[str, int] = {}
-            for r in rows:
-                by_status[r.status] = by_status.get(r.status, 0) + r.amount
-            statements, _ = affiliate.statements_of_creator(session, creator_id=creator.id, actor=actor)
-            out.append({"creator_id": creator.id, "handle": creator.handle, "attributed_lines": len(rows),
-                        "commissions": by_status,
-                        "statements": [{"period_start": s.period_start.isoformat(), "total": s.total,
-                                        "paid_out": s.paid_out, "carried_out": s.carried_out} for s in statements]})
+    for creator_id in sorted(set(session.scalars(select(Commission.creator_id)))):
+        creator = creators.find(session, creator_id)
+        by_status: dict[str, int] = {}
+        lines = 0
+        for status, amount in session.execute(select(Commission.status, Commission.amount)
+                                              .where(Commission.creator_id == creator_id)):
+            by_status[status] = by_status.get(status, 0) + amount
+            lines += 1
+        statements = session.scalars(select(Statement).where(Statement.creator_id == creator_id)
+                                     .order_by(Statement.period_start))
+        out.append({"creator_id": creator.id, "handle": creator.handle, "followers": creator.followers,
+                    "attributed_lines": lines, "commissions": by_status,
+                    "statements": [{"period_start": st.period_start.isoformat(), "total": st.total,
+                                    "paid_out": st.paid_out, "carried_out": st.carried_out} for st in statements]})
     return {"creators": out}
