@@ -1,13 +1,17 @@
-"""Re-judging every cross-border application of a market after the $2M rule is relaxed: the set-based pass
-versus judging each application with its own queries.
+"""Re-judging every cross-border application of a market after the $2M rule is relaxed: the set-based pass in
+chunks, each committed on its own (as the API, the CLI and the worker run it), versus judging each application
+with its own queries (a sample, extrapolated), and versus the same pass in one chunk and one transaction (how it
+ran before chunks). Each pass runs in a fresh process, so the peak memory printed is the pass's own (ru_maxrss).
 
 On PostgreSQL, in a throwaway database (bench/throwaway.py: created on the server named by
 MARKETCAST_BENCH_DATABASE_URL, default the local one, and dropped afterwards).
 
-    .venv/bin/python bench/reevaluate_applications.py [--n 100000] [--sample 2000]
+    .venv/bin/python bench/reevaluate_applications.py [--n 100000] [--sample 2000] [--chunk 2000]
 """
 
 import argparse
+import multiprocessing
+import resource
 import time
 from datetime import UTC, date, datetime
 
@@ -17,12 +21,14 @@ from throwaway import database
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.auth.models import User
+from marketcast.core.chunks import commit_each
 from marketcast.core.db import make_engine, new_session, unit_of_work
 from marketcast.core.ids import new_id
 from marketcast.core.migrate import upgrade
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
-from marketcast.sellers import judging, service
+from marketcast.sellers import judging, reevaluation, service
+from marketcast.sellers.events import ApplicationNowEligible
 from marketcast.sellers.models import Application, ExternalRecord, Seller
 
 KEY = "seller.cross_border.min_external_gmv"
@@ -94,8 +100,11 @@ def per_application(engine, sample: int) -> float:
                 before = app.outcome
                 service._apply(app, decision, T2)
                 service._record_decision(session, app, decision, kind="reevaluation", at=T2, trigger="bench")
-                if decision.outcome != before:
-                    outbox.emit(session, "application.now_eligible", {"application_id": app.id}, market="US")
+                if decision.outcome != before:  # the event the pass writes, with the same payload
+                    outbox.emit(session, ApplicationNowEligible(
+                        application_id=app.id, seller_id=app.seller_id, market="US", shop_type=app.shop_type,
+                        status=app.status, from_outcome=before, to=decision.outcome, failed_rules=decision.failed,
+                        policy_versions=decision.policy_versions, trigger="bench"), market="US")
             session.flush()
         return (time.perf_counter() - started) / len(ids)
     finally:
@@ -103,20 +112,40 @@ def per_application(engine, sample: int) -> float:
         session.close()
 
 
-def set_based(engine) -> tuple[float, dict]:
+def _pass_in_child(url: str, size: int, commit: bool, out) -> None:
+    """In a fresh interpreter (spawned), so its peak memory is the pass's own: the pass, timed, then its peak."""
+    engine = make_engine(url)
     clock.set_now(T2)
-    with unit_of_work(engine) as session:
+    session = new_session(engine)
+    try:
         started = time.perf_counter()
-        counts = service.reevaluate(session, market="US", trigger="bench")
+        chunks = service.reevaluate_chunks(session, market="US", trigger="bench", size=size)
+        counts = service.total(commit_each(session, chunks) if commit else chunks)
         elapsed = time.perf_counter() - started
-        session.rollback()  # keep the database as seeded (a rerun against a kept database measures the same)
-    return elapsed, counts
+    finally:
+        session.rollback()
+        session.close()
+        engine.dispose()
+    out.put((elapsed, counts, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def set_based(url: str, size: int, commit: bool) -> tuple[float, dict, float]:
+    """(seconds, counts, peak MB) of one pass over the market in chunks of `size`; `commit`: a transaction per
+    chunk (core.chunks.commit_each), else one transaction, rolled back (the database stays as seeded)."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    child = context.Process(target=_pass_in_child, args=(url, size, commit, out))
+    child.start()
+    result = out.get()
+    child.join()
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=2_000)
+    parser.add_argument("--chunk", type=int, default=reevaluation.CHUNK)
     args = parser.parse_args()
     with database() as url:
         upgrade(url)
@@ -127,12 +156,18 @@ def main() -> None:
             print(f"seeded {args.n:,} cross-border applications in {time.perf_counter() - started:.1f} s")
             sample = min(args.sample, args.n)
             per_app = per_application(engine, sample)
-            elapsed, counts = set_based(engine)
-            print(f"set-based pass:  {args.n:,} applications in {elapsed:.2f} s "
-                  f"({elapsed / args.n * 1e6:.1f} µs each); {counts}")
             print(f"per-application: {per_app * 1e3:.2f} ms each on a sample of {sample:,}; "
                   f"{per_app * args.n:.1f} s extrapolated to {args.n:,}")
-            print(f"ratio: the set-based pass is {per_app * args.n / elapsed:.0f}x faster")
+            whole, whole_counts, whole_mb = set_based(url, args.n, commit=False)
+            print(f"one chunk, one transaction (before): {whole:.2f} s ({whole / args.n * 1e6:.1f} µs each), "
+                  f"peak {whole_mb:.0f} MB; {whole_counts}")
+            elapsed, counts, peak_mb = set_based(url, args.chunk, commit=True)
+            print(f"chunks of {args.chunk:,}, a transaction each: {elapsed:.2f} s "
+                  f"({elapsed / args.n * 1e6:.1f} µs each), peak {peak_mb:.0f} MB; {counts}"
+                  f"{'' if counts == whole_counts else ' DIFFERENT COUNTS'}")
+            print(f"ratio: the chunked pass is {per_app * args.n / elapsed:.0f}x faster than one application at a "
+                  f"time ({per_app * args.n / whole:.0f}x in one chunk), peak memory {peak_mb:.0f} MB "
+                  f"(one chunk: {whole_mb:.0f} MB)")
         finally:
             clock.set_now(None)
             engine.dispose()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import marketcast.affiliate.handlers  # noqa: F401  (affiliate subscribes to the orders hooks)
 from marketcast.affiliate import jobs as affiliate
 from marketcast.core import clock, idempotency
+from marketcast.core.chunks import commit_each
 from marketcast.core.db import unit_of_work
 from marketcast.core.settings import get_settings
 from marketcast.creators import service as creators
@@ -24,11 +25,17 @@ log = logging.getLogger("marketcast.worker")
 
 
 def announce_policies() -> int:
-    """Announce versions whose time has come, and re-judge what they affect in the same transaction."""
+    """Re-judge the applications that the versions whose time has come affect, a chunk per transaction, then
+    announce the versions and re-judge creators in one last transaction. A crash before that leaves the versions
+    unannounced: the next run judges again (what was done writes nothing) and announces."""
+    now = clock.now()
     with unit_of_work() as session:
-        versions = policies.announce_effective_versions(session, now=clock.now())
+        due = [(v.key, v.market) for v in policies.due_versions(session, now=now)]
+        commit_each(session, sellers.reevaluate_after_chunks(session, changes=due))
+        versions = policies.announce_effective_versions(session, now=now)
         changes = [(v.key, v.market) for v in versions]
-        sellers.reevaluate_after(session, changes=changes)
+        # A version scheduled for this very moment after the first read: judged here, in the last transaction.
+        sellers.reevaluate_after(session, changes=[c for c in changes if c not in due])
         creators.reevaluate_after(session, changes=changes)
         return len(versions)
 

@@ -4,6 +4,7 @@ import typer
 from rich.table import Table
 
 from marketcast.cli.common import AS, JSON, cli_actor, console, dump, uow
+from marketcast.core.chunks import commit_each
 from marketcast.sellers import service
 
 app = typer.Typer(no_args_is_help=True)
@@ -86,7 +87,8 @@ def reevaluate_cmd(market: str = typer.Option(..., "--market"), as_json: bool = 
     # No --at: a verdict written as of another time would overwrite the current one.
     with uow() as session:
         actor = cli_actor(session, as_email)
-        counts = service.reevaluate(session, market=market, trigger=f"cli by {actor.email}", actor=actor)
+        counts = service.total(commit_each(session, service.reevaluate_chunks(
+            session, market=market, trigger=f"cli by {actor.email}", actor=actor)))  # a transaction per chunk
     if as_json:
         dump(counts)
         return

@@ -112,9 +112,16 @@ def _factory(engine: Engine) -> sessionmaker[Session]:
 
 def new_session(engine: Engine | None = None, *, write: bool = True) -> Session:
     session = _factory(engine or get_engine())()
-    if write and session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={"sqlite_immediate": True})
+    if write:
+        begin_write(session)
     return session
+
+
+def begin_write(session: Session) -> None:
+    """On SQLite, start the session's next transaction with the write lock (BEGIN IMMEDIATE): a writer queues
+    for it up front instead of failing when a read lock is upgraded. Nothing to do on PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_immediate": True})
 
 
 @contextmanager

@@ -356,15 +356,22 @@ def announce_effective(session: Session, *, now: datetime) -> int:
     return len(announce_effective_versions(session, now=now))
 
 
+def _due(now: datetime):
+    return (select(PolicyVersion)
+            .where(PolicyVersion.announced_at.is_(None), PolicyVersion.withdrawn_at.is_(None),
+                   PolicyVersion.effective_from <= now)
+            .order_by(PolicyVersion.effective_from, PolicyVersion.id))
+
+
+def due_versions(session: Session, *, now: datetime) -> list[PolicyVersion]:
+    """The versions in effect at `now` that are not announced yet, read without locks: the worker re-judges
+    what they affect first, then announces them, so a crash in between leaves them due for the next run."""
+    return list(session.scalars(_due(now)))
+
+
 def announce_effective_versions(session: Session, *, now: datetime) -> list[PolicyVersion]:
     """As `announce_effective`, returning the versions announced (the worker re-judges what they affect)."""
-    due = list(session.scalars(
-        select(PolicyVersion)
-        .where(PolicyVersion.announced_at.is_(None), PolicyVersion.withdrawn_at.is_(None),
-               PolicyVersion.effective_from <= now)
-        .order_by(PolicyVersion.effective_from, PolicyVersion.id)
-        .with_for_update(skip_locked=True)  # two workers never announce the same version
-    ))
+    due = list(session.scalars(_due(now).with_for_update(skip_locked=True)))  # two workers never announce one twice
     if not due:
         return []
     live: dict[str, list[PolicyVersion]] = {}

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, UploadFile, status
 
+from marketcast.core.chunks import commit_each
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork
 from marketcast.sellers import documents, service
@@ -103,8 +104,11 @@ def list_applications(uow: UnitOfWork, actor: AnyUser,
 
 @router.post("/applications/reevaluate", response_model=ReevaluateOut)
 def reevaluate(body: ReevaluateIn, uow: UnitOfWork, actor: Operator):
-    """Re-judge a market's open and rules-rejected applications against the policies in force now."""
-    return service.reevaluate(uow, market=body.market, trigger=f"requested by {actor.email}", actor=actor)
+    """Re-judge a market's open and rules-rejected applications against the policies in force now, in chunks
+    committed one by one (a failure keeps the chunks before it; running it again is safe)."""
+    return service.total(commit_each(uow, service.reevaluate_chunks(uow, market=body.market,
+                                                                    trigger=f"requested by {actor.email}",
+                                                                    actor=actor)))
 
 
 @router.post("/applications/simulate", response_model=SimulateOut, response_model_by_alias=True)

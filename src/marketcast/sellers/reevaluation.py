@@ -1,8 +1,9 @@
 """Re-judging a market's applications when its policies change, and simulating a policy value first.
 
-One set-based pass whatever the number of applications (docs/adr/0007-set-based-reevaluation.md);
-other areas call these through sellers.service."""
+One set-based pass, in chunks of a constant number of statements each whatever the number of applications
+(docs/adr/0007-set-based-reevaluation.md); other areas call these through sellers.service."""
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
+from marketcast.core.chunks import keyset_chunks
 from marketcast.core.errors import Conflict, Invalid
 from marketcast.core.ids import new_id
 from marketcast.markets import service as markets
@@ -21,21 +23,50 @@ from marketcast.sellers.events import ApplicationNoLongerEligible, ApplicationNo
 from marketcast.sellers.models import Application, ApplicationDecision, Shop
 from marketcast.sellers.profiles import require_operator_of
 
+CHUNK = 2000  # applications per chunk: a few MB in memory, well under a second of row locks
 
-def reevaluate(session: Session, *, market: str, trigger: str, actor: Actor | None = None) -> dict[str, int]:
+
+def reevaluate(session: Session, *, market: str, trigger: str, actor: Actor | None = None,
+               size: int = CHUNK) -> dict[str, int]:
     """Re-judge every open application of `market`, and every one rejected on the rules' verdict, in one
-    set-based pass: a constant number of statements whatever their number (docs/adr/0007).
+    transaction (the caller's): `reevaluate_chunks` run to its end."""
+    return total(reevaluate_chunks(session, market=market, trigger=trigger, actor=actor, size=size))
 
-    Always as of now: a verdict written under past or future policies would overwrite the current one, so no
-    caller chooses the time (tests and the scenario move the clock instead). The candidates are locked while
-    they are judged, so an approval or rejection that commits meanwhile is not overwritten."""
+
+def reevaluate_chunks(session: Session, *, market: str, trigger: str, actor: Actor | None = None,
+                      size: int = CHUNK) -> Iterator[dict[str, int]]:
+    """The set-based pass (docs/adr/0007), a chunk of `size` applications at a time in id order: each chunk is
+    read, judged and written in a constant number of statements, then its counts are yielded. The owner of the
+    transaction may commit at each yield (core.chunks.commit_each), so no transaction holds more than one
+    chunk's row locks, and memory stays that of one chunk.
+
+    Always as of now, the same `now` for every chunk: a verdict written under past or future policies would
+    overwrite the current one, so no caller chooses the time (tests and the scenario move the clock instead).
+    Each chunk's candidates are locked while they are judged, so an approval or rejection that commits
+    meanwhile is not overwritten."""
     if actor is not None:
         require_operator_of(actor, market.upper())
     when = clock.now()
     ctx = judging.context(session, market=market, at=when)
+    for rows in keyset_chunks(session, _candidates(ctx).with_for_update(of=Application), Application.id,
+                              size=size):
+        yield _write(session, ctx, _judge(session, ctx, rows), when=when, trigger=trigger, actor=actor)
+
+
+def total(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """The counts of a whole pass from those of its chunks."""
+    summed = {"evaluated": 0, "now_eligible": 0, "no_longer_eligible": 0}
+    for chunk in counts:
+        for name in summed:
+            summed[name] += chunk[name]
+    return summed
+
+
+def _write(session: Session, ctx: rules.Context, judged: list[tuple[Any, rules.Decision]], *, when: datetime,
+           trigger: str, actor: Actor | None) -> dict[str, int]:
+    """The changed verdicts of one chunk: one UPDATE, one INSERT of decisions, one INSERT of events."""
     updates, history, events = [], [], []
     now_eligible = no_longer = 0
-    judged = _judge_market(session, ctx, lock=True)
     for row, decision in judged:
         failed = ",".join(decision.failed)
         if decision.outcome == row.outcome and failed == row.failed_rules:
@@ -64,39 +95,49 @@ def reevaluate(session: Session, *, market: str, trigger: str, actor: Actor | No
             session.execute(update(Application), updates)  # ORM bulk UPDATE by primary key: one executemany
         except IntegrityError:
             # A reopened application met one the seller submitted after the candidates were read (the one open
-            # application per seller and market index). Rare; the whole pass is undone and can simply run again.
+            # application per seller and market index). Rare; this chunk is undone, and the pass can simply
+            # run again (what earlier chunks wrote is then the same verdict: nothing is written twice).
             raise Conflict(f"applications of {ctx.market} changed while they were judged; run it again",
                            code="reevaluation_conflict") from None
-        session.execute(insert(ApplicationDecision), history)
+        session.execute(insert(ApplicationDecision.__table__), history)  # Core: no ORM bookkeeping per row
         outbox.emit_many(session, events)
     return {"evaluated": len(judged), "now_eligible": now_eligible, "no_longer_eligible": no_longer}
 
 
-def _judge_market(session: Session, ctx: rules.Context, *, lock: bool = False) -> list[tuple[Any, rules.Decision]]:
-    """Every open or rule-rejected application of the market, judged under `ctx`: four queries in all.
+def _where(ctx: rules.Context) -> list:
+    return [Application.market == ctx.market,
+            (Application.status == "open") | ((Application.status == "rejected")
+                                              & (Application.rejected_by == "rules"))]
 
-    `lock` (reevaluate, which writes what it judged): the candidate rows are locked, in id order, until the
-    transaction ends, so a review of one of them waits, or is waited for and then no longer a candidate
-    (PostgreSQL re-checks the filter on the row it waited for). Simulate reads only and locks nothing."""
-    where = [Application.market == ctx.market,
-             (Application.status == "open") | ((Application.status == "rejected")
-                                               & (Application.rejected_by == "rules"))]
+
+def _candidates(ctx: rules.Context):
+    """The open or rule-rejected applications of the market, with what judging and writing need of them."""
     other = aliased(Application)
     # A rules-rejected application the seller has since replaced (another open one, or a shop) stays rejected.
     superseded = (exists().where(other.seller_id == Application.seller_id, other.market == Application.market,
                                  other.status == "open", other.id != Application.id)
                   | exists().where(Shop.seller_id == Application.seller_id, Shop.market == Application.market))
-    stmt = (select(Application.id, Application.seller_id, Application.shop_type, Application.business_country,
+    return (select(Application.id, Application.seller_id, Application.shop_type, Application.business_country,
                    Application.representative_birth_date, Application.status, Application.outcome,
                    Application.failed_rules, Application.shop_id, Application.shop_name,
                    superseded.label("superseded"))
-            .where(*where).order_by(Application.id))
-    rows = session.execute(stmt.with_for_update(of=Application) if lock else stmt).all()
+            .where(*_where(ctx)))
+
+
+def _judge(session: Session, ctx: rules.Context, rows: list) -> list[tuple[Any, rules.Decision]]:
+    """These candidates judged under `ctx`, with two more queries (best GMV, contacts) over their id range."""
+    where = [*_where(ctx), Application.id >= rows[0].id, Application.id <= rows[-1].id]
     gmv, clashes = judging.best_gmv(session, where), judging.contact_clashes(session, where)
     return [(row, rules.judge(ctx, rules.Candidate(
         id=row.id, shop_type=row.shop_type, business_country=row.business_country,
         representative_birth_date=row.representative_birth_date, best_gmv=gmv.get(row.id, {}),
         contact_clashes=clashes.get(row.id, [])))) for row in rows]
+
+
+def _judge_market(session: Session, ctx: rules.Context) -> list[tuple[Any, rules.Decision]]:
+    """Every candidate of the market judged under `ctx`, read without locks (simulate writes nothing)."""
+    rows = session.execute(_candidates(ctx).order_by(Application.id)).all()
+    return _judge(session, ctx, rows) if rows else []
 
 
 SIMULATED_KEYS = {rules.MIN_AGE_KEY: "min_age", rules.MIN_GMV_KEY: "min_external_gmv"}
@@ -126,7 +167,12 @@ def simulate(session: Session, *, market: str, key: str, value: Any, at: datetim
 
 def reevaluate_after(session: Session, *, changes: list[tuple[str, str | None]]) -> int:
     """After policy versions took effect: re-judge each market a `seller.*` change names (a global change: every
-    live market). Returns how many applications were judged."""
+    live market), in the caller's transaction. Returns how many applications were judged."""
+    return total(reevaluate_after_chunks(session, changes=changes))["evaluated"]
+
+
+def reevaluate_after_chunks(session: Session, *, changes: list[tuple[str, str | None]]) -> Iterator[dict[str, int]]:
+    """As `reevaluate_after`, yielding after each chunk of each market (see `reevaluate_chunks`)."""
     codes: set[str] = set()
     for key, market in changes:
         if not key.startswith("seller."):
@@ -137,7 +183,8 @@ def reevaluate_after(session: Session, *, changes: list[tuple[str, str | None]])
             codes.update(m.code for m in _live_markets(session))
     trigger = "policy change: " + ", ".join(sorted({f"{k} ({m or 'global'})" for k, m in changes
                                                      if k.startswith("seller.")}))
-    return sum(reevaluate(session, market=code, trigger=trigger)["evaluated"] for code in sorted(codes))
+    for code in sorted(codes):
+        yield from reevaluate_chunks(session, market=code, trigger=trigger)
 
 
 def _live_markets(session: Session) -> list:

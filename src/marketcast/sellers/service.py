@@ -44,7 +44,10 @@ from marketcast.sellers.reevaluation import (  # noqa: F401  (re-judging and sim
     SIMULATED_KEYS,
     reevaluate,
     reevaluate_after,
+    reevaluate_after_chunks,
+    reevaluate_chunks,
     simulate,
+    total,
 )
 
 # --- shops ----------------------------------------------------------------------------------------------
