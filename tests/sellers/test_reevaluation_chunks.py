@@ -125,3 +125,26 @@ def test_committed_chunk_by_chunk_each_chunk_is_a_transaction_of_its_own(market)
             == {"evaluated": candidates, "now_eligible": 0, "no_longer_eligible": 0}
     with unit_of_work(write=False) as s:
         assert _written(s) == whole
+
+
+def test_a_worker_that_fails_after_a_chunk_leaves_the_versions_due_and_the_next_run_finishes(market, monkeypatch):
+    from marketcast import worker
+
+    real = service.reevaluate_after_chunks
+
+    def fails_after_one_chunk(session, *, changes):
+        yield next(real(session, changes=changes))
+        raise RuntimeError("the worker died here")
+
+    monkeypatch.setattr(service, "reevaluate_after_chunks", fails_after_one_chunk)
+    with pytest.raises(RuntimeError):
+        worker.announce_policies()
+    with unit_of_work(write=False) as s:
+        first = _written(s)
+        assert first[1] and not list(s.scalars(select(OutboxEvent).where(OutboxEvent.type == "policy.effective")))
+    monkeypatch.setattr(service, "reevaluate_after_chunks", real)
+    assert worker.announce_policies() == 1  # judged again (nothing new to write), then announced
+    assert worker.announce_policies() == 0
+    with unit_of_work(write=False) as s:
+        assert _written(s) == first
+        assert len(list(s.scalars(select(OutboxEvent).where(OutboxEvent.type == "policy.effective")))) == 1
