@@ -238,14 +238,16 @@ def history(session: Session, *, creator_id: str) -> list[StatusChange]:
 
 
 def update_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Creators' new columns by id, one executemany (the same columns in every row)."""
-    if not rows:
-        return
-    table = Creator.__table__
-    names = [name for name in rows[0] if name != "id"]
-    stmt = (table.update().where(table.c.id == bindparam("b_id"))
-            .values({name: bindparam(f"b_{name}") for name in names}))
-    session.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+    """Creators' new columns by id. Moves of one pass mostly share their new values (every ineligible->pilot of a
+    chunk gets the same status, failed rules and times), so rows with equal values are one `UPDATE … WHERE id
+    IN (…)`: a handful of statements per chunk instead of one per creator."""
+    groups: dict[tuple, list[str]] = {}
+    for row in rows:
+        values = tuple(sorted((k, v) for k, v in row.items() if k != "id"))
+        groups.setdefault(values, []).append(row["id"])
+    for values, ids in groups.items():
+        session.execute(update(Creator).where(Creator.id.in_(ids)).values(dict(values))
+                        .execution_options(synchronize_session=False))
 
 
 def insert_changes(session: Session, changes: list[dict[str, Any]]) -> None:
