@@ -20,6 +20,7 @@ from marketcast.core.pagination import paginate
 from marketcast.creators import judging, rules
 from marketcast.creators.events import CreatorCreated
 from marketcast.creators.models import Creator, FollowerSnapshot, StatusChange
+from marketcast.policies import service as policies
 
 MAX_FOLLOWERS = 10**11
 
@@ -279,3 +280,22 @@ def create_many(session: Session, *, market: str, profiles: list[tuple[str, str,
         insert_changes(session, changes)
         outbox.emit_many(session, created)
     return len(creators)
+
+
+def pilot_progress(session: Session, *, creator: Creator) -> dict[str, Any] | None:
+    """Where a pilot creator stands (None for anyone else): days served of the pilot's, the followers that
+    would graduate them at once, the weekly limits, and the orders graduation needs."""
+    if creator.affiliate_status != "pilot":
+        return None
+    now, market = clock.now(), creator.market
+    value = {key: policies.value(session, key=key, market=market) for key in (
+        rules.PILOT_DAYS_KEY, rules.GRADUATION_ORDERS_KEY, rules.PILOT_BELOW_KEY,
+        "creator.pilot.weekly_shoppable_videos", "creator.pilot.weekly_shoppable_lives")}
+    served = (now - creator.pilot_started_at).days if creator.pilot_started_at else 0
+    days = value[rules.PILOT_DAYS_KEY]
+    return {"started_at": creator.pilot_started_at, "days": days, "days_served": served,
+            "days_left": max(0, days - served), "graduation_orders": value[rules.GRADUATION_ORDERS_KEY],
+            "pilot_below": value[rules.PILOT_BELOW_KEY], "followers": creator.followers,
+            "followers_to_go": max(0, (value[rules.PILOT_BELOW_KEY] or 0) - creator.followers),
+            "weekly_videos": value["creator.pilot.weekly_shoppable_videos"],
+            "weekly_lives": value["creator.pilot.weekly_shoppable_lives"]}

@@ -17,6 +17,7 @@ from marketcast.creators.profiles import (  # noqa: F401  (the public creator op
     get_creator,
     history,
     list_creators,
+    pilot_progress,
     set_followers,
     status_at,
     suspend,

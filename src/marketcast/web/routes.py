@@ -9,13 +9,14 @@ from marketcast.core.auth import service as auth
 from marketcast.core.errors import DomainError
 from marketcast.core.web_deps import UnitOfWork, client_address
 from marketcast.web import affiliate as affiliate_pages
-from marketcast.web import applications, markets, policies, reports, shops, webhooks
+from marketcast.web import applications, creators, markets, policies, reports, shops, webhooks
 from marketcast.web.common import ConsoleUser, Csrf, redirect, render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(markets.router)
 router.include_router(policies.router)
 router.include_router(applications.router)
+router.include_router(creators.router)
 router.include_router(reports.router)
 router.include_router(shops.router)
 router.include_router(webhooks.router)
