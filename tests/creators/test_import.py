@@ -63,3 +63,24 @@ def test_an_operator_limited_to_markets_imports_only_theirs(tmp_path, creator, u
     out = json.loads(result.stdout)
     assert out["written"] == 0 and out["rejected"][0]["code"] == "market_out_of_scope"
     assert statuses([cid]) == ["ineligible"]
+
+
+def test_the_api_import_is_all_or_nothing_unless_partial(client, creator, us, at, operator):
+    from tests.creators.conftest import problem
+    from tests.sellers.conftest import row_counts
+
+    cid = creator(handle="api.one")[1]["id"]
+    body = "handle,market,followers,as_of\napi.one,US,7000,2024-06-05\nghost,US,5,2024-06-05\n"
+    with clock.frozen(at(2024, 6, 10)):
+        before = row_counts()
+        r = client.post("/api/v1/creators/imports", headers=operator, files={"file": ("f.csv", body, "text/csv")})
+        found = problem(r, 422, "csv_rows_rejected", "file")
+        assert found["rejected"] == [{"line": 3, "code": "creator_not_found", "field": "handle",
+                                      "reason": "no creator with the handle ghost in US"}]
+        assert row_counts() == before
+        problem(client.post("/api/v1/creators/imports", headers=operator,
+                            files={"file": ("f.csv", "nope\n", "text/csv")}), 422, "invalid_csv_header", "file")
+        r = client.post("/api/v1/creators/imports", headers=operator, params={"partial": "true"},
+                        files={"file": ("f.csv", body, "text/csv")})
+    assert r.status_code == 200 and r.json()["written"] == 1 and len(r.json()["rejected"]) == 1
+    assert statuses([cid]) == ["active"]

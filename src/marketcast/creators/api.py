@@ -1,14 +1,16 @@
 """Creators over HTTP. Creators make and read their own profiles; operators set follower counts, suspend, list
 and re-evaluate their markets."""
 
+import io
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, UploadFile, status
 
+from marketcast.core.errors import Invalid
 from marketcast.core.pagination import PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork
-from marketcast.creators import service
+from marketcast.creators import imports, service
 from marketcast.creators.schemas import (
     AffiliateStatus,
     CreatorIn,
@@ -16,6 +18,7 @@ from marketcast.creators.schemas import (
     CreatorPage,
     EligibilityOut,
     FollowersIn,
+    ImportOut,
     ReasonIn,
     ReevaluateIn,
     ReevaluateOut,
@@ -55,6 +58,31 @@ def reevaluate(body: ReevaluateIn, uow: UnitOfWork, actor: Operator):
     """Judge every creator of a market under the policies in force now (one set-based pass); each move is
     recorded and announced as creator.affiliate_status_changed. Counts of each move."""
     return service.reevaluate(uow, market=body.market, trigger=f"requested by {actor.email}", actor=actor)
+
+
+@router.post("/creators/imports", response_model=ImportOut,
+             responses={403: PROBLEMS[403],
+                        422: {"description": "invalid_csv_header (file), csv_rows_rejected (file, with `rejected`: "
+                                             "line, code, field, reason each): nothing written"}})
+def import_followers(file: UploadFile, uow: UnitOfWork, actor: Operator,
+                     partial: Annotated[bool, Query(description="write the valid rows even when others are "
+                                                                "rejected (the CLI's way)")] = False):
+    """Follower counts in bulk from a CSV file (`handle,market,followers,as_of`), streamed in chunks. By default
+    all or nothing: a file with a rejected row is a 422 listing every rejected row, and nothing is written; with
+    `partial=true` the valid rows are written and the rejected ones listed."""
+    written, rejected = 0, []
+    stream = io.TextIOWrapper(file.file, encoding="utf-8-sig", newline="")
+    try:
+        for batch in imports.chunks(imports.read_rows(stream)):
+            done, bad = imports.import_chunk(uow, batch, actor=actor)
+            written, rejected = written + done, rejected + bad
+    except UnicodeDecodeError:
+        raise Invalid("the file is not UTF-8 text", code="invalid_csv", field="file") from None
+    if rejected and not partial:
+        raise Invalid(f"{len(rejected)} rows rejected (first: line {rejected[0].line}, {rejected[0].reason}); "
+                      "nothing was written", code="csv_rows_rejected", field="file",
+                      rejected=[r.__dict__ for r in rejected[:1000]])
+    return ImportOut(written=written, rejected=[r.__dict__ for r in rejected])
 
 
 @router.get("/creators/{creator_id}", response_model=CreatorOut, responses=PROBLEMS)

@@ -101,3 +101,15 @@ class ReevaluateOut(BaseModel):
     evaluated: int
     moved: int
     moves: dict[str, int] = Field(description='how many moved each way, e.g. {"ineligible->pilot": 812}')
+
+
+class RejectedRowOut(BaseModel):
+    line: int
+    code: str
+    field: str
+    reason: str
+
+
+class ImportOut(BaseModel):
+    written: int
+    rejected: list[RejectedRowOut]
