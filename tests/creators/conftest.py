@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from tests.sellers.conftest import problem  # noqa: F401  (the creators tests use the same check)
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
@@ -51,13 +52,3 @@ def creator(client, make_user, us, at):
         return headers, body
 
     return _make
-
-
-def problem(r, status: int, code: str, field: str | None = None) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body = r.json()
-    assert body["code"] == code, body
-    if field:
-        assert body["field"] == field, body
-    return body

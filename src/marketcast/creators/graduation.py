@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketcast.core import clock, outbox
+from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
 from marketcast.core.decisions import rule_result
 from marketcast.creators import judging, rules
 from marketcast.creators.models import Creator
-from marketcast.creators.profiles import insert_changes, update_many
+from marketcast.creators.profiles import Moves
 from marketcast.creators.reevaluation import COLUMNS, figures
 from marketcast.policies import service as policies
 
@@ -70,7 +70,7 @@ def graduate_many(session: Session, *, results: Iterable[PilotResults], actor: A
     rows = session.execute(select(*COLUMNS).where(Creator.id.in_(list(by_id)), Creator.affiliate_status == "pilot")
                            .order_by(Creator.id).with_for_update(of=Creator)).all()
     contexts: dict[str, tuple[rules.Context, rules.PolicyValue, rules.PolicyValue]] = {}
-    updates, changes, events = [], [], []
+    moves = Moves()
     for row in rows:
         if row.market not in contexts:
             contexts[row.market] = (
@@ -86,17 +86,10 @@ def graduate_many(session: Session, *, results: Iterable[PilotResults], actor: A
                                     policy_versions=sorted(set(base.policy_versions)
                                                            | {c["policy_version_id"] for c in criteria
                                                               if c["policy_version_id"]}))
-        columns, change, event = judging.move_rows(row, judgement, kind="graduation", at=now,
-                                                   trigger="pilot graduated on its results", actor=actor)
-        updates.append(columns | {"graduated_at": now})
-        changes.append(change)
-        if event:
-            events.append((event, event.market))
-    if updates:
-        update_many(session, updates)
-        insert_changes(session, changes)
-        outbox.emit_many(session, events)
-    return [u["id"] for u in updates]
+        moves.add(row, judgement, kind="graduation", at=now, trigger="pilot graduated on its results", actor=actor,
+                  extra={"graduated_at": now})
+    moves.write(session)
+    return [u["id"] for u in moves.updates]
 
 
 def graduate(session: Session, *, creator_id: str, orders_attributed: int, has_frozen: bool,

@@ -238,6 +238,29 @@ def history(session: Session, *, creator_id: str) -> list[StatusChange]:
                                 .order_by(StatusChange.at, StatusChange.id)))
 
 
+class Moves:
+    """The writes of a set-based pass, gathered row by row and written in a few statements: the creators' new
+    columns, their status-change records and their events."""
+
+    def __init__(self) -> None:
+        self.updates: list[dict[str, Any]] = []
+        self.changes: list[dict[str, Any]] = []
+        self.events: list[tuple[Any, str]] = []
+
+    def add(self, row: Any, judgement: rules.Judgement, *, extra: dict[str, Any] | None = None, **how: Any) -> None:
+        columns, change, event = judging.move_rows(row, judgement, **how)
+        self.updates.append(columns | (extra or {}))
+        self.changes.append(change)
+        if event:
+            self.events.append((event, event.market))
+
+    def write(self, session: Session) -> None:
+        if self.updates:
+            update_many(session, self.updates)
+            insert_changes(session, self.changes)
+            outbox.emit_many(session, self.events)
+
+
 def update_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Creators' new columns by id. Moves of one pass mostly share their new values (every ineligible->pilot of a
     chunk gets the same status, failed rules and times), so rows with equal values are one `UPDATE … WHERE id

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketcast.core import clock, outbox
+from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
 from marketcast.core.chunks import DEFAULT_CHUNK, keyset_chunks
 from marketcast.creators import judging, rules
 from marketcast.creators.models import Creator, FollowerSnapshot
-from marketcast.creators.profiles import insert_changes, require_operator_of, update_many
+from marketcast.creators.profiles import Moves, require_operator_of
 
 COLUMNS = (Creator.id, Creator.user_id, Creator.market, Creator.handle, Creator.date_of_birth, Creator.followers,
            Creator.affiliate_status, Creator.failed_rules, Creator.pilot_started_at, Creator.graduated_at,
@@ -74,22 +74,14 @@ def _move(session: Session, ctx: rules.Context, ids: list[str], *, when: datetim
           actor: Actor | None) -> Counter[str]:
     locked = session.execute(select(*COLUMNS).where(Creator.id.in_(ids)).order_by(Creator.id)
                              .with_for_update(of=Creator)).all()
-    updates, changes, events = [], [], []
+    moves = Moves()
     for row in locked:
         judgement = rules.judge(ctx, figures(row, when))
         if judgement.status == row.affiliate_status:
             continue  # changed meanwhile by someone who judged it already
-        columns, change, event = judging.move_rows(row, judgement, kind="reevaluation", at=when, trigger=trigger,
-                                                   actor=actor)
-        updates.append(columns)
-        changes.append(change)
-        if event:
-            events.append((event, event.market))
-    if updates:
-        update_many(session, updates)
-        insert_changes(session, changes)
-        outbox.emit_many(session, events)
-    return Counter(f"{c['from_status']}->{c['to_status']}" for c in changes)
+        moves.add(row, judgement, kind="reevaluation", at=when, trigger=trigger, actor=actor)
+    moves.write(session)
+    return Counter(f"{c['from_status']}->{c['to_status']}" for c in moves.changes)
 
 
 def reevaluate_after(session: Session, *, changes: list[tuple[str, str | None]]) -> int:
