@@ -131,3 +131,17 @@ def test_links_need_an_offer_and_clicks_a_buyer(steps, shop, product, creator, b
     steps.click(creator, token, expect=403)
     assert steps.click(buyer, "no-such-token", expect=404)["code"] == "link_not_found"
     assert steps.join(make_creator(status="ineligible"), collab["id"], expect=409)["code"] == "creator_not_affiliate"
+
+
+def test_a_suspended_creator_is_not_attributed(db, steps, shop, product, creator, buyer):
+    from marketcast.creators.models import Creator
+
+    pid, sku = product()
+    collab = steps.collaboration(shop, product_ids=[pid])
+    steps.join(creator, collab["id"])
+    token = steps.link(creator, pid)["token"]
+    steps.click(buyer, token)
+    with db() as s:
+        s.get(Creator, creator["id"]).affiliate_status = "suspended"
+    assert _line(steps.order(buyer, [(sku, 1)]))["attribution"] is None
+    assert _line(steps.order(buyer, [(sku, 1)], attribution={"link_token": token}))["attribution"] is None

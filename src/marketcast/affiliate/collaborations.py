@@ -147,8 +147,8 @@ def create(session: Session, *, shop_id: str, kind: str, commission_rate_bps: in
     shop = sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)
     sellers.require_can_sell(session, shop_id=shop.id)
     now = clock.now()
-    rules.check_rate(commission_rate_bps, low=rate_bounds(session, market=shop.market, kind=kind)[0],
-                     high=rate_bounds(session, market=shop.market, kind=kind)[1])
+    low, high = rate_bounds(session, market=shop.market, kind=kind)
+    rules.check_rate(commission_rate_bps, low=low, high=high)
     product_ids = list(product_ids or [])
     if all_products and (product_ids or kind == "targeted"):
         raise Invalid("all_products is for open collaborations without product_ids", field="all_products")

@@ -141,6 +141,8 @@ def attribute(session: Session, *, buyer_id: str, market: str, shop_id: str, pro
         sources = dict.fromkeys(wanted, "link")
     found: dict[str, Attribution] = {}
     for creator_id in sorted(set(wanted.values())):
+        if people.creator(session, creator_id).affiliate_status not in people.AFFILIATE_STATUSES:
+            continue  # suspended (or no longer eligible) since joining: sells nothing more
         mine = [pid for pid, cid in wanted.items() if cid == creator_id]
         for pid, offer in offers.offers_for(session, creator_id=creator_id, shop_id=shop_id, product_ids=mine,
                                             at=at).items():
