@@ -77,6 +77,7 @@ def serve(
         err_console.print(f"[red]the database is at revision {current or 'none'} but this code needs {head}[/red]: "
                           "run `marketcast db upgrade` first")
         raise typer.Exit(1)
+
     def run() -> None:
         uvicorn.run("marketcast.app:create_app", factory=True, host=host, port=port, workers=workers)
 
