@@ -3,7 +3,7 @@ any operator may read subscriptions and deliveries, and the events of the market
 operators not limited to markets may change subscriptions (the services check `actor.require_market(None)`)."""
 
 
-from fastapi import APIRouter, FastAPI, Header, Query, Response, status
+from fastapi import APIRouter, FastAPI, Query, Response, status
 
 from marketcast.core.events import EventType
 from marketcast.core.pagination import Page, PageSize, PageToken
@@ -109,13 +109,21 @@ def document_event_types(app: FastAPI) -> None:
         _document(app, event)
 
 
+# The Standard Webhooks headers of every delivery, declared as plain OpenAPI (no per-webhook models to build).
+SIGNATURE_HEADERS = [
+    {"name": name, "in": "header", "required": True, "description": description, "schema": {"type": kind}}
+    for name, kind, description in (
+        ("webhook-id", "string", "The event id: the same on every retry, dedupe on it"),
+        ("webhook-timestamp", "integer", "Unix seconds when this attempt was signed"),
+        ("webhook-signature", "string", "Standard Webhooks signature(s), `v1,<base64>`"),
+    )
+]
+
+
 def _document(app: FastAPI, event: EventType) -> None:
     envelope = event.envelope_model()
 
-    def receive(body: envelope,  # type: ignore[valid-type]
-                webhook_id: str = Header(description="The event id: the same on every retry, dedupe on it"),
-                webhook_timestamp: int = Header(description="Unix seconds when this attempt was signed"),
-                webhook_signature: str = Header(description="Standard Webhooks signature(s), `v1,<base64>`")):
+    def receive(body: envelope):  # type: ignore[valid-type]
         """What a receiver implements; documentation only."""
 
     # A "default" answer declared, FastAPI adds no 422 of its own: the receiver's validation is not ours.
@@ -124,4 +132,5 @@ def _document(app: FastAPI, event: EventType) -> None:
                                   "signed as Standard Webhooks specifies.",
                       tags=["webhooks"], status_code=204, response_description="Any 2xx answer acknowledges it",
                       responses={"default": {"description": "Any other answer, or none within the timeout, is "
-                                             "retried with backoff; 410 Gone disables the subscription"}})(receive)
+                                             "retried with backoff; 410 Gone disables the subscription"}},
+                      openapi_extra={"parameters": [dict(p) for p in SIGNATURE_HEADERS]})(receive)
