@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 23:06:23.298772
+Create Date: 2026-12-01 23:48:34.947586
 """
 
 import sqlalchemy as sa
@@ -140,11 +140,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_idempotency_keys_claimed_at'), ['claimed_at'], unique=False)
 
     op.create_table('login_throttle',
-    sa.Column('address', sa.String(length=64), nullable=False),
-    sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('first_failed_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_attempt_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('blocked_until', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('address', name=op.f('pk_login_throttle'))
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_login_throttle'))
     )
     op.create_table('markets',
     sa.Column('id', sa.String(length=32), nullable=False),

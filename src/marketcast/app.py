@@ -9,13 +9,16 @@ from marketcast.affiliate.api import router as affiliate_router
 from marketcast.catalog.api import router as catalog_router
 from marketcast.core import problems
 from marketcast.core.auth.api import router as auth_router
+from marketcast.core.body_limit import BodyLimitMiddleware
 from marketcast.core.settings import get_settings, session_secret
+from marketcast.core.text_guard import TextGuardMiddleware
 from marketcast.core.web_deps import TransactionMiddleware
 from marketcast.creators.api import router as creators_router
 from marketcast.markets.api import router as markets_router
 from marketcast.orders.api import router as orders_router
 from marketcast.policies.api import router as policies_router
 from marketcast.reports.api import router as reports_router
+from marketcast.sellers.api import DOCUMENT_UPLOAD, UPLOAD_OVERHEAD
 from marketcast.sellers.api import router as sellers_router
 from marketcast.web import common as console
 from marketcast.web.routes import router as web_router
@@ -30,13 +33,17 @@ Authenticate with `Authorization: Bearer <token>` (see `POST /api/v1/auth/tokens
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
     app = FastAPI(title="Marketcast", version=__version__, description=DESCRIPTION)
     problems.install(app)
     console.install(app)
     app.add_middleware(TransactionMiddleware)
-    settings = get_settings()
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="marketcast_session",
                        same_site="lax", https_only=settings.session_https_only)
+    app.add_middleware(TextGuardMiddleware)
+    # Outermost of ours, so no body is read before its size is known to be acceptable.
+    app.add_middleware(BodyLimitMiddleware, default=settings.body_max_bytes,
+                       larger={f"/api/v1{DOCUMENT_UPLOAD}": settings.upload_max_bytes + UPLOAD_OVERHEAD})
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

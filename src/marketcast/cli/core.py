@@ -71,6 +71,7 @@ def serve(
 
     from marketcast.core.db import get_engine
     from marketcast.core.migrate import pending
+    from marketcast.core.settings import get_settings
 
     current, head = pending(get_engine())
     if current != head:
@@ -78,8 +79,12 @@ def serve(
                           "run `marketcast db upgrade` first")
         raise typer.Exit(1)
 
+    # Requests still running after SIGTERM get serve_shutdown_seconds, then are cancelled (their database calls
+    # end within the statement and lock timeouts). A worker gets a minute to start: on a busy machine importing
+    # the app takes longer than uvicorn's 5 s health check, which then kills and restarts it over and over.
     def run() -> None:
-        uvicorn.run("marketcast.app:create_app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run("marketcast.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    timeout_graceful_shutdown=get_settings().serve_shutdown_seconds, timeout_worker_healthcheck=60)
 
     if with_worker:
         from marketcast.cli.supervise import serve_with_worker

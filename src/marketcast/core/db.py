@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+import sqlalchemy.exc
 from sqlalchemy import JSON, DateTime, Engine, Index, MetaData, String, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -97,7 +98,30 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    settings = get_settings()
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                         pool_timeout=settings.db_pool_timeout_seconds,
+                         connect_args={"options": _pg_timeouts(settings)})
+
+
+def _pg_timeouts(settings) -> str:
+    """Session settings sent when a connection opens: no request can wait for ever on a lock, a statement, or a
+    transaction another request left open, which is how a pile-up froze the server (ADR 0009)."""
+    return " ".join([f"-c lock_timeout={settings.db_lock_timeout_ms}",
+                     f"-c statement_timeout={settings.db_statement_timeout_ms}",
+                     f"-c idle_in_transaction_session_timeout={settings.db_idle_in_transaction_timeout_ms}"])
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means "too busy right now, try again" rather than a bug: no pooled connection in
+    time, a lock or statement timeout on PostgreSQL, a locked SQLite file."""
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):
+        return True
+    if not isinstance(exc, sqlalchemy.exc.OperationalError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    # 55P03 lock_not_available, 57014 query_canceled (statement_timeout), 25P03 idle_in_transaction_timeout
+    return sqlstate in {"55P03", "57014", "25P03"} or "database is locked" in str(exc.orig)
 
 
 @lru_cache

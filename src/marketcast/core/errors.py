@@ -74,3 +74,16 @@ class TooManyRequests(DomainError):
     def __init__(self, detail: str, *, retry_after: int):
         super().__init__(detail, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class ServiceBusy(DomainError):
+    """Contention (no database connection in time, a lock or statement timeout, too many logins waiting): the
+    request did nothing and may be retried after `retry_after` seconds."""
+
+    status = 503
+    code = "service_busy"
+    title = "Service busy"
+
+    def __init__(self, detail: str = "the service is busy; retry shortly", *, retry_after: int = 1):
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after

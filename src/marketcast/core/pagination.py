@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import Session
 
+from marketcast.core import text
 from marketcast.core.errors import Invalid
 
 T = TypeVar("T")
@@ -41,7 +42,8 @@ def decode_token(token: str, width: int) -> list[Any]:
     except (ValueError, UnicodeDecodeError):
         raise Invalid("page_token is not a token this API issued", code="invalid_page_token",
                       field="page_token") from None
-    if not isinstance(values, list) or len(values) != width:
+    if not isinstance(values, list) or len(values) != width or any(
+            isinstance(v, str) and text.problem_in(v) for v in values):
         raise Invalid("page_token is not a token this API issued", code="invalid_page_token", field="page_token")
     return values
 

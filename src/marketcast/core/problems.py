@@ -3,12 +3,14 @@
 import logging
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from marketcast.core.errors import DomainError, TooManyRequests
+from marketcast.core.db import is_busy
+from marketcast.core.errors import DomainError, ServiceBusy
 
 log = logging.getLogger("marketcast")
 PROBLEM = "application/problem+json"
@@ -26,7 +28,8 @@ def _field(loc: tuple) -> str:
 
 
 def domain_response(exc: DomainError) -> JSONResponse:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse(exc.to_problem(), status_code=exc.status, media_type=PROBLEM, headers=headers)
 
 
@@ -52,7 +55,17 @@ def install(app: FastAPI) -> None:
             response.headers[key] = value
         return response
 
+    @app.exception_handler(sqlalchemy.exc.OperationalError)
+    @app.exception_handler(sqlalchemy.exc.TimeoutError)
+    async def database_busy(request: Request, exc: Exception):
+        if is_busy(exc):
+            return domain_response(ServiceBusy())
+        return await unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception):
         log.exception("unhandled error", exc_info=exc)
-        return problem(500, "internal_error", "Internal error", "something went wrong on our side")
+        response = problem(500, "internal_error", "Internal error", "something went wrong on our side")
+        # The connection may be in an unknown state after an unhandled error: the client must not reuse it.
+        response.headers["Connection"] = "close"
+        return response

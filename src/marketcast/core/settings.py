@@ -35,12 +35,35 @@ class Settings(BaseSettings):
     # Where application documents are kept (KYB files); size and type are checked before writing.
     upload_dir: str = str(Path("var") / "uploads")
     upload_max_bytes: int = 10 * 1024 * 1024
+    # Any other request body (JSON, console forms) larger than this is refused with 413 before it is read.
+    body_max_bytes: int = 1024 * 1024
     # How long an Idempotency-Key is remembered (hours); a retry after that is a new request.
     idempotency_ttl_hours: int = 24
     # How long the `test` payment provider's slow card (4000000000000077) takes before it approves.
     payment_test_slow_seconds: float = 3.0
+    # Password guessing (see docs/adr/0009): per account, the first `login_max_failures` attempts in a row go
+    # through, then each further one waits a delay that doubles from `login_base_delay_seconds` up to
+    # `login_max_delay_seconds`; attempts made during a delay are refused (429) without being counted, so an
+    # attacker cannot lock the owner out for longer than the delay. Per address the same with its own limit.
+    # A run of attempts is forgotten `login_window_seconds` after the last one.
     login_max_failures: int = 5
+    login_address_max_failures: int = 20
     login_window_seconds: int = 900
+    login_base_delay_seconds: int = 2
+    login_max_delay_seconds: int = 300
+    # Password checks are slow on purpose (argon2); at most this many run at once per process, and past
+    # `login_queue_max` waiting logins the next one is answered 503 at once instead of queueing.
+    login_concurrency: int = 2
+    login_queue_max: int = 64
+    # PostgreSQL sessions of the application: a lock wait, a statement or an idle open transaction longer than
+    # these fails (503 service_busy) instead of hanging; and a request waits at most this long for a pooled
+    # connection. 0 disables a timeout.
+    db_lock_timeout_ms: int = 3000
+    db_statement_timeout_ms: int = 20000
+    db_idle_in_transaction_timeout_ms: int = 30000
+    db_pool_timeout_seconds: float = 5.0
+    # `marketcast serve`: seconds given to requests in flight after SIGTERM before they are cancelled.
+    serve_shutdown_seconds: int = 5
 
     @property
     def retry_schedule(self) -> list[int]:

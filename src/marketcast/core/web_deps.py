@@ -8,20 +8,21 @@ answers with an error (a failed login is counted) sets `request.state.commit_on_
 from collections.abc import Callable
 from typing import Annotated
 
+import anyio
+from anyio import to_thread
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
-from marketcast.core import idempotency
+from marketcast.core import idempotency, problems
 from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import User
-from marketcast.core.db import new_session, unit_of_work
-from marketcast.core.errors import Forbidden, Unauthorized
+from marketcast.core.db import is_busy, new_session, unit_of_work
+from marketcast.core.errors import Forbidden, ServiceBusy, Unauthorized
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -47,6 +48,16 @@ def _finish(session: Session, ok: bool) -> None:
         session.close()
 
 
+# Commits and rollbacks run on threads of their own: a request that holds row locks must always be able to end
+# its transaction, even when every worker thread is taken by requests waiting on those very locks (the
+# pile-up that froze the server, docs/adr/0009).
+_FINISHERS = anyio.CapacityLimiter(40)
+
+
+async def _end(session: Session, ok: bool) -> None:
+    await to_thread.run_sync(_finish, session, ok, limiter=_FINISHERS)
+
+
 class TransactionMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next) -> Response:
         try:
@@ -54,12 +65,17 @@ class TransactionMiddleware(BaseHTTPMiddleware):
         except BaseException:
             session = getattr(request.state, "db", None)
             if session is not None:
-                await run_in_threadpool(_finish, session, False)
+                await _end(session, False)
             raise
         session = getattr(request.state, "db", None)
         if session is not None:
             keep = response.status_code < 400 or getattr(request.state, "commit_on_error", False)
-            await run_in_threadpool(_finish, session, keep)
+            try:
+                await _end(session, keep)
+            except Exception as exc:
+                if not is_busy(exc):
+                    raise
+                return problems.domain_response(ServiceBusy())
         return response
 
 

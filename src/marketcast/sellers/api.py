@@ -1,12 +1,18 @@
 """Sellers and shop applications over HTTP. Sellers apply and see their own; operators review their markets."""
 
-from typing import Annotated
+from typing import Annotated, get_args
 
-from fastapi import APIRouter, Form, Query, UploadFile, status
+from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
+from marketcast.core.auth.actor import Actor
 from marketcast.core.chunks import commit_each
+from marketcast.core.db import unit_of_work
+from marketcast.core.errors import Invalid
 from marketcast.core.pagination import Page, PageSize, PageToken
-from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork
+from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork, requires_own_session
 from marketcast.sellers import documents, service
 from marketcast.sellers.schemas import (
     ApplicationIn,
@@ -146,16 +152,44 @@ def reject(application_id: str, body: RejectIn, uow: UnitOfWork, actor: Operator
     return application_out(uow, app)
 
 
-@router.post("/applications/{application_id}/documents", status_code=status.HTTP_201_CREATED,
-             response_model=DocumentOut,
-             responses=PROBLEMS | {413: {"description": "file_too_large"},
+DOCUMENT_UPLOAD = "/applications/{application_id}/documents"
+# The body limit of that route (core.body_limit): multipart boundaries and the `type` field on top of the largest
+# accepted file.
+UPLOAD_OVERHEAD = 64 * 1024
+_UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["type", "file"],
+    "properties": {"type": {"type": "string", "enum": list(get_args(DocType))},
+                   "file": {"type": "string", "format": "binary"}}}}}}}
+_DOC_TYPES = TypeAdapter(DocType)
+
+
+@router.post(DOCUMENT_UPLOAD, status_code=status.HTTP_201_CREATED, response_model=DocumentOut,
+             openapi_extra=_UPLOAD_BODY,
+             responses=PROBLEMS | {401: {"description": "unauthenticated"},
+                                   413: {"description": "file_too_large, payload_too_large"},
                                    415: {"description": "unsupported_file_type"}})
-def upload_document(application_id: str, uow: UnitOfWork, actor: AnyUser, type: Annotated[DocType, Form()],
-                    file: UploadFile):
-    """The applying seller uploads a PDF, PNG or JPEG (checked by content), at most settings.upload_max_bytes."""
-    doc = documents.save_document(uow, application_id=application_id, actor=actor, doc_type=type,
-                                  file_name=file.filename, content_type=file.content_type, stream=file.file)
-    return DocumentOut.model_validate(doc, from_attributes=True)
+async def upload_document(application_id: str, request: Request,
+                          actor: Annotated[Actor, Depends(requires_own_session())]):
+    """The applying seller uploads a PDF, PNG or JPEG (checked by content), at most settings.upload_max_bytes.
+
+    The caller is authenticated before the multipart body is read (a stranger's upload is never spooled)."""
+    async with request.form(max_files=1, max_fields=2) as form:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise Invalid("attach the document as the multipart field 'file'", field="file")
+        try:
+            doc_type = _DOC_TYPES.validate_python(form.get("type"))
+        except ValidationError:
+            raise Invalid(f"type must be one of {', '.join(get_args(DocType))}", field="type") from None
+
+        def save() -> DocumentOut:
+            with unit_of_work() as session:
+                doc = documents.save_document(session, application_id=application_id, actor=actor,
+                                              doc_type=doc_type, file_name=file.filename,
+                                              content_type=file.content_type, stream=file.file)
+                return DocumentOut.model_validate(doc, from_attributes=True)
+
+        return await run_in_threadpool(save)
 
 
 @router.get("/applications/{application_id}/documents", response_model=Page[DocumentOut], responses=PROBLEMS)

@@ -3,11 +3,13 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from starlette.concurrency import run_in_threadpool
 
 from marketcast.affiliate import service as affiliate
-from marketcast.core.auth import service as auth
+from marketcast.core.auth import login as password_login
+from marketcast.core.db import unit_of_work
 from marketcast.core.errors import DomainError
-from marketcast.core.web_deps import UnitOfWork, client_address
+from marketcast.core.web_deps import client_address
 from marketcast.web import affiliate as affiliate_pages
 from marketcast.web import applications, creators, markets, policies, reports, shops, webhooks
 from marketcast.web.common import ConsoleUser, Csrf, redirect, render
@@ -34,18 +36,22 @@ def login_form(request: Request, next: str = "/"):
 
 
 @router.post("/login")
-def login(request: Request, uow: UnitOfWork, _: Csrf, email: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
-    request.state.commit_on_error = True  # a failed attempt is counted even though we answer with an error
+async def login(request: Request, _: Csrf, email: Annotated[str, Form()] = "",
+                password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
     try:
-        user = auth.login(uow, email=email, password=password, address=client_address(request))
+        user = await password_login.login(email=email, password=password, address=client_address(request))
     except DomainError as exc:
         return render(request, "login.html", status_code=exc.status, next=next, error=exc.detail, email=email)
     request.session["user_id"] = user.id
     visitor = request.cookies.get(affiliate_pages.VISITOR_COOKIE)
     if visitor and user.role == "buyer":  # the links this browser followed before signing in are the buyer's
-        affiliate.claim_visitor_clicks(uow, visitor_id=visitor, buyer_id=user.id)
+        await run_in_threadpool(_claim_clicks, visitor, user.id)
     return redirect(next if next.startswith("/") and not next.startswith("//") else "/")
+
+
+def _claim_clicks(visitor: str, buyer_id: str) -> None:
+    with unit_of_work() as session:
+        affiliate.claim_visitor_clicks(session, visitor_id=visitor, buyer_id=buyer_id)
 
 
 @router.post("/logout")

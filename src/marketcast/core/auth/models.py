@@ -30,11 +30,12 @@ class ApiToken(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins per client address, to slow down password guessing."""
+    """Recent login attempts per key (an account or a client address), to slow down password guessing.
+    Counted before the password is checked, in one statement (core.auth.throttle)."""
 
     __tablename__ = "login_throttle"
 
-    address: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,24 +1,21 @@
-"""Users, API tokens and password logins."""
+"""Users and API tokens (the password login itself is core.auth.login)."""
 
 import hashlib
 import secrets
-from datetime import timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
-from marketcast.core.auth.models import ApiToken, LoginThrottle, User
-from marketcast.core.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from marketcast.core.auth.models import ApiToken, User
+from marketcast.core.errors import Conflict, Invalid, NotFound
 from marketcast.core.ids import new_id
-from marketcast.core.settings import get_settings
 
 ROLES = ("operator", "seller", "creator", "buyer")
-_hasher = PasswordHasher()
+PASSWORD_HASHER = PasswordHasher()
 
 
 def actor_of(user: User) -> Actor:
@@ -36,7 +33,7 @@ def create_user(session: Session, *, email: str, role: str, password: str | None
     if session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(f"a user with email {email} already exists", code="email_taken", field="email")
     user = User(id=new_id("usr"), email=email, role=role, created_at=clock.now(),
-                password_hash=_hasher.hash(password) if password else None,
+                password_hash=PASSWORD_HASHER.hash(password) if password else None,
                 markets=sorted({m.strip().upper() for m in markets if m.strip()}) if markets is not None else None)
     session.add(user)
     try:
@@ -55,7 +52,7 @@ def get_user_by_email(session: Session, email: str) -> User:
 
 def set_password(session: Session, *, email: str, password: str) -> User:
     user = get_user_by_email(session, email)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = PASSWORD_HASHER.hash(password)
     return user
 
 
@@ -85,67 +82,3 @@ def revoke_tokens(session: Session, *, email: str) -> int:
     """Revoke every API token of a user (a leaked token, a person leaving); how many there were."""
     user = get_user_by_email(session, email)
     return session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
-
-
-def check_password(session: Session, *, email: str, password: str) -> User:
-    """The user whose password this is, or Unauthorized (same answer for unknown email and wrong password)."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    try:
-        if user is None or not user.password_hash or not _hasher.verify(user.password_hash, password):
-            raise Unauthorized("email or password is wrong", code="invalid_credentials")
-    except (VerificationError, InvalidHashError):
-        raise Unauthorized("email or password is wrong", code="invalid_credentials") from None
-    return user
-
-
-def check_throttle(session: Session, *, address: str) -> None:
-    row = session.get(LoginThrottle, address)
-    now = clock.now()
-    if row and row.blocked_until and row.blocked_until > now:
-        wait = max(1, int((row.blocked_until - now).total_seconds() + 0.999))
-        raise TooManyRequests(f"too many failed logins from this address; retry in {wait} s", retry_after=wait)
-
-
-def record_failure(session: Session, *, address: str) -> None:
-    settings = get_settings()
-    now = clock.now()
-    row = session.get(LoginThrottle, address)
-    if row is None or (now - row.first_failed_at).total_seconds() > settings.login_window_seconds:
-        if row is None:
-            row = LoginThrottle(address=address, failures=0, first_failed_at=now)
-            session.add(row)
-        row.failures, row.first_failed_at, row.blocked_until = 0, now, None
-    row.failures += 1
-    over = row.failures - settings.login_max_failures
-    if over >= 0:
-        # Doubles with each further failure: 2 s, 4 s, 8 s … capped at the window.
-        row.blocked_until = now + timedelta(seconds=min(2 ** (over + 1), settings.login_window_seconds))
-
-
-def clear_failures(session: Session, *, address: str) -> None:
-    row = session.get(LoginThrottle, address)
-    if row is not None:
-        session.delete(row)
-
-
-def _throttle_keys(email: str, address: str) -> list[str]:
-    # Per address (one client guessing many passwords) and per account (many clients guessing one).
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:40]
-    return [f"ip:{address}"[:64], f"email:{digest}"]
-
-
-def login(session: Session, *, email: str, password: str, address: str) -> User:
-    """A throttled password check: 429 while the address or the account is blocked; a wrong password counts
-    against both. The caller keeps the counting even though it answers with an error."""
-    keys = _throttle_keys(email, address)
-    for key in keys:
-        check_throttle(session, address=key)
-    try:
-        user = check_password(session, email=email, password=password)
-    except Unauthorized:
-        for key in keys:
-            record_failure(session, address=key)
-        raise
-    for key in keys:
-        clear_failures(session, address=key)
-    return user
