@@ -10,6 +10,7 @@ from marketcast.catalog.api import router as catalog_router
 from marketcast.core import problems
 from marketcast.core.auth.api import router as auth_router
 from marketcast.core.body_limit import BodyLimitMiddleware
+from marketcast.core.security_headers import SecurityHeadersMiddleware
 from marketcast.core.settings import get_settings, session_secret
 from marketcast.core.text_guard import TextGuardMiddleware
 from marketcast.core.web_deps import TransactionMiddleware
@@ -39,7 +40,9 @@ def create_app() -> FastAPI:
     console.install(app)
     app.add_middleware(TransactionMiddleware)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="marketcast_session",
-                       same_site="lax", https_only=settings.session_https_only)
+                       same_site="lax", https_only=settings.session_https_only,
+                       max_age=settings.session_max_age_seconds)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(TextGuardMiddleware)
     # Outermost of ours, so no body is read before its size is known to be acceptable.
     app.add_middleware(BodyLimitMiddleware, default=settings.body_max_bytes,

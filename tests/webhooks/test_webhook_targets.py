@@ -126,3 +126,46 @@ def test_a_name_that_does_not_resolve_is_a_failed_attempt(settings_env, monkeypa
 ])
 def test_refused_address(address, kind):
     assert targets.refused_address(ipaddress.ip_address(address)) == kind
+
+
+@pytest.mark.parametrize("address,kind", [
+    ("100.100.100.200", "non-global"),   # shared address space 100.64.0.0/10 (a cloud metadata address)
+    ("64:ff9b::a9fe:a9fe", "link-local"),  # NAT64 of 169.254.169.254
+    ("2002:a9fe:a9fe::", "link-local"),  # 6to4 of 169.254.169.254
+    ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+    ("fec0::1", "site-local"),
+    ("192.0.2.1", "private"),  # documentation range
+    ("64:ff9b::808:808", None),  # NAT64 of 8.8.8.8 is fine
+])
+def test_only_global_addresses_are_accepted_after_decoding_the_ipv4_inside(address, kind):
+    assert targets.refused_address(ipaddress.ip_address(address)) == kind
+
+
+@pytest.mark.parametrize("url", ["http://100.100.100.200/", "http://[64:ff9b::a9fe:a9fe]/",
+                                 "http://[2002:a9fe:a9fe::]/", "http://[fec0::1]/"])
+def test_non_global_targets_are_refused_at_subscription(client, operator, guarded, url):
+    r = client.post("/api/v1/webhooks", headers=operator, json={"url": url, "event_types": ["*"]})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_url", r.text
+
+
+def test_the_delivery_connects_to_the_address_that_was_checked(receiver, guarded, monkeypatch):
+    """DNS rebinding: the name answers one address to the check and another to whoever asks next. The delivery
+    must reach the first (here the receiver, which the guard is told to take for a public address; the second,
+    127.0.0.2, has nobody listening)."""
+    host, port = "rebind.example.com", receiver.server.server_address[1]
+    sub_id, _ = subscribe(f"http://{host}:{port}/hook", ["*"])
+    monkeypatch.setattr(targets, "refused_address", lambda ip: None if str(ip) == "127.0.0.1" else "private")
+    answers = iter(["127.0.0.1"] + ["127.0.0.2"] * 20)
+    real = socket.getaddrinfo
+
+    def fake(name, port, *args, **kwargs):
+        if name == host:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+        return real(name, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    emit("market.paused")
+    jobs.fan_out()
+    assert jobs.deliver_due() == 1
+    assert delivery_of(sub_id).status == "delivered", delivery_of(sub_id).last_error
+    assert receiver.requests[0][0]["host"] == f"{host}:{port}"  # the receiver still sees its own name

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     # Send the console cookie over HTTPS only (set true behind TLS).
     session_https_only: bool = False
+    # A console session ends after this long without a request (and at logout, a new password, revoke-all).
+    session_max_age_seconds: int = 8 * 3600
     # Seconds between webhook attempts; the Standard Webhooks example schedule.
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
     webhook_timeout_seconds: float = 15.0

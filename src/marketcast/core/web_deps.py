@@ -20,7 +20,6 @@ from starlette.responses import Response
 from marketcast.core import idempotency, problems
 from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import Actor
-from marketcast.core.auth.models import User
 from marketcast.core.db import is_busy, new_session, unit_of_work
 from marketcast.core.errors import Forbidden, ServiceBusy, Unauthorized
 
@@ -101,12 +100,8 @@ def _actor_of_request(request: Request, session: Session) -> Actor | None:
         # The API takes Bearer tokens only: a console cookie that a browser sends by itself must not authorise an
         # API call another site makes it send (CSRF). The console's own forms carry a CSRF token.
         return None
-    user_id = request.scope.get("session", {}).get("user_id") if "session" in request.scope else None
-    if user_id:
-        user = session.get(User, user_id)
-        if user is not None:
-            return auth.actor_of(user)
-    return None
+    cookie = request.scope.get("session") or {}
+    return auth.actor_for_console_session(session, cookie) if cookie else None
 
 
 def requires(*roles: str) -> Callable[..., Actor]:

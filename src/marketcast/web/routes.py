@@ -7,9 +7,10 @@ from starlette.concurrency import run_in_threadpool
 
 from marketcast.affiliate import service as affiliate
 from marketcast.core.auth import login as password_login
+from marketcast.core.auth import service as auth
 from marketcast.core.db import unit_of_work
 from marketcast.core.errors import DomainError
-from marketcast.core.web_deps import client_address
+from marketcast.core.web_deps import MaybeUser, UnitOfWork, client_address
 from marketcast.web import affiliate as affiliate_pages
 from marketcast.web import applications, creators, markets, policies, reports, shops, webhooks
 from marketcast.web.common import ConsoleUser, Csrf, redirect, render
@@ -42,7 +43,7 @@ async def login(request: Request, _: Csrf, email: Annotated[str, Form()] = "",
         user = await password_login.login(email=email, password=password, address=client_address(request))
     except DomainError as exc:
         return render(request, "login.html", status_code=exc.status, next=next, error=exc.detail, email=email)
-    request.session["user_id"] = user.id
+    request.session.update(auth.console_session(user))
     visitor = request.cookies.get(affiliate_pages.VISITOR_COOKIE)
     if visitor and user.role == "buyer":  # the links this browser followed before signing in are the buyer's
         await run_in_threadpool(_claim_clicks, visitor, user.id)
@@ -55,6 +56,8 @@ def _claim_clicks(visitor: str, buyer_id: str) -> None:
 
 
 @router.post("/logout")
-def logout(request: Request, _: Csrf):
+def logout(request: Request, uow: UnitOfWork, _: Csrf, actor: MaybeUser):
+    if actor is not None:
+        auth.end_console_sessions(uow, user_id=actor.user_id)  # a copy of this cookie is refused too
     request.session.clear()
     return redirect("/login")

@@ -41,14 +41,16 @@ def lease_seconds() -> float:
     return settings.webhook_lease_seconds or settings.webhook_timeout_seconds + 30
 
 
-def _send(client: httpx.Client, claim: service.Claim, timeout: float, allow_private: bool) -> dict:
+def _send(claim: service.Claim, timeout: float, allow_private: bool) -> dict:
     started_at = clock.now()
     began = time.monotonic()
     # Checked again here, not only at subscription: a host name may resolve to a private address, now or later.
-    refused = None if allow_private else targets.refused_target(claim.url)
+    # The connection then goes to the address checked, never to a second answer of the resolver.
+    address, refused = targets.resolve_target(claim.url, allow_private=allow_private)
     if refused:
+        note = "" if refused.startswith("cannot resolve") else " (MARKETCAST_WEBHOOK_ALLOW_PRIVATE_URLS is off)"
         return dict(started_at=started_at, duration_ms=int((time.monotonic() - began) * 1000), status_code=None,
-                    error=f"refused to send: {refused} (MARKETCAST_WEBHOOK_ALLOW_PRIVATE_URLS is off)")
+                    error=f"refused to send: {refused}{note}")
     # Receivers reject signatures older than a few minutes by their own clock, so the signed timestamp is
     # real time even when the business clock is frozen (a replay, a test).
     timestamp = int(clock.wall_now().timestamp())
@@ -57,7 +59,8 @@ def _send(client: httpx.Client, claim: service.Claim, timeout: float, allow_priv
     status_code, error = None, None
     try:
         # Streamed so a receiver's (possibly large) answer body is never read.
-        with client.stream("POST", claim.url, content=claim.body.encode(), headers=headers) as response:
+        with targets.pinned_client(address, timeout=timeout) as client, \
+                client.stream("POST", claim.url, content=claim.body.encode(), headers=headers) as response:
             status_code = response.status_code
         if not 200 <= status_code < 300:
             error = f"receiver answered HTTP {status_code}"
@@ -78,9 +81,8 @@ def deliver_due(limit: int = CLAIM_BATCH) -> int:
         claims = service.claim_due(session, limit=limit, lease_seconds=lease_seconds())
     if not claims:
         return 0
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client, \
-            ThreadPoolExecutor(max_workers=len(claims), thread_name_prefix="webhook") as pool:
-        outcomes = list(pool.map(lambda claim: _send(client, claim, timeout, allow_private), claims))
+    with ThreadPoolExecutor(max_workers=len(claims), thread_name_prefix="webhook") as pool:
+        outcomes = list(pool.map(lambda claim: _send(claim, timeout, allow_private), claims))
     for claim, outcome in zip(claims, outcomes, strict=True):
         try:
             with unit_of_work() as session:

@@ -16,6 +16,9 @@ class User(Base):
     # Markets an operator may act in; None means every market.
     markets: Mapped[list[str] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Console sessions carry the epoch they were opened in; bumping it (logout, new password, revoke-all) ends
+    # every session of the user, since a signed cookie cannot be taken back.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

@@ -4,7 +4,7 @@ import hashlib
 import secrets
 
 from argon2 import PasswordHasher
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,9 +51,30 @@ def get_user_by_email(session: Session, email: str) -> User:
 
 
 def set_password(session: Session, *, email: str, password: str) -> User:
+    """A new password also ends the user's console sessions."""
     user = get_user_by_email(session, email)
     user.password_hash = PASSWORD_HASHER.hash(password)
+    end_console_sessions(session, user_id=user.id)
     return user
+
+
+def end_console_sessions(session: Session, *, user_id: str) -> None:
+    """Every console cookie of the user is refused from now on (it carries the old epoch)."""
+    session.execute(update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1))
+
+
+def console_session(user: User) -> dict:
+    """What a console cookie holds for a signed-in user."""
+    return {"user_id": user.id, "epoch": user.session_epoch}
+
+
+def actor_for_console_session(session: Session, cookie: dict) -> Actor | None:
+    """The user a console cookie names, or None when it names none or its epoch has ended."""
+    user_id, epoch = cookie.get("user_id"), cookie.get("epoch")
+    if not isinstance(user_id, str) or not isinstance(epoch, int):
+        return None
+    user = session.get(User, user_id, populate_existing=True)
+    return actor_of(user) if user is not None and user.session_epoch == epoch else None
 
 
 def _hash_token(token: str) -> str:
@@ -79,6 +100,8 @@ def revoke_token(session: Session, *, token: str) -> bool:
 
 
 def revoke_tokens(session: Session, *, email: str) -> int:
-    """Revoke every API token of a user (a leaked token, a person leaving); how many there were."""
+    """Revoke every API token of a user (a leaked token, a person leaving) and end their console sessions; how
+    many tokens there were."""
     user = get_user_by_email(session, email)
+    end_console_sessions(session, user_id=user.id)
     return session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
