@@ -39,10 +39,11 @@ def _detail(product, skus) -> ProductDetailOut:
                      attributes=s.attributes or {}, available=s.available) for s in skus])
 
 
-def _stock(sku) -> SkuStockOut:
+def _stock(sku, *, counters: bool = True) -> SkuStockOut:
+    """`counters`: whether the reader may see reserved and sold (the owner and operators; not a stranger)."""
     return SkuStockOut(id=sku.id, product_id=sku.product_id, code=sku.code,
                        price=Money(amount=sku.price, currency=sku.currency), available=sku.available,
-                       reserved=sku.reserved, sold=sku.sold)
+                       reserved=sku.reserved if counters else None, sold=sku.sold if counters else None)
 
 
 @router.post("/shops/{shop_id}/products", status_code=status.HTTP_201_CREATED, response_model=ProductDetailOut)
@@ -93,8 +94,10 @@ def delist_product(product_id: str, uow: UnitOfWork, actor: AnyUser):
 
 @router.get("/skus/{sku_id}", response_model=SkuStockOut)
 def get_sku(sku_id: str, uow: UnitOfWork, actor: MaybeUser):
-    """Stock of one SKU: public for live products, else for the shop's owner and operators of its market."""
-    return _stock(service.get_sku(uow, sku_id, actor=actor))
+    """Stock of one SKU: public for live products, else for the shop's owner and operators of its market. Only
+    they see `reserved` and `sold` (null for anyone else)."""
+    sku = service.get_sku(uow, sku_id, actor=actor)
+    return _stock(sku, counters=service.can_see_counters(uow, sku, actor=actor))
 
 
 @router.patch("/skus/{sku_id}", response_model=SkuStockOut)

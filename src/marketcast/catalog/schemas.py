@@ -77,8 +77,9 @@ class SkuStockOut(BaseModel):
     code: str
     price: Money
     available: int
-    reserved: int
-    sold: int
+    reserved: int | None = Field(description="units held by unpaid orders; null unless you own the shop or operate "
+                                             "its market")
+    sold: int | None = Field(description="units sold; null unless you own the shop or operate its market")
 
 
 class ProductOut(BaseModel):

@@ -189,6 +189,11 @@ def get_sku(session: Session, sku_id: str, *, actor: Actor | None = None) -> Sku
     return sku
 
 
+def can_see_counters(session: Session, sku: Sku, *, actor: Actor | None) -> bool:
+    """Reserved and sold units tell a shop's sales: for its owner and operators of its market only."""
+    return _can_see_unlisted(session, sku.shop_id, actor)
+
+
 def _check_count(value: int, field: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_STOCK:
         raise Invalid(f"{field} must be a whole number from 0 to {MAX_STOCK}", field=field)

@@ -3,6 +3,7 @@
 
 from fastapi import APIRouter, Response, status
 
+from marketcast.core.auth.actor import shown_email
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, MaybeUser, Operator, UnitOfWork
 from marketcast.markets import service
@@ -51,8 +52,10 @@ def get_market(code: str, uow: UnitOfWork):
 
 
 @router.get("/{code}/history", response_model=HistoryOut)
-def market_history(code: str, uow: UnitOfWork):
-    return HistoryOut(items=[MarketEventOut.model_validate(e) for e in service.history(uow, code=code)])
+def market_history(code: str, uow: UnitOfWork, viewer: MaybeUser):
+    """Each change with who made it: the operator's email for operators, "operator" for anyone else."""
+    items = [MarketEventOut.model_validate(e) for e in service.history(uow, code=code)]
+    return HistoryOut(items=[i.model_copy(update={"actor_email": shown_email(i.actor_email, viewer)}) for i in items])
 
 
 @router.post("/{code}/transitions", response_model=MarketOut)

@@ -4,7 +4,8 @@ from tempfile import SpooledTemporaryFile
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
 
-from marketcast.core.web_deps import Operator, UnitOfWork
+from marketcast.core.auth.actor import shown_email
+from marketcast.core.web_deps import MaybeUser, Operator, UnitOfWork
 from marketcast.policies import service, simulation
 from marketcast.policies.schemas import (
     ExplainOut,
@@ -34,37 +35,45 @@ def list_keys():
 
 # Declared before /{key} so "in-force" is not taken for a key.
 @router.get("/in-force", response_model=InForceOut)
-def in_force(uow: UnitOfWork, market: str | None = MarketQuery, at: datetime | None = AtQuery):
+def in_force(uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery, at: datetime | None = AtQuery):
     """The value of every key for a market at a time."""
     code = service.check_market(uow, market)
-    return InForceOut(items=[ResolvedOut.of(r) for r in service.in_force(uow, market=code, at=at)])
+    return InForceOut(items=[_seen_by(ResolvedOut.of(r), viewer) for r in service.in_force(uow, market=code, at=at)])
 
 
 @router.get("/{key}", response_model=ResolvedOut)
-def get_value(key: str, uow: UnitOfWork, market: str | None = MarketQuery, at: datetime | None = AtQuery):
+def get_value(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery,
+              at: datetime | None = AtQuery):
     service.key_info(key)
     code = service.check_market(uow, market)
-    return ResolvedOut.of(*service.value_explained(uow, key=key, market=code, at=at))
+    return _seen_by(ResolvedOut.of(*service.value_explained(uow, key=key, market=code, at=at)), viewer)
 
 
 @router.get("/{key}/versions", response_model=VersionsOut)
-def list_versions(key: str, uow: UnitOfWork, market: str | None = MarketQuery, at: datetime | None = AtQuery,
+def list_versions(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery,
+                  at: datetime | None = AtQuery,
                   include_global: bool = Query(False, description="with a market, list the global versions too")):
     """Every version for the market (or the globals), oldest first, with its status at `at`."""
     service.key_info(key)
     code = service.check_market(uow, market)
     entries = service.timeline(uow, key=key, market=code, at=at, include_global=include_global)
-    return VersionsOut(items=[VersionOut.of(e) for e in entries])
+    return VersionsOut(items=[_seen_by(VersionOut.of(e), viewer) for e in entries])
 
 
 @router.get("/{key}/explain", response_model=ExplainOut)
-def explain(key: str, uow: UnitOfWork, market: str | None = MarketQuery, at: datetime | None = AtQuery):
+def explain(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery,
+            at: datetime | None = AtQuery):
     service.key_info(key)
     code = service.check_market(uow, market)
     resolved, explanation = service.value_explained(uow, key=key, market=code, at=at)
     entries = service.timeline(uow, key=key, market=code, at=resolved.at, include_global=True)
-    return ExplainOut(explanation=explanation, resolved=ResolvedOut.of(resolved),
-                      timeline=[VersionOut.of(e) for e in entries])
+    return ExplainOut(explanation=explanation, resolved=_seen_by(ResolvedOut.of(resolved), viewer),
+                      timeline=[_seen_by(VersionOut.of(e), viewer) for e in entries])
+
+
+def _seen_by(out, viewer):
+    """Who set a version: the operator's email for operators, "operator" for anyone else."""
+    return out.model_copy(update={"set_by": shown_email(out.set_by, viewer)})
 
 
 @router.post("/{key}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionOut)

@@ -30,3 +30,11 @@ class Actor:
 
 
 SYSTEM = Actor(user_id=None, email="system", role="operator", markets=None)
+
+
+def shown_email(email: str | None, viewer: Actor | None) -> str | None:
+    """Who made a change, as a reader may see it: operators see the email, anyone else only "operator" (an
+    operator's address is not for strangers to collect); the system is always "system"."""
+    if email is None or email == SYSTEM.email or (viewer is not None and viewer.is_operator):
+        return email
+    return "operator"

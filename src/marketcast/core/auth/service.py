@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
+from marketcast.core.auth import passwords
 from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import ApiToken, User
 from marketcast.core.errors import Conflict, Invalid, NotFound
@@ -30,6 +31,8 @@ def create_user(session: Session, *, email: str, role: str, password: str | None
         raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
     if markets is not None and role != "operator":
         raise Invalid("only operators can be limited to markets", field="markets")
+    if password is not None:
+        passwords.check_new(password, email=email)
     if session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(f"a user with email {email} already exists", code="email_taken", field="email")
     user = User(id=new_id("usr"), email=email, role=role, created_at=clock.now(),
@@ -53,6 +56,7 @@ def get_user_by_email(session: Session, email: str) -> User:
 def set_password(session: Session, *, email: str, password: str) -> User:
     """A new password also ends the user's console sessions."""
     user = get_user_by_email(session, email)
+    passwords.check_new(password, email=user.email)
     user.password_hash = PASSWORD_HASHER.hash(password)
     end_console_sessions(session, user_id=user.id)
     return user
