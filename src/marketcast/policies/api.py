@@ -46,7 +46,7 @@ def get_value(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | None =
               at: datetime | None = AtQuery):
     service.key_info(key)
     code = service.check_market(uow, market)
-    return _seen_by(ResolvedOut.of(*service.value_explained(uow, key=key, market=code, at=at)), viewer)
+    return _seen_by(ResolvedOut.of(*service.value_explained(uow, key=key, market=code, at=at, viewer=viewer)), viewer)
 
 
 @router.get("/{key}/versions", response_model=VersionsOut)
@@ -65,15 +65,17 @@ def explain(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | None = M
             at: datetime | None = AtQuery):
     service.key_info(key)
     code = service.check_market(uow, market)
-    resolved, explanation = service.value_explained(uow, key=key, market=code, at=at)
+    resolved, explanation = service.value_explained(uow, key=key, market=code, at=at, viewer=viewer)
     entries = service.timeline(uow, key=key, market=code, at=resolved.at, include_global=True)
     return ExplainOut(explanation=explanation, resolved=_seen_by(ResolvedOut.of(resolved), viewer),
                       timeline=[_seen_by(VersionOut.of(e), viewer) for e in entries])
 
 
 def _seen_by(out, viewer):
-    """Who set a version: the operator's email for operators, "operator" for anyone else."""
-    return out.model_copy(update={"set_by": shown_email(out.set_by, viewer)})
+    """Who set (or withdrew) a version: the operator's email for operators, "operator" for anyone else."""
+    names = {field: shown_email(getattr(out, field), viewer) for field in ("set_by", "withdrawn_by")
+             if hasattr(out, field)}
+    return out.model_copy(update=names)
 
 
 @router.post("/{key}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionOut)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox, text
-from marketcast.core.auth.actor import Actor
+from marketcast.core.auth.actor import SYSTEM, Actor, shown_email
 from marketcast.core.decisions import PolicyValue
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
@@ -196,9 +196,10 @@ def explain(session: Session, *, key: str, market: str | None, at: datetime | No
     return value_explained(session, key=key, market=market, at=at)[1]
 
 
-def value_explained(session: Session, *, key: str, market: str | None,
-                    at: datetime | None = None) -> tuple[Resolved, str]:
-    """The value in force and its explanation in words, from one read of the key's versions."""
+def value_explained(session: Session, *, key: str, market: str | None, at: datetime | None = None,
+                    viewer: Actor | None = SYSTEM) -> tuple[Resolved, str]:
+    """The value in force and its explanation in words, from one read of the key's versions. Who set it is named
+    as `viewer` may see it (core.auth.actor.shown_email)."""
     pk, code, when = registry.get(key), normalize_market(market), _when(at)
     live = _live(session, market=code, key=key)
     resolved = _resolve(pk, live, code, when)
@@ -208,7 +209,8 @@ def value_explained(session: Session, *, key: str, market: str | None,
         body = "the default (no version set)"
     else:
         kind = "global version" if resolved.source == "global" and code else "version"
-        body = (f"{kind} {resolved.version_id} set by {resolved.actor} on {rules.format_when(resolved.created_at)}"
+        who = shown_email(resolved.actor, viewer)
+        body = (f"{kind} {resolved.version_id} set by {who} on {rules.format_when(resolved.created_at)}"
                 f" '{resolved.reason}' effective since {rules.format_when(resolved.effective_from)}")
         before = rules.pick(live, code, resolved.effective_from, before=True)
         if before is None:
