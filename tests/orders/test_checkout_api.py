@@ -158,10 +158,12 @@ def test_active_shop_has_no_cap(place, buyer, make_skus, db, at):
     {"lines": [{"sku_id": "sku_1", "quantity": 1001}]}, {"lines": [{"sku_id": "sku_1"}]},
     {"lines": [{"sku_id": "sku_1", "quantity": 1, "price": 1}]}, {"lines": [{"sku_id": "x" * 33, "quantity": 1}]},
     {"lines": [{"sku_id": "sku_1", "quantity": 1}] * 51}, {"lines": [{"sku_id": "a\u0000b", "quantity": 1}]},
+    {"lines": [{"sku_id": "sku_1", "quantity": True}]}, {"lines": [{"sku_id": "sku_1", "quantity": "1"}]},
 ])
 def test_malformed_bodies_are_422(client, buyer, body, order_count):
     r = client.post("/api/v1/orders", json=body, headers={**buyer["headers"], "Idempotency-Key": "k1"})
-    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    # a NUL is refused by core.text_guard before the route, the rest by the schema
+    assert r.status_code == 422 and r.json()["code"] in ("validation_error", "invalid_text")
     assert order_count() == 0
 
 

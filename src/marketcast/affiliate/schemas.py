@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from marketcast.core.fields import WholeNumber
 from marketcast.core.money import Money
 
 IdStr = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
@@ -14,7 +15,7 @@ CollaborationStatus = Literal["active", "ended"]
 MemberStatus = Literal["invited", "pending_approval", "joined"]
 CommissionStatus = Literal["pending", "settleable", "settled", "reversed", "frozen", "ineligible"]
 ContentKind = Literal["video", "post"]
-Rate = Annotated[int, Field(ge=-1_000_000, le=1_000_000, description="basis points: 1000 = 10%")]
+Rate = Annotated[WholeNumber, Field(ge=-1_000_000, le=1_000_000, description="basis points: 1000 = 10%")]
 
 
 class Strict(BaseModel):

@@ -96,8 +96,8 @@ def delist_product(product_id: str, uow: UnitOfWork, actor: AnyUser):
 def get_sku(sku_id: str, uow: UnitOfWork, actor: MaybeUser):
     """Stock of one SKU: public for live products, else for the shop's owner and operators of its market. Only
     they see `reserved` and `sold` (null for anyone else)."""
-    sku = service.get_sku(uow, sku_id, actor=actor)
-    return _stock(sku, counters=service.can_see_counters(uow, sku, actor=actor))
+    sku, insider = service.get_sku(uow, sku_id, actor=actor)
+    return _stock(sku, counters=insider)
 
 
 @router.patch("/skus/{sku_id}", response_model=SkuStockOut)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from marketcast.core.fields import WholeNumber
 from marketcast.core.money import Money
 
 ProductStatus = Literal["draft", "live", "delisted"]
@@ -32,7 +33,7 @@ Description = Annotated[str, StringConstraints(max_length=5000), AfterValidator(
 class PriceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: int = Field(gt=0, le=MAX_AMOUNT, description="minor units (cents for USD)")
+    amount: WholeNumber = Field(gt=0, le=MAX_AMOUNT, description="minor units (cents for USD)")
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="must be the shop's market currency")
 
 
@@ -41,7 +42,7 @@ class SkuIn(BaseModel):
 
     code: SkuCode = Field(description="unique within the product, e.g. TSHIRT-M")
     price: PriceIn
-    stock: int = Field(0, ge=0, le=MAX_STOCK, description="units available to sell")
+    stock: WholeNumber = Field(0, ge=0, le=MAX_STOCK, description="units available to sell")
     attributes: dict[AttrKey, AttrValue] = Field(default_factory=dict, max_length=20, examples=[{"size": "M"}])
 
 
@@ -56,8 +57,8 @@ class ProductIn(BaseModel):
 class StockIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    available: int = Field(ge=0, le=MAX_STOCK, description="units on hand and free to sell")
-    expected_available: int | None = Field(
+    available: WholeNumber = Field(ge=0, le=MAX_STOCK, description="units on hand and free to sell")
+    expected_available: WholeNumber | None = Field(
         None, ge=0, le=MAX_STOCK,
         description="compare-and-set: change only if `available` is still this (else 409 `stock_changed` with the "
                     "current counters)")

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from marketcast.core.fields import IsoDate, WholeNumber
 from marketcast.core.pagination import Page
 
 AffiliateStatus = Literal["ineligible", "pilot", "active", "suspended"]
@@ -20,11 +21,11 @@ class CreatorIn(Strict):
     market: Country
     handle: str = Field(max_length=64, description="2..30 of a-z, 0-9, '.' and '_' (upper case is lowered)",
                         examples=["maya.makes"])
-    date_of_birth: date
+    date_of_birth: IsoDate
 
 
 class FollowersIn(Strict):
-    count: int = Field(ge=0, le=10**11)
+    count: WholeNumber = Field(ge=0, le=10**11)
     as_of: datetime = Field(description="when the platform counted them; not in the future")
 
 

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from marketcast.core.fields import Currency
+
 Status = Literal["planned", "live", "postponed", "paused", "closed"]
 CreatableStatus = Literal["planned", "live", "postponed"]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -17,7 +19,7 @@ class MarketIn(BaseModel):
 
     code: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2 country code", examples=["ES"])
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-    currency: str = Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 currency code", examples=["EUR"])
+    currency: Currency = Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 currency code", examples=["EUR"])
     timezone: str = Field(min_length=1, max_length=64, description="IANA time zone", examples=["Europe/Madrid"])
     launch_window: WindowText | None = None
     status: CreatableStatus = "planned"

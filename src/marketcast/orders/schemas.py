@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from marketcast.core.fields import WholeNumber
 from marketcast.core.money import Money
 
 OrderStatus = Literal["pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"]
@@ -14,7 +15,7 @@ class CheckoutLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sku_id: IdStr
-    quantity: int = Field(ge=1, le=1000)
+    quantity: WholeNumber = Field(ge=1, le=1000)
 
 
 AttributionSource = Literal["link", "showcase", "video", "live"]
@@ -56,7 +57,7 @@ class RefundLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     line_id: IdStr
-    quantity: int = Field(ge=1, le=1000)
+    quantity: WholeNumber = Field(ge=1, le=1000)
 
 
 class RefundIn(BaseModel):

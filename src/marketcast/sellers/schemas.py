@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from marketcast.core import clock
+from marketcast.core.fields import IsoDate, WholeNumber
 
 
 def _no_nul(value: str) -> str:
@@ -32,7 +33,7 @@ Phone = Annotated[str, Field(min_length=4, max_length=32, pattern=r"^\+?[0-9 ().
                              examples=["+1 (555) 010-2030"])]
 Country = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2", examples=["US"])]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
-BirthDate = Annotated[date, AfterValidator(_past_date)]
+BirthDate = Annotated[IsoDate, AfterValidator(_past_date)]
 Reason = Text(500)
 EntityType = Literal["individual", "sole_proprietorship", "company"]
 ShopType = Literal["local", "cross_border"]
@@ -57,7 +58,7 @@ class ContactIn(Strict):
 class OwnerIn(Strict):
     name: Text(200)
     date_of_birth: BirthDate
-    ownership_bp: int = Field(ge=1, le=10000, description="share in basis points (2500 = 25%)")
+    ownership_bp: WholeNumber = Field(ge=1, le=10000, description="share in basis points (2500 = 25%)")
 
 
 class SellerIn(Strict):
