@@ -1,4 +1,4 @@
-"""The affiliate area's subscriptions to the orders area's hook points (core/hooks.py, docs/adr/0009): every
+"""The affiliate area's subscriptions to the orders area's hook points (core/hooks.py, docs/adr/0019): every
 commission move happens in the transaction of the order move that causes it.
 
 Checkout is the hot path: a basket with no attribution named and no click by its buyer costs one indexed

@@ -106,7 +106,7 @@ def make_engine(url: str) -> Engine:
 
 def _pg_timeouts(settings) -> str:
     """Session settings sent when a connection opens: no request can wait for ever on a lock, a statement, or a
-    transaction another request left open, which is how a pile-up froze the server (ADR 0009)."""
+    transaction another request left open, which is how a pile-up froze the server (ADR 0019)."""
     return " ".join([f"-c lock_timeout={settings.db_lock_timeout_ms}",
                      f"-c statement_timeout={settings.db_statement_timeout_ms}",
                      f"-c idle_in_transaction_session_timeout={settings.db_idle_in_transaction_timeout_ms}"])

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = 24
     # How long the `test` payment provider's slow card (4000000000000077) takes before it approves.
     payment_test_slow_seconds: float = 3.0
-    # Password guessing (see docs/adr/0009): per account, the first `login_max_failures` attempts in a row go
+    # Password guessing (see docs/adr/0019): per account, the first `login_max_failures` attempts in a row go
     # through, then each further one waits a delay that doubles from `login_base_delay_seconds` up to
     # `login_max_delay_seconds`; attempts made during a delay are refused (429) without being counted, so an
     # attacker cannot lock the owner out for longer than the delay. Per address the same with its own limit.

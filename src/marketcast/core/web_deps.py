@@ -49,7 +49,7 @@ def _finish(session: Session, ok: bool) -> None:
 
 # Commits and rollbacks run on threads of their own: a request that holds row locks must always be able to end
 # its transaction, even when every worker thread is taken by requests waiting on those very locks (the
-# pile-up that froze the server, docs/adr/0009).
+# pile-up that froze the server, docs/adr/0019).
 _FINISHERS = anyio.CapacityLimiter(40)
 
 

@@ -1,6 +1,6 @@
 """Password login as a flow that owns its transactions, like a worker job: the attempt is counted and committed
 before the password is checked, and no transaction (so no row lock, no pooled connection) is held while the
-deliberately slow hash is computed (docs/adr/0009).
+deliberately slow hash is computed (docs/adr/0019).
 
 `login` is what the API and the console await: the whole flow runs on a small thread pool of its own, so a
 burst of logins waits there and never takes the threads that every other request needs."""

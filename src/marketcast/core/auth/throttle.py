@@ -4,7 +4,7 @@ also says whether the caller must wait, so parallel guesses can neither slip pas
 Per key (an account, a client address): the first `limit` attempts of a run go through; from then on each
 counted attempt sets a delay that doubles (base, 2 x base, … up to the maximum) before the next one may be
 counted. An attempt that arrives during a delay is refused and not counted, so it does not lengthen the delay:
-an attacker holds the owner off for at most the maximum delay, never for good (docs/adr/0009)."""
+an attacker holds the owner off for at most the maximum delay, never for good (docs/adr/0019)."""
 
 import hashlib
 from dataclasses import dataclass
