@@ -68,6 +68,6 @@ def test_errors_exit_1_and_change_nothing(client, db, make_shop, make_user):
     assert r.exit_code == 1 and "product_not_found" in r.output
     with db(write=False) as s:
         assert service.get_product(s, product["id"], actor=SYSTEM).status == "draft"
-        assert service.get_sku(s, sku_id, actor=SYSTEM)[0].available == 4
+        assert service.get_sku(s, sku_id, actor=SYSTEM).available == 4
         assert catalog_events(s) == []
 

@@ -116,7 +116,7 @@ def test_confirm_release_restock_refuse_more_than_there_is(db, make_skus, counte
 def test_loaded_skus_are_not_served_stale(db, make_skus):
     (a,) = make_skus(5)
     with db() as s:
-        sku, _ = service.get_sku(s, a)
+        sku = service.get_sku(s, a)
         assert sku.available == 5
         service.reserve(s, quantities={a: 2})
         assert (sku.available, sku.reserved) == (3, 2)

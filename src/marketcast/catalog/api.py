@@ -96,7 +96,7 @@ def delist_product(product_id: str, uow: UnitOfWork, actor: AnyUser):
 def get_sku(sku_id: str, uow: UnitOfWork, actor: MaybeUser):
     """Stock of one SKU: public for live products, else for the shop's owner and operators of its market. Only
     they see `reserved` and `sold` (null for anyone else)."""
-    sku, insider = service.get_sku(uow, sku_id, actor=actor)
+    sku, insider = service.read_sku(uow, sku_id, actor=actor)
     return _stock(sku, counters=insider)
 
 

@@ -181,7 +181,12 @@ def _sku_with_product(session: Session, sku_id: str) -> tuple[Sku, str, str]:
     return row[0], row[1], row[2]
 
 
-def get_sku(session: Session, sku_id: str, *, actor: Actor | None = None) -> tuple[Sku, bool]:
+def get_sku(session: Session, sku_id: str, *, actor: Actor | None = None) -> Sku:
+    """One SELECT for a live product's SKU; SKUs of unlisted products only for their owner and operators."""
+    return read_sku(session, sku_id, actor=actor)[0]
+
+
+def read_sku(session: Session, sku_id: str, *, actor: Actor | None = None) -> tuple[Sku, bool]:
     """The SKU, and whether `actor` is an insider: its shop's owner or an operator of its market, who may see
     unlisted SKUs and the reserved and sold units (they tell a shop's sales). One SELECT for anyone but a seller,
     whose ownership takes a second."""
