@@ -15,6 +15,7 @@ from marketcast.core.chunks import commit_each
 from marketcast.core.db import unit_of_work
 from marketcast.core.settings import get_settings
 from marketcast.creators import service as creators
+from marketcast.orders import reconcile
 from marketcast.orders import service as orders
 from marketcast.policies import service as policies
 from marketcast.sellers import service as sellers
@@ -58,6 +59,7 @@ def purge_idempotency_keys() -> int:
 JOBS: dict[str, Callable[[], int]] = {
     "policies_effective": announce_policies,
     "shops_graduate": graduate_shops,
+    "payments_reconcile": reconcile.settle_lost_payments,
     "orders_expire": expire_orders,
     "idempotency_purge": purge_idempotency_keys,
     **affiliate.JOBS,

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = 24
     # How long the `test` payment provider's slow card (4000000000000077) takes before it approves.
     payment_test_slow_seconds: float = 3.0
+    # A payment attempt still processing this long after it began is asked about at its provider by the worker
+    # and settled with the provider's answer (lost in a crash), instead of blocking the order for 10 minutes.
+    payment_reconcile_after_seconds: int = 60
     # Password guessing (see docs/adr/0019): per account, the first `login_max_failures` attempts in a row go
     # through, then each further one waits a delay that doubles from `login_base_delay_seconds` up to
     # `login_max_delay_seconds`; attempts made during a delay are refused (429) without being counted, so an

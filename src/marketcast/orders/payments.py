@@ -43,6 +43,10 @@ class PaymentProvider(Protocol):
 
     def charge(self, *, amount: int, currency: str, card_number: str, reference: str) -> Result: ...
 
+    def status(self, *, reference: str) -> Result | None:
+        """What became of the charge made with `reference` (our attempt id), or None when the provider never
+        received it. Used to settle attempts whose answer was lost in a crash (orders.reconcile)."""
+
 
 class PaymentRequired(DomainError):
     """The charge was not approved; the order stays pending_payment and may be paid again."""
@@ -85,6 +89,10 @@ class TestProvider:
     name = "test"
     __test__ = False  # not a pytest test class
 
+    def __init__(self) -> None:
+        # What it charged, by reference, as a real provider keeps it (in memory: one process's test charges).
+        self._charges: dict[str, Result] = {}
+
     def validate(self, card_number: str) -> None:
         digits = check_card_number(card_number)
         if digits not in (APPROVE, DECLINE, INSUFFICIENT_FUNDS, PROCESSING_ERROR, SLOW):
@@ -92,7 +100,10 @@ class TestProvider:
                           code="invalid_card_number", field="card_number")
 
     def charge(self, *, amount: int, currency: str, card_number: str, reference: str) -> Result:
-        digits = check_card_number(card_number)
+        self._charges[reference] = result = self._answer(check_card_number(card_number))
+        return result
+
+    def _answer(self, digits: str) -> Result:
         ref = f"ch_test_{uuid.uuid4().hex[:24]}"
         if digits == DECLINE:
             return Result("declined", ref, "the card was declined", "card_declined")
@@ -103,6 +114,9 @@ class TestProvider:
         if digits == SLOW:
             time.sleep(get_settings().payment_test_slow_seconds)
         return Result("approved", ref, "approved")
+
+    def status(self, *, reference: str) -> Result | None:
+        return self._charges.get(reference)
 
 
 _PROVIDERS: dict[str, PaymentProvider] = {"test": TestProvider()}
