@@ -164,7 +164,7 @@ def test_the_delivery_connects_to_the_address_that_was_checked(receiver, guarded
         return real(name, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", fake)
-    emit("market.paused")
+    emit("market.status_changed")
     jobs.fan_out()
     assert jobs.deliver_due() == 1
     assert delivery_of(sub_id).status == "delivered", delivery_of(sub_id).last_error
