@@ -113,28 +113,14 @@ def _targeted(session: Session, shop, *, product_ids: list[str], creator_ids: li
                       field="creator_ids")
     products, product_conflicts = _products(session, shop, product_ids, strict=False)
     invitees, creator_conflicts = _invitees(session, shop.market, creator_ids)
+    # A creator invited to the same product by another collaboration of the shop gets one rate anyway
+    # (rules.best_offer), so an overlap is no conflict.
     invites = Invites(products, invitees, creator_conflicts + product_conflicts)
-    invites.conflicts += _taken_elsewhere(session, shop.id, invitees, products)
     if not invites.product_ids or not invites.creators:
         raise Invalid("no invite could be made: every creator or every product was refused",
                       code="no_invites_made", field="creator_ids" if not invitees else "product_ids",
                       conflicts=invites.conflicts)
     return invites
-
-
-def _taken_elsewhere(session: Session, shop_id: str, invitees: list, product_ids: list[str]) -> list[dict]:
-    """Per invite: a creator already invited to (or in) another targeted collaboration of this shop on the same
-    product keeps that one; the new rate would silently compete with it."""
-    if not invitees or not product_ids:
-        return []
-    rows = session.execute(
-        select(CollaborationMember.creator_id, CollaborationProduct.product_id)
-        .join(Collaboration, Collaboration.id == CollaborationMember.collaboration_id)
-        .join(CollaborationProduct, CollaborationProduct.collaboration_id == Collaboration.id)
-        .where(Collaboration.shop_id == shop_id, Collaboration.kind == "targeted", Collaboration.status == "active",
-               CollaborationMember.creator_id.in_([c.id for c in invitees]),
-               CollaborationProduct.product_id.in_(product_ids))).all()
-    return [{"creator_id": cid, "product_id": pid, "code": "already_invited"} for cid, pid in sorted(set(rows))]
 
 
 def create(session: Session, *, shop_id: str, kind: str, commission_rate_bps: int, actor: Actor,

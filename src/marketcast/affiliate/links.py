@@ -21,6 +21,8 @@ from marketcast.core.errors import Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.policies import service as policies
 
+WINDOW_KEY = "affiliate.attribution.window_days"
+
 
 def create_link(session: Session, *, creator_id: str, product_id: str, actor: Actor) -> AffiliateLink:
     """The creator's link to a product a collaboration of theirs offers; asking again returns the same link."""
@@ -114,13 +116,14 @@ def last_clicks(session: Session, *, buyer_id: str, product_ids: list[str], mark
                 at: datetime) -> dict[str, str]:
     """product id -> the creator of the buyer's last click on it within the window. The first query has no
     policy read, so a buyer who clicked nothing costs the checkout one indexed lookup."""
+    longest = timedelta(days=policies.key_info(WINDOW_KEY).max)  # no market's window reaches further back
     rows = session.execute(select(LinkClick.product_id, LinkClick.creator_id, LinkClick.clicked_at)
                            .where(LinkClick.buyer_id == buyer_id, LinkClick.product_id.in_(product_ids),
-                                  LinkClick.clicked_at <= at)
+                                  LinkClick.clicked_at > at - longest, LinkClick.clicked_at <= at)
                            .order_by(LinkClick.clicked_at, LinkClick.id)).all()
     if not rows:
         return {}
-    days = policies.value(session, key="affiliate.attribution.window_days", market=market, at=at)
+    days = policies.value(session, key=WINDOW_KEY, market=market, at=at)
     since = at - timedelta(days=days)
     latest: dict[str, str] = {}
     for product_id, creator_id, clicked_at in rows:

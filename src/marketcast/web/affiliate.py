@@ -74,9 +74,7 @@ def _own(uow, actor, creator_id: str | None):
 
 @router.get("/affiliate")
 def creator_home(request: Request, uow: UnitOfWork, actor: ConsoleUser, creator_id: str | None = None):
-    creator = _own(uow, actor, creator_id)
-    affiliate.collaborations_of_creator(uow, creator_id=creator.id, actor=actor)  # 403 for someone else's
-    return _creator_page(request, uow, actor, creator)
+    return _creator_page(request, uow, actor, _own(uow, actor, creator_id))  # someone else's: 403 from the reads
 
 
 def _creator_action(request: Request, uow, actor, creator_id: str, action, done: str):
