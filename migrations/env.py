@@ -1,8 +1,10 @@
 from alembic import context
 
-import marketcast.all_models  # noqa: F401  (registers every table on Base.metadata)
+from marketcast import areas
 from marketcast.core.db import Base, make_engine
 from marketcast.core.migrate import process_revision_directives
+
+areas.load()  # every table on Base.metadata
 
 config = context.config
 

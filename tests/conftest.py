@@ -10,19 +10,20 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from marketcast import areas
 from marketcast.core import clock
 from marketcast.core.db import Base, get_engine, reset_engine, unit_of_work
 from marketcast.core.settings import reset_settings
 
 # Shops, products and stock counters shared by the catalog and orders tests.
-pytest_plugins = ["commerce_support"]
+pytest_plugins = ["tests.support.commerce"]
 
 BACKEND = os.environ.get("MARKETCAST_TEST_BACKEND", "sqlite")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -73,6 +74,7 @@ def _database(database_url: str, tmp_path_factory) -> Iterator[None]:
     from marketcast.core.migrate import upgrade
 
     upgrade(database_url)
+    areas.load()  # every table and every hook subscription, as the app, CLI and worker have them
     yield
 
 
@@ -80,6 +82,7 @@ def _database(database_url: str, tmp_path_factory) -> Iterator[None]:
 def _clean_tables() -> Iterator[None]:
     yield
     clock.set_now(None)
+    clock.set_offset(timedelta(0))  # a test that installed a sandbox clock leaves real time behind it
     engine = get_engine()
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     # DELETE, children first, on both backends: tests leave few rows, and on PostgreSQL a TRUNCATE of every

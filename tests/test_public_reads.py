@@ -2,7 +2,7 @@
 a shop's sales); who changed a market or a policy, but not the operator's email. (Found in an attack: both were
 shown to anonymous readers.)"""
 
-from commerce_support import write_product
+from tests.support.commerce import write_product
 
 
 def test_a_stranger_sees_no_reserved_or_sold_units(client, db, make_shop, make_user):

@@ -5,10 +5,10 @@ of birth, and a market could be made with currency QQQ.)"""
 import pytest
 from pydantic import ValidationError
 
-from commerce_support import write_product
 from marketcast.creators.schemas import CreatorIn
 from marketcast.orders.schemas import CheckoutLineIn
 from marketcast.sellers.schemas import OwnerIn
+from tests.support.commerce import write_product
 
 
 @pytest.mark.parametrize("value", [True, "3", 3.0, "three"])

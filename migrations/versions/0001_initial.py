@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 23:49:09.914082
+Create Date: 2026-12-02 00:17:04.006528
 """
 
 import sqlalchemy as sa
@@ -247,6 +247,12 @@ def upgrade() -> None:
 
         batch_op.create_index('ix_products_shop_status_id', ['shop_id', 'status', 'id'], unique=False)
 
+    op.create_table('sandbox_clock',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('start', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('anchor', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sandbox_clock'))
+    )
     op.create_table('shop_daily_orders',
     sa.Column('shop_id', sa.String(length=32), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -863,6 +869,7 @@ def downgrade() -> None:
 
     op.drop_table('shoppable_contents')
     op.drop_table('shop_daily_orders')
+    op.drop_table('sandbox_clock')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index('ix_products_shop_status_id')
         if op.get_bind().dialect.name == 'postgresql':

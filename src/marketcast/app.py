@@ -3,28 +3,18 @@
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
-import marketcast.affiliate.handlers  # noqa: F401  (affiliate subscribes to the orders hooks)
-from marketcast import __version__
-from marketcast.affiliate.api import router as affiliate_router
-from marketcast.catalog.api import router as catalog_router
-from marketcast.core import problems
+from marketcast import __version__, areas
+from marketcast.core import clock, problems, sandbox
 from marketcast.core.auth.api import router as auth_router
 from marketcast.core.body_limit import BodyLimitMiddleware
 from marketcast.core.security_headers import SecurityHeadersMiddleware
 from marketcast.core.settings import get_settings, session_secret
 from marketcast.core.text_guard import TextGuardMiddleware
 from marketcast.core.web_deps import TransactionMiddleware
-from marketcast.creators.api import router as creators_router
-from marketcast.markets.api import router as markets_router
-from marketcast.orders.api import router as orders_router
-from marketcast.policies.api import router as policies_router
-from marketcast.reports.api import router as reports_router
 from marketcast.sellers.api import DOCUMENT_UPLOAD, UPLOAD_OVERHEAD
-from marketcast.sellers.api import router as sellers_router
 from marketcast.web import common as console
 from marketcast.web.routes import router as web_router
 from marketcast.webhooks.api import document_event_types
-from marketcast.webhooks.api import router as webhooks_router
 
 DESCRIPTION = """Marketcast: markets, versioned per-market policies, sellers, creators, LIVE commerce.
 
@@ -48,12 +38,14 @@ def create_app() -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, default=settings.body_max_bytes,
                        larger={f"/api/v1{DOCUMENT_UPLOAD}": settings.upload_max_bytes + UPLOAD_OVERHEAD})
 
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    sandbox.install()
 
-    for router in (auth_router, markets_router, policies_router, sellers_router, creators_router, catalog_router,
-                   orders_router, affiliate_router, reports_router, webhooks_router, web_router):
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str | bool]:
+        """Liveness, and the business time this server decides by (the sandbox clock's, when one is set)."""
+        return {"status": "ok", "business_time": clock.now().isoformat(), "sandbox_clock": sandbox.is_active()}
+
+    for router in (auth_router, *areas.routers(), web_router):
         app.include_router(router)
     document_event_types(app)
     return app

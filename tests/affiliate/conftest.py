@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from commerce_support import write_product
 from marketcast.core import clock
 from marketcast.core.ids import new_id
 from marketcast.creators.models import Creator
+from tests.support.commerce import write_product
 
 APPROVE = "4242424242424242"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from commerce_support import write_product
+from tests.support.commerce import write_product
 
 
 @pytest.fixture

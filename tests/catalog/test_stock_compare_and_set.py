@@ -24,7 +24,7 @@ API = "/api/v1"
 @pytest.fixture
 def owned(db, make_shop):
     """A live product with one SKU of 10 available, its shop, and the owner as an Actor."""
-    from commerce_support import write_product
+    from tests.support.commerce import write_product
 
     shop = make_shop()
     [sku_id] = write_product(db, shop_id=shop["id"], stock=[10])

@@ -3,13 +3,13 @@
 import uuid
 
 import pytest
-from tests.sellers.conftest import problem  # noqa: F401  (the creators tests use the same check)
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
+from tests.sellers.conftest import problem  # noqa: F401  (the creators tests use the same check)
 
 CREATORS = "/api/v1/creators"
 

@@ -2,17 +2,17 @@
 that records and announces each move, and nothing else."""
 
 from sqlalchemy import func, select
-from tests.creators.conftest import CREATORS, problem
-from tests.sellers.conftest import events
 from typer.testing import CliRunner
 
-from marketcast import worker
 from marketcast.cli import app as cli
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.creators import service
 from marketcast.creators.models import StatusChange
+from marketcast.policies import jobs as policy_jobs
+from tests.creators.conftest import CREATORS, problem
+from tests.sellers.conftest import events
 
 
 def statuses(ids):
@@ -26,7 +26,7 @@ def test_the_worker_moves_the_creators_when_the_july_versions_take_effect(client
     young = creator(followers=3000, born="2007-03-01")[1]["id"]
     assert statuses(ids + [young]) == ["ineligible", "ineligible", "ineligible", "active", "active", "ineligible"]
     with clock.frozen(at(2024, 7, 1, 0, 5)):
-        worker.announce_policies()
+        policy_jobs.announce_policies()
     assert statuses(ids + [young]) == ["ineligible", "pilot", "pilot", "active", "active", "ineligible"]
     moved = [e.data for e in events("creator.affiliate_status_changed") if e.data["trigger"].startswith("policy")]
     assert sorted(e["creator_id"] for e in moved) == sorted(ids[1:3])

@@ -1,8 +1,7 @@
 """A creator's affiliate status from the policies in force at a time: the done-when cases of the issue."""
 
-from tests.creators.conftest import CREATORS
-
 from marketcast.core import clock
+from tests.creators.conftest import CREATORS
 
 
 def eligibility(client, headers, creator_id, when):

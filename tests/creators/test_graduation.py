@@ -1,14 +1,13 @@
 """Pilot graduation: on followers (the rules), and on results the affiliate area reports (days, orders, no
 frozen commission)."""
 
-from tests.creators.test_creator_reevaluation import statuses
-from tests.sellers.conftest import events
-
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.creators import service
 from marketcast.policies import service as policies
+from tests.creators.test_creator_reevaluation import statuses
+from tests.sellers.conftest import events
 
 
 def pilots(creator, at, *counts):

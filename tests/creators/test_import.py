@@ -4,13 +4,13 @@ with its line number, code, field and reason."""
 import csv
 import json
 
-from tests.creators.test_creator_reevaluation import statuses
 from typer.testing import CliRunner
 
 from marketcast.cli import app as cli
 from marketcast.core import clock
 from marketcast.core.db import unit_of_work
 from marketcast.creators import service
+from tests.creators.test_creator_reevaluation import statuses
 
 
 def test_a_file_with_broken_rows_writes_the_good_ones(tmp_path, creator, us, at, make_user):

@@ -2,10 +2,10 @@
 the operator's list with counts; who may see what."""
 
 import pytest
-from tests.creators.conftest import CREATORS, problem
-from tests.sellers.conftest import events, row_counts
 
 from marketcast.core import clock
+from tests.creators.conftest import CREATORS, problem
+from tests.sellers.conftest import events, row_counts
 
 
 def test_a_creator_profile_is_judged_at_once(client, creator, us):

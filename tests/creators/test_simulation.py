@@ -4,16 +4,16 @@ creator, and simulating writes nothing."""
 import csv
 import io
 
-from tests.creators.conftest import problem
-from tests.sellers.conftest import events, row_counts
 from typer.testing import CliRunner
 
-from marketcast import worker
 from marketcast.cli import app as cli
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
+from marketcast.policies import jobs as policy_jobs
 from marketcast.policies import service as policies
+from tests.creators.conftest import problem
+from tests.sellers.conftest import events, row_counts
 
 SIMULATIONS = "/api/v1/policies/{}/simulations"
 PILOT = "creator.affiliate.pilot_below_followers"
@@ -24,7 +24,7 @@ def test_the_prediction_equals_the_real_moves_subject_by_subject(client, creator
             12000: "2006-07-20"}
     ids = {n: creator(followers=n, born=b)[1]["id"] for n, b in born.items()}
     with clock.frozen(at(2024, 7, 1, 0, 1)):
-        worker.announce_policies()  # July: pilot under 5,000
+        policy_jobs.announce_policies()  # July: pilot under 5,000
     with clock.frozen(at(2024, 7, 10)):
         before = row_counts()
         r = client.post(SIMULATIONS.format(PILOT), headers=operator,
@@ -40,7 +40,7 @@ def test_the_prediction_equals_the_real_moves_subject_by_subject(client, creator
     # 2,500 aged 17 turns 18 on the day of the change, into the pilot.
     assert predicted["counts"] == {"active->pilot": 1, "ineligible->active": 1, "ineligible->pilot": 1}
     with clock.frozen(at(2024, 8, 1, 0, 1)):
-        worker.announce_policies()
+        policy_jobs.announce_policies()
     real = {e.data["creator_id"]: (e.data["old_status"], e.data["new_status"])
             for e in events("creator.affiliate_status_changed") if e.occurred_at >= at(2024, 8, 1)}
     assert {m["subject_id"]: (m["from"], m["to"]) for m in predicted["sample"]} == real

@@ -4,12 +4,12 @@ area's business), live products with SKUs and stock, buyers, and helpers to chec
 import uuid
 
 import pytest
-from order_support import APPROVE
 from sqlalchemy import func, select
 
-from commerce_support import write_product
 from marketcast.orders.models import Order
 from marketcast.reports.models import GmvDaily
+from tests.support.commerce import write_product
+from tests.support.orders import APPROVE
 
 
 @pytest.fixture

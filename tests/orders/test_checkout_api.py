@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from commerce_support import write_product
 from marketcast.core import clock, idempotency
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import get_engine
@@ -15,6 +14,7 @@ from marketcast.core.outbox import OutboxEvent
 from marketcast.orders import service
 from marketcast.orders.models import Order
 from marketcast.policies import service as policies
+from tests.support.commerce import write_product
 
 
 def test_checkout_reserves_stock_and_answers_the_order(place, buyer, make_skus, counters, db, at):

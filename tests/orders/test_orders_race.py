@@ -20,10 +20,8 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from race_client import buy
 from sqlalchemy import func, select
 
-from commerce_support import write_product, write_shop
 from marketcast.core import clock
 from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import SYSTEM
@@ -31,6 +29,8 @@ from marketcast.core.db import make_engine, unit_of_work
 from marketcast.markets import service as markets
 from marketcast.orders.models import Order
 from marketcast.policies import service as policies
+from tests.support.commerce import write_product, write_shop
+from tests.support.race_client import buy
 
 
 def _race(app, n: int, request) -> list:

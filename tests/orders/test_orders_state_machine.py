@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import func, select
 
-from commerce_support import write_product, write_shop
 from marketcast.catalog import service as catalog
 from marketcast.catalog.models import Sku
 from marketcast.core import clock
@@ -23,6 +22,7 @@ from marketcast.core.errors import DomainError
 from marketcast.orders import payments, service
 from marketcast.orders.models import Order, OrderLine
 from marketcast.reports.models import GmvDaily, GmvMarketDaily
+from tests.support.commerce import write_product, write_shop
 
 START = datetime(2024, 9, 2, 12, tzinfo=UTC)
 

@@ -3,13 +3,13 @@
 import uuid
 
 import pytest
-from order_support import APPROVE
 from sqlalchemy import func, select
 
 from marketcast.core import clock, idempotency
 from marketcast.core.idempotency import IdempotencyKey
 from marketcast.core.outbox import OutboxEvent
 from marketcast.orders.models import Order, Refund
+from tests.support.orders import APPROVE
 
 
 def _refund(client, order_id, headers, lines, restock=False, key=None):

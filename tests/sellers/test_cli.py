@@ -1,6 +1,5 @@
 import json
 
-from tests.sellers.conftest import GMV_KEY, events, row_counts, usd
 from typer.testing import CliRunner
 
 from marketcast.cli import app
@@ -8,6 +7,7 @@ from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.policies import service as policies
+from tests.sellers.conftest import GMV_KEY, events, row_counts, usd
 
 runner = CliRunner()
 

@@ -7,7 +7,6 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select, text
-from tests.sellers.conftest import APPS, GMV_KEY, usd
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM, Actor
@@ -16,6 +15,7 @@ from marketcast.core.errors import Conflict
 from marketcast.policies import service as policies
 from marketcast.sellers import service
 from marketcast.sellers.models import Application
+from tests.sellers.conftest import APPS, GMV_KEY, usd
 
 WAIT = 10  # seconds: every wait in these tests is bounded, so a regression fails instead of hanging
 

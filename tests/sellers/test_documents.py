@@ -4,9 +4,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from tests.sellers.conftest import APPS, problem, row_counts
 
 from marketcast.core.settings import get_settings
+from tests.sellers.conftest import APPS, problem, row_counts
 
 PDF = b"%PDF-1.7\n" + b"x" * 2000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100

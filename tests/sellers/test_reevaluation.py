@@ -3,18 +3,18 @@
 from datetime import date
 
 from sqlalchemy import event, func, insert, select
-from tests.sellers.conftest import APPS, GMV_KEY, events, row_counts, usd
 
-from marketcast import worker
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.auth.models import User
 from marketcast.core.db import get_engine, unit_of_work
 from marketcast.core.ids import new_id
 from marketcast.markets import service as markets
+from marketcast.policies import jobs as policy_jobs
 from marketcast.policies import service as policies
 from marketcast.sellers import service
 from marketcast.sellers.models import Application, ApplicationDecision, ExternalRecord, Seller
+from tests.sellers.conftest import APPS, GMV_KEY, events, row_counts, usd
 
 
 def schedule(key, value, when, market="US"):
@@ -50,10 +50,10 @@ def test_relaxing_the_gmv_rule_makes_under_2m_applicants_eligible(client, seller
     assert set(outcomes(under.values()).values()) == {("open", "ineligible", None), ("rejected", "ineligible", "rules")}
 
     with clock.frozen(at(2024, 5, 31)):
-        assert worker.announce_policies() == 1  # the $2M version only; nothing to re-judge yet
+        assert policy_jobs.announce_policies() == 1  # the $2M version only; nothing to re-judge yet
     assert events("application.now_eligible") == []
     with clock.frozen(at(2024, 6, 1, 0, 5)):
-        assert worker.announce_policies() == 1
+        assert policy_jobs.announce_policies() == 1
     states = outcomes([*under.values(), over, young])
     assert {states[i] for i in under.values()} == {("open", "eligible", None)}
     assert states[over] == ("open", "eligible", None)

@@ -7,8 +7,6 @@ from datetime import date
 
 import pytest
 from sqlalchemy import event, insert, select
-from tests.sellers.conftest import GMV_KEY, usd
-from tests.sellers.test_reevaluation import schedule
 
 from marketcast.core import clock
 from marketcast.core.auth.models import User
@@ -18,6 +16,8 @@ from marketcast.core.ids import new_id
 from marketcast.core.outbox import OutboxEvent
 from marketcast.sellers import service
 from marketcast.sellers.models import Application, ApplicationDecision, ExternalRecord, Seller
+from tests.sellers.conftest import GMV_KEY, usd
+from tests.sellers.test_reevaluation import schedule
 
 N = 23
 
@@ -128,7 +128,7 @@ def test_committed_chunk_by_chunk_each_chunk_is_a_transaction_of_its_own(market)
 
 
 def test_a_worker_that_fails_after_a_chunk_leaves_the_versions_due_and_the_next_run_finishes(market, monkeypatch):
-    from marketcast import worker
+    from marketcast.policies import jobs as policy_jobs
 
     real = service.reevaluate_after_chunks
 
@@ -138,13 +138,13 @@ def test_a_worker_that_fails_after_a_chunk_leaves_the_versions_due_and_the_next_
 
     monkeypatch.setattr(service, "reevaluate_after_chunks", fails_after_one_chunk)
     with pytest.raises(RuntimeError):
-        worker.announce_policies()
+        policy_jobs.announce_policies()
     with unit_of_work(write=False) as s:
         first = _written(s)
         assert first[1] and not list(s.scalars(select(OutboxEvent).where(OutboxEvent.type == "policy.effective")))
     monkeypatch.setattr(service, "reevaluate_after_chunks", real)
-    assert worker.announce_policies() == 1  # judged again (nothing new to write), then announced
-    assert worker.announce_policies() == 0
+    assert policy_jobs.announce_policies() == 1  # judged again (nothing new to write), then announced
+    assert policy_jobs.announce_policies() == 0
     with unit_of_work(write=False) as s:
         assert _written(s) == first
         assert len(list(s.scalars(select(OutboxEvent).where(OutboxEvent.type == "policy.effective")))) == 1

@@ -3,13 +3,13 @@
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from tests.sellers.conftest import APPS, application_body, events, problem, row_counts, seller_body
 
 from marketcast.core import clock
 from marketcast.core.db import unit_of_work
 from marketcast.core.ids import new_id
 from marketcast.sellers import service
 from marketcast.sellers.models import Shop
+from tests.sellers.conftest import APPS, application_body, events, problem, row_counts, seller_body
 
 
 def test_approving_an_eligible_application_opens_a_shop_on_probation(client, seller, apply, operator, at):

@@ -3,13 +3,13 @@
 from datetime import date
 
 import pytest
-from tests.sellers.conftest import APPS, GMV_KEY, usd
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.policies import service as policies
 from marketcast.sellers import rules
+from tests.sellers.conftest import APPS, GMV_KEY, usd
 
 
 def schedule(key, value, when, market="US"):

@@ -1,7 +1,6 @@
 """Shops after approval: ownership, selling, the probation cap, paid orders and graduation."""
 
 import pytest
-from tests.sellers.conftest import APPS, events
 
 from marketcast.core import clock
 from marketcast.core.auth import service as auth
@@ -12,6 +11,7 @@ from marketcast.core.errors import Conflict, Forbidden, NotFound
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
 from marketcast.sellers import service
+from tests.sellers.conftest import APPS, events
 
 
 @pytest.fixture

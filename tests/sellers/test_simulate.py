@@ -1,12 +1,11 @@
 """Simulating a seller policy before scheduling it: counts and examples of applications that would change,
 and nothing written."""
 
-from tests.sellers.conftest import GMV_KEY, row_counts, usd
-
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.policies import service as policies
+from tests.sellers.conftest import GMV_KEY, row_counts, usd
 
 
 def test_dropping_the_gmv_rule_would_make_the_under_2m_applicants_eligible(client, seller, apply, operator, at):
@@ -51,9 +50,8 @@ def test_bad_simulations_name_the_field(client, operator, make_user, us_es):
 
 def test_the_policy_simulation_predicts_what_the_change_does_application_by_application(client, seller, apply,
                                                                                          operator, at):
+    from marketcast.policies import jobs as policy_jobs
     from tests.sellers.conftest import events
-
-    from marketcast import worker
 
     with clock.frozen(at(2023, 9, 1)), unit_of_work() as session:
         policies.schedule(session, key=GMV_KEY, market="US", value=usd(2_000_000), effective_from=at(2023, 9, 12),
@@ -73,7 +71,7 @@ def test_the_policy_simulation_predicts_what_the_change_does_application_by_appl
     assert body["subject_type"] == "application" and body["counts"] == {"ineligible->eligible": 1}
     assert body["sample"][0]["figures"]["external_gmv"] == "150000000 USD"
     with clock.frozen(at(2024, 6, 1, 0, 1)):
-        worker.announce_policies()
+        policy_jobs.announce_policies()
     real = {e.data["application_id"]: (e.data["from"], e.data["to"]) for e in events("application.now_eligible")}
     assert {m["subject_id"]: (m["from"], m["to"]) for m in body["sample"]} == real == {
         apps[1]["id"]: ("ineligible", "eligible")}

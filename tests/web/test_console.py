@@ -1,7 +1,6 @@
 """The console in a real browser: log in, see markets, schedule a policy change, see errors beside fields."""
 
 import pytest
-from console_support import PASSWORD, log_in
 from sqlalchemy import select
 
 from marketcast.core import clock
@@ -9,6 +8,7 @@ from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.core.outbox import OutboxEvent
 from marketcast.markets import service as markets
+from tests.support.console import PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
 

@@ -7,15 +7,15 @@ import uuid
 from datetime import date
 
 import pytest
-from console_support import PASSWORD, log_in
 
-from commerce_support import write_product, write_shop
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.core.ids import new_id
 from marketcast.creators.models import Creator
 from marketcast.markets import service as markets
+from tests.support.commerce import write_product, write_shop
+from tests.support.console import PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
 

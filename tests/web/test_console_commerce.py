@@ -2,12 +2,12 @@
 override, a shop's stock, an order refunded with restock, and the GMV report."""
 
 import pytest
-from console_support import PASSWORD, log_in
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.markets import service as markets
+from tests.support.console import PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
 

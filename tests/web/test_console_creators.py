@@ -3,7 +3,6 @@ and why, suspending and lifting, setting followers, importing a CSV with broken 
 with its progress; the same pages at a phone's width."""
 
 import pytest
-from console_support import PASSWORD, log_in
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
@@ -11,6 +10,7 @@ from marketcast.core.db import unit_of_work
 from marketcast.creators import service as creators
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
+from tests.support.console import PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
 

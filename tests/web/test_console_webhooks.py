@@ -1,7 +1,6 @@
 """Webhooks in the console: subscribe (the secret shown once), see a failed delivery's attempts, redeliver."""
 
 import pytest
-from console_support import PASSWORD, log_in
 from sqlalchemy import select
 
 from marketcast.core import clock, outbox
@@ -9,6 +8,7 @@ from marketcast.core.db import unit_of_work
 from marketcast.markets.events import MarketLaunched
 from marketcast.webhooks import jobs
 from marketcast.webhooks.models import WebhookDelivery
+from tests.support.console import PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
 

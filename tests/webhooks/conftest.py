@@ -3,7 +3,8 @@
 from collections.abc import Iterator
 
 import pytest
-from webhook_support import Receiver
+
+from tests.support.webhooks import Receiver
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
-from webhook_support import emit, sample, subscribe
 
 from marketcast.core import clock, events, outbox
 from marketcast.core.auth.actor import SYSTEM
@@ -17,6 +16,7 @@ from marketcast.core.events import EventPayload, event_type
 from marketcast.orders.events import OrderPaid
 from marketcast.webhooks import jobs, service
 from marketcast.webhooks.models import WebhookDelivery, WebhookSubscription
+from tests.support.webhooks import emit, sample, subscribe
 
 URL = "https://hooks.example.com/marketcast"
 # Each area's events, as the areas emit them today: the registry must hold at least these.

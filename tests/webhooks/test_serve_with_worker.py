@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from webhook_support import Receiver
 
 from marketcast.core import outbox
 from marketcast.core.auth.actor import SYSTEM
@@ -21,6 +20,7 @@ from marketcast.core.db import make_engine, unit_of_work
 from marketcast.core.migrate import upgrade
 from marketcast.markets.events import MarketStatusChanged
 from marketcast.webhooks import service
+from tests.support.webhooks import Receiver
 
 STOPPED_WITHIN = 40  # seconds; generous because the test machine may be busy, never a performance claim
 

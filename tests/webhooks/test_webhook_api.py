@@ -4,11 +4,11 @@ import base64
 
 import pytest
 from sqlalchemy import func, select
-from webhook_support import delivery_of, emit, subscribe, subscription
 
 from marketcast.core.db import unit_of_work
 from marketcast.webhooks import jobs
 from marketcast.webhooks.models import WebhookDelivery, WebhookSubscription
+from tests.support.webhooks import delivery_of, emit, subscribe, subscription
 
 URL = "https://hooks.example.com/marketcast"
 

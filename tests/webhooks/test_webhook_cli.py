@@ -4,10 +4,10 @@ import json
 import re
 
 from typer.testing import CliRunner
-from webhook_support import delivery_of, emit, subscription
 
 from marketcast.cli import app
 from marketcast.webhooks import jobs
+from tests.support.webhooks import delivery_of, emit, subscription
 
 runner = CliRunner()
 

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select, update
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
-from webhook_support import attempts_of, delivery_of, emit, subscribe, subscription
 
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import SYSTEM
@@ -17,6 +16,7 @@ from marketcast.core.outbox import OutboxEvent
 from marketcast.markets.events import MarketStatusChanged
 from marketcast.webhooks import jobs, service
 from marketcast.webhooks.models import WebhookDelivery
+from tests.support.webhooks import attempts_of, delivery_of, emit, subscribe, subscription
 
 
 def test_an_emitted_event_reaches_the_receiver_signed(receiver):

@@ -7,11 +7,11 @@ import socket
 
 import pytest
 from sqlalchemy import func, select
-from webhook_support import attempts_of, delivery_of, emit, subscribe
 
 from marketcast.core.db import unit_of_work
 from marketcast.webhooks import jobs, targets
 from marketcast.webhooks.models import WebhookSubscription
+from tests.support.webhooks import attempts_of, delivery_of, emit, subscribe
 
 REFUSED = [
     "http://127.0.0.1:8080/hook", "http://127.9.9.9/", "http://localhost/hook", "http://LOCALHOST./hook",

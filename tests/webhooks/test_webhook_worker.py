@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 from standardwebhooks import Webhook
-from webhook_support import delivery_of, emit, subscribe
 
 from marketcast.core.db import get_engine, unit_of_work
 from marketcast.webhooks import jobs, service
+from tests.support.webhooks import delivery_of, emit, subscribe
 
 MARKETCAST = str(Path(sys.executable).parent / "marketcast")
 

@@ -94,3 +94,7 @@ def reevaluate_cmd(market: str = typer.Option(..., "--market"), as_json: bool = 
         return
     console.print(f"{market.upper()}: {counts['evaluated']} judged, {counts['now_eligible']} now eligible, "
                   f"{counts['no_longer_eligible']} no longer eligible", highlight=False, soft_wrap=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="applications", help="Seller applications: review queue, decisions.")

@@ -96,3 +96,7 @@ def stock_cmd(sku_id: str, available: int,
     else:
         console.print(f"{sku_id}: {sku['available']} available, {sku['reserved']} reserved, {sku['sold']} sold",
                       markup=False, highlight=False)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="products", help="Products, SKUs and stock.")

@@ -99,15 +99,26 @@ def worker(once: bool = typer.Option(False, "--once", help="do what is due now, 
                                                  help="stop when this process is gone (serve --with-worker)")) -> None:
     """Run the background loop: policy activations, webhook delivery."""
     from marketcast import worker as loop
+    from marketcast.core import clock
 
     if once:
         done = loop.run_once()
         console.print(", ".join(f"{name}: {count}" for name, count in done.items()))
+        console.print(f"as of {clock.now().isoformat()}", highlight=False)
     else:
         loop.run_forever(parent_pid=parent_pid)
 
 
+def clock_show() -> None:
+    """The business time this installation decides by (the sandbox clock's when MARKETCAST_CLOCK_START is set)."""
+    from marketcast.core import clock, sandbox
+
+    kind = "sandbox clock" if sandbox.is_active() else "real time"
+    console.print(f"{clock.now().isoformat()} ({kind})", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
+    app.command("clock")(clock_show)
     app.command("serve")(serve)
     app.command("worker")(worker)
     app.add_typer(db_app, name="db")

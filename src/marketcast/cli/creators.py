@@ -130,3 +130,7 @@ def import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False, rea
                       soft_wrap=True)
     if len(rejected) > 50:
         console.print(f"  … and {len(rejected) - 50:,} more" + ("" if rejects else " (see --rejects FILE)"))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="creators", help="Creators: follower counts, affiliate status, import.")

@@ -136,3 +136,7 @@ def waitlist_cmd(code: str) -> None:
         market = service.get(session, code)
         count = service.waitlist_count(session, code=market.code)
     console.print(f"{market.code}: {count} on the waitlist")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="markets", help="Markets, launch windows and waitlists.")

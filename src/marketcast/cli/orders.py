@@ -97,3 +97,7 @@ def expire_cmd() -> None:
     with uow() as session:
         count = service.expire_unpaid(session)
     console.print(f"expired {count} unpaid order(s)")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="orders", help="Orders, payments and refunds.")

@@ -171,3 +171,7 @@ def simulate(
                       highlight=False, markup=False, soft_wrap=True)
     if csv_file is not None:
         console.print(f"every move written to {csv_file}", highlight=False)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="policy", help="Versioned per-market policies.")

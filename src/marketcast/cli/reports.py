@@ -72,3 +72,7 @@ def gmv(
 
 def _money(amount: int, currency: str) -> Money:
     return Money(amount=amount, currency=currency)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="reports", help="GMV reports.")

@@ -133,3 +133,7 @@ def _print_affiliate(snap: dict) -> None:
                       "; ".join(f"{s['period_start'][:10]}: total {s['total']}, paid {s['paid_out']}, carried "
                                 f"{s['carried_out']}" for s in c["statements"]) or "—")
     console.print(table)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="scenario", help="Replay known situations into the database.")

@@ -108,3 +108,7 @@ def events(
     for e in items:
         _line(f"{e.id}  {e.occurred_at.isoformat()}  {e.market or '--'}  {e.type}"
                       + ("" if e.dispatched else "  (not dispatched yet)"))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="webhooks", help="Webhook subscriptions and deliveries.")

@@ -3,17 +3,29 @@ so tests and the scenario move this clock instead of patching datetime."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from marketcast.core.errors import Invalid
 
 _frozen: datetime | None = None
+# A sandbox clock (core/sandbox.py) runs business time at a fixed distance from real time.
+_offset = timedelta(0)
 
 
 def now() -> datetime:
     if _frozen is not None:
         return _frozen
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _offset
+
+
+def set_offset(offset: timedelta) -> None:
+    """Business time = real time + offset from now on (the sandbox clock); timedelta(0) for real time."""
+    global _offset
+    _offset = offset
+
+
+def offset() -> timedelta:
+    return _offset
 
 
 def wall_now() -> datetime:

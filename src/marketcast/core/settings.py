@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     # `login_max_delay_seconds`; attempts made during a delay are refused (429) without being counted, so an
     # attacker cannot lock the owner out for longer than the delay. Per address the same with its own limit.
     # A run of attempts is forgotten `login_window_seconds` after the last one.
+    # Sandbox clock (core/sandbox.py): business time starts at this instant and runs on; unset: real time.
+    clock_start: datetime | None = None
     login_max_failures: int = 5
     login_address_max_failures: int = 20
     login_window_seconds: int = 900

@@ -19,7 +19,7 @@ from marketcast.core.decisions import PolicyValue
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.markets import service as markets
-from marketcast.policies import registry, rules, simulation
+from marketcast.policies import hooks, registry, rules, simulation
 from marketcast.policies.events import PolicyEffective, PolicyScheduled, PolicyWithdrawn
 from marketcast.policies.models import PolicyVersion
 from marketcast.policies.registry import PolicyKey
@@ -386,4 +386,6 @@ def announce_effective_versions(session: Session, *, now: datetime) -> list[Poli
         previous = before.plain_value if before else (pk.default if pk else None)
         version.announced_at = now
         outbox.emit(session, PolicyEffective(**_event(version), previous_value=previous), market=version.market)
+    hooks.versions_effective.fire(session, [hooks.EffectiveVersion(v.id, v.key, v.market, v.effective_from)
+                                            for v in due])
     return due

@@ -13,11 +13,9 @@ from sqlalchemy.orm import Session
 from marketcast.core import clock
 from marketcast.core.auth import service as auth
 from marketcast.core.errors import NotFound
-from marketcast.creators import service as creators
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
 from marketcast.scenario import us_affiliate, us_creators, us_sellers
-from marketcast.sellers import service as sellers
 
 OPERATOR_EMAIL = "ops@marketcast.example"
 WAITLISTED_SELLERS = ("lucia@tienda.example", "javier@moda.example", "carmen@hogar.example")
@@ -108,12 +106,9 @@ def _market(session: Session, story: MarketStory, actor) -> None:
 
 
 def _worker_on(session: Session, when: datetime) -> None:
-    """What the worker did that day: announce the versions taking effect and re-judge what they affect."""
+    """What the worker did that day: announce the versions taking effect (the areas they affect re-judge)."""
     with clock.frozen(when):
-        versions = policies.announce_effective_versions(session, now=when)
-        changes = [(v.key, v.market) for v in versions]
-        sellers.reevaluate_after(session, changes=changes)
-        creators.reevaluate_after(session, changes=changes)
+        policies.announce_effective_versions(session, now=when)
 
 
 def load(session: Session) -> None:

@@ -8,7 +8,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from marketcast.core import clock, problems
+from marketcast.core import clock, problems, sandbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import DomainError, Forbidden
 from marketcast.core.money import Money
@@ -83,7 +83,8 @@ Csrf = Annotated[None, Depends(check_csrf)]
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("actor", None)
     return templates.TemplateResponse(
-        request, name, {"csrf": csrf_token(request), "now": clock.now(), "flash": request.session.pop("flash", None),
+        request, name, {"csrf": csrf_token(request), "now": clock.now(), "sandbox": sandbox.is_active(),
+                        "flash": request.session.pop("flash", None),
                         **context},
         status_code=status_code,
     )

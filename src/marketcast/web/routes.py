@@ -10,20 +10,15 @@ from marketcast.core.auth import login as password_login
 from marketcast.core.auth import service as auth
 from marketcast.core.db import unit_of_work
 from marketcast.core.errors import DomainError
+from marketcast.core.modules import submodules
 from marketcast.core.web_deps import MaybeUser, UnitOfWork, client_address
 from marketcast.web import affiliate as affiliate_pages
-from marketcast.web import applications, creators, markets, policies, reports, shops, webhooks
 from marketcast.web.common import ConsoleUser, Csrf, redirect, render
 
 router = APIRouter(include_in_schema=False)
-router.include_router(markets.router)
-router.include_router(policies.router)
-router.include_router(applications.router)
-router.include_router(creators.router)
-router.include_router(reports.router)
-router.include_router(shops.router)
-router.include_router(webhooks.router)
-router.include_router(affiliate_pages.router)
+for _page in submodules("marketcast.web"):  # each console module with a `router` is mounted
+    if _page.__name__ != __name__ and hasattr(_page, "router"):
+        router.include_router(_page.router)
 
 
 @router.get("/")

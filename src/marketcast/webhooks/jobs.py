@@ -94,3 +94,6 @@ def deliver_due(limit: int = CLAIM_BATCH) -> int:
         except Exception:  # one unrecordable outcome must not lose the others; the lease brings it back
             log.exception("could not record the attempt of delivery %s", claim.delivery_id)
     return len(claims)
+
+
+JOBS = {"webhooks_fanout": fan_out, "webhooks_deliver": deliver_due}

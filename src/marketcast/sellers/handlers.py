@@ -1,0 +1,11 @@
+"""What the sellers area does when lower areas change (core/hooks.py)."""
+
+from sqlalchemy.orm import Session
+
+from marketcast.policies import hooks as policy_hooks
+from marketcast.sellers import reevaluation
+
+
+@policy_hooks.versions_effective.subscribe
+def _rejudge(session: Session, versions: list[policy_hooks.EffectiveVersion]) -> None:
+    reevaluation.reevaluate_after(session, changes=[(v.key, v.market) for v in versions])
