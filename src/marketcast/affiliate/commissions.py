@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from marketcast.affiliate import events, people, rules
 from marketcast.affiliate.models import Commission, CommissionAdjustment
 from marketcast.core import clock, outbox
+from marketcast.core.auth import scope
 from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import User
 from marketcast.core.errors import Conflict, Forbidden, NotFound
@@ -203,11 +204,7 @@ def list_for_operator(session: Session, *, actor: Actor, market: str | None = No
     if not actor.is_operator:
         raise Forbidden("operators list commissions across creators", code="wrong_role")
     stmt = select(Commission)
-    if market:
-        actor.require_market(market.upper())
-        stmt = stmt.where(Commission.market == market.upper())
-    elif actor.markets is not None:
-        stmt = stmt.where(Commission.market.in_(actor.markets))
+    stmt = scope.in_markets(stmt, Commission.market, actor, market)
     if status:
         stmt = stmt.where(Commission.status == status)
     if creator_id:

@@ -3,7 +3,6 @@
 import typer
 from sqlalchemy.exc import DBAPIError
 
-import marketcast.affiliate.handlers  # noqa: F401  (affiliate subscribes to the orders hooks)
 from marketcast import areas
 from marketcast.cli.common import err_console
 from marketcast.core.modules import submodules

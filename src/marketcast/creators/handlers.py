@@ -6,6 +6,12 @@ from marketcast.creators import reevaluation
 from marketcast.policies import hooks as policy_hooks
 
 
+@policy_hooks.versions_due.subscribe
+def _rederive_due(session: Session, due: policy_hooks.DueVersions) -> None:
+    reevaluation.reevaluate_after(session, changes=policy_hooks.changes(due.versions))
+    due.checkpoint()
+
+
 @policy_hooks.versions_effective.subscribe
 def _rederive(session: Session, versions: list[policy_hooks.EffectiveVersion]) -> None:
-    reevaluation.reevaluate_after(session, changes=[(v.key, v.market) for v in versions])
+    reevaluation.reevaluate_after(session, changes=policy_hooks.changes(versions))

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox, text
+from marketcast.core.auth import scope
 from marketcast.core.auth.actor import Actor
 from marketcast.core.db import upsert_insert
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -110,10 +111,7 @@ def creators_of_user(session: Session, *, user_id: str) -> list[Creator]:
 def _filtered(actor: Actor, market: str | None, q: str | None):
     stmt = select(Creator)
     if actor.is_operator:
-        if market is not None:
-            actor.require_market(market.upper())
-        elif actor.markets is not None:
-            stmt = stmt.where(Creator.market.in_(actor.markets))
+        stmt = scope.in_markets(stmt, Creator.market, actor, market)
     elif actor.role == "creator":
         stmt = stmt.where(Creator.user_id == actor.user_id)
     else:

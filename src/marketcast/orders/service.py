@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from marketcast.catalog import service as catalog
 from marketcast.core import clock, outbox
+from marketcast.core.auth import scope
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
@@ -147,17 +148,14 @@ def list_orders(session: Session, *, actor: Actor, shop_id: str | None = None, m
                           field="shop_id")
         sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)
     elif actor.is_operator:
-        if market:
-            actor.require_market(market)
-        elif actor.markets is not None:
-            stmt = stmt.where(Order.market.in_(actor.markets))
+        stmt = scope.in_markets(stmt, Order.market, actor, market)
         if shop_id:
             sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)
     else:
         raise Forbidden(f"{actor.role}s have no orders to list", code="wrong_role")
     if shop_id:
         stmt = stmt.where(Order.shop_id == shop_id)
-    if market:
+    if market and not actor.is_operator:
         stmt = stmt.where(Order.market == market)
     if status:
         stmt = stmt.where(Order.status == status)

@@ -4,7 +4,7 @@ A value in force is never rewritten: a change is a new version from a date not i
 versions still in the future may be withdrawn. Other domains ask `value(...)` at the time of their decision."""
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -371,8 +371,10 @@ def due_versions(session: Session, *, now: datetime) -> list[PolicyVersion]:
     return list(session.scalars(_due(now)))
 
 
-def announce_effective_versions(session: Session, *, now: datetime) -> list[PolicyVersion]:
-    """As `announce_effective`, returning the versions announced (the worker re-judges what they affect)."""
+def announce_effective_versions(session: Session, *, now: datetime,
+                                judged: Collection[str] = ()) -> list[PolicyVersion]:
+    """As `announce_effective`, returning the versions announced; the areas they affect re-judge in this transaction
+    (`hooks.versions_effective`), except for the versions in `judged` (ids) that they re-judged already."""
     due = list(session.scalars(_due(now).with_for_update(skip_locked=True)))  # two workers never announce one twice
     if not due:
         return []
@@ -386,6 +388,9 @@ def announce_effective_versions(session: Session, *, now: datetime) -> list[Poli
         previous = before.plain_value if before else (pk.default if pk else None)
         version.announced_at = now
         outbox.emit(session, PolicyEffective(**_event(version), previous_value=previous), market=version.market)
-    hooks.versions_effective.fire(session, [hooks.EffectiveVersion(v.id, v.key, v.market, v.effective_from)
-                                            for v in due])
+    hooks.versions_effective.fire(session, [effective(v) for v in due if v.id not in judged])
     return due
+
+
+def effective(version: PolicyVersion) -> hooks.EffectiveVersion:
+    return hooks.EffectiveVersion(version.id, version.key, version.market, version.effective_from)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox, text
+from marketcast.core.auth import scope
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
@@ -124,10 +125,7 @@ def list_applications(session: Session, *, actor: Actor, market: str | None = No
     """The review queue for operators (only their markets); a seller sees their own applications."""
     stmt = select(Application)
     if actor.is_operator:
-        if market is not None:
-            actor.require_market(market.upper())
-        elif actor.markets is not None:
-            stmt = stmt.where(Application.market.in_(actor.markets))
+        stmt = scope.in_markets(stmt, Application.market, actor, market)
     else:
         require_role(actor, "seller", "listing applications")
         seller = seller_of_user(session, actor.user_id)

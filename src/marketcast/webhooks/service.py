@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock, events
+from marketcast.core.auth import scope
 from marketcast.core.auth.actor import Actor
 from marketcast.core.db import upsert_insert
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -210,16 +211,12 @@ def list_events(session: Session, *, actor: Actor, type: str | None = None, mark
     if market:
         if not re.fullmatch(r"[A-Za-z]{2}", market):
             raise Invalid(f"{market!r} is not a market code", field="market")
-        actor.require_market(market)
-    elif actor.markets is not None:
-        stmt = stmt.where(OutboxEvent.market.in_(actor.markets))
+    stmt = scope.in_markets(stmt, OutboxEvent.market, actor, market)
     if type and type != "*":
         if type.endswith(".*"):
             stmt = stmt.where(OutboxEvent.type.startswith(type[:-1], autoescape=True))
         else:
             stmt = stmt.where(OutboxEvent.type == type)
-    if market:
-        stmt = stmt.where(OutboxEvent.market == market.upper())
     return paginate(session, stmt, order_by=[OutboxEvent.id], page_size=page_size, page_token=page_token)
 
 
