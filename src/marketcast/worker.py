@@ -7,7 +7,6 @@ import os
 import signal
 import threading
 
-import marketcast.affiliate.handlers  # noqa: F401  (affiliate subscribes to the orders hooks)
 from marketcast import areas
 from marketcast.core import sandbox
 from marketcast.core.settings import get_settings
