@@ -1,7 +1,7 @@
-"""The orders area's worker job."""
+"""The orders area's worker jobs."""
 
 from marketcast.core.db import unit_of_work
-from marketcast.orders import service
+from marketcast.orders import reconcile, service
 
 
 def expire_orders() -> int:
@@ -9,4 +9,5 @@ def expire_orders() -> int:
         return service.expire_unpaid(session)
 
 
-JOBS = {"orders_expire": expire_orders}
+# Lost payments are settled with the provider first, so an order they paid is not expired.
+JOBS = {"payments_reconcile": reconcile.settle_lost_payments, "orders_expire": expire_orders}
