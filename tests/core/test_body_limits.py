@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from serve_support import raw_request, serve_in_thread
+from tests.support.serve import raw_request, serve_in_thread
 
 HUNDRED_MB = 100 * 1024 * 1024
 

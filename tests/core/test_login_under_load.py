@@ -12,7 +12,7 @@ import pytest
 
 from marketcast.core.auth import service as auth
 from marketcast.core.settings import get_settings
-from serve_support import request, serve, timed_get, together
+from tests.support.serve import request, serve, timed_get, together
 
 ON_POSTGRES = os.environ.get("MARKETCAST_TEST_BACKEND") == "postgres"
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not ON_POSTGRES, reason="the row-lock freeze was on PostgreSQL")]
