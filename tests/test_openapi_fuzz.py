@@ -27,7 +27,9 @@ def _load_schema():
     # requests made during the tests reach the test database, which is configured by then.
     from marketcast.app import create_app
 
-    loaded = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+    app = create_app()
+    app.openapi()  # built (and cached) here: on a busy machine building it outlasts the loader's 10 s timeout
+    loaded = schemathesis.openapi.from_asgi("/openapi.json", app)
     reset_settings()  # create_app read settings before the test fixtures set the environment
     return loaded
 
