@@ -10,7 +10,7 @@ from marketcast.core.body_limit import BodyLimitMiddleware
 from marketcast.core.security_headers import SecurityHeadersMiddleware
 from marketcast.core.settings import get_settings, session_secret
 from marketcast.core.text_guard import TextGuardMiddleware
-from marketcast.core.web_deps import TransactionMiddleware
+from marketcast.core.transactions import TransactionMiddleware
 from marketcast.sellers.api import DOCUMENT_UPLOAD, UPLOAD_OVERHEAD
 from marketcast.web import common as console
 from marketcast.web.routes import router as web_router
@@ -28,7 +28,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Marketcast", version=__version__, description=DESCRIPTION)
     problems.install(app)
     console.install(app)
-    app.add_middleware(TransactionMiddleware)
+    app.add_middleware(TransactionMiddleware, max_in_flight=settings.db_pool_size + settings.db_max_overflow)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="marketcast_session",
                        same_site="lax", https_only=settings.session_https_only,
                        max_age=settings.session_max_age_seconds)

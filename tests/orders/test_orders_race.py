@@ -125,7 +125,7 @@ def live_server(app):
 
 
 def _wait_healthy(base: str, *, alive) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a busy 2-core machine takes half a minute to start a server
     while time.monotonic() < deadline and alive():
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

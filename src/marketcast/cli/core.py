@@ -83,8 +83,10 @@ def serve(
     # end within the statement and lock timeouts). A worker gets a minute to start: on a busy machine importing
     # the app takes longer than uvicorn's 5 s health check, which then kills and restarts it over and over.
     def run() -> None:
+        # With several workers uvicorn's supervisor pings each one and replaces it after 5 s of silence, which on
+        # a busy host kills workers that are still importing, over and over; two minutes tell slow from hung.
         uvicorn.run("marketcast.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    timeout_graceful_shutdown=get_settings().serve_shutdown_seconds, timeout_worker_healthcheck=60)
+                    timeout_graceful_shutdown=get_settings().serve_shutdown_seconds, timeout_worker_healthcheck=120)
 
     if with_worker:
         from marketcast.cli.supervise import serve_with_worker

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from marketcast.core import clock
+from marketcast.core import clock, sqlite_writers
 from marketcast.core.settings import get_settings
 
 NAMING = {
@@ -70,7 +70,7 @@ def upsert_insert(session: Session, table):
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    # We issue BEGIN ourselves (see _sqlite_begin) so writers can ask for IMMEDIATE.
+    # We issue BEGIN ourselves (see sqlite_writers.begin) so writers can ask for IMMEDIATE.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -80,26 +80,26 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def _sqlite_begin(conn) -> None:
-    # A writer takes the write lock up front, so concurrent writers queue on busy_timeout
-    # instead of failing with "database is locked" when a read lock is upgraded.
-    mode = "BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN"
-    conn.exec_driver_sql(mode)
-
-
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        settings = get_settings()
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        # A writer takes the write lock up front (BEGIN IMMEDIATE), so concurrent writers queue instead of failing
+        # with "database is locked" when a read lock is upgraded; in one process they queue on a lock of ours.
+        event.listen(engine, "begin", sqlite_writers.begin)
+        event.listen(engine, "commit", sqlite_writers.end)
+        event.listen(engine, "rollback", sqlite_writers.end)
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     settings = get_settings()
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+    return create_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+                         pool_pre_ping=True,
                          pool_timeout=settings.db_pool_timeout_seconds,
                          connect_args={"options": _pg_timeouts(settings)})
 

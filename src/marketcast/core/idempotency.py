@@ -1,29 +1,28 @@
 """Idempotency-Key for any area's writes: a retried request returns the first response and creates nothing new.
 
-`run_once` is the whole flow: claim the key (`claim`), run the operation and store its response in the same
-transaction (`finish`), and on failure give the key back (`release`) so a later retry may succeed. Uniqueness
+`run_once` is the whole flow, in the caller's one transaction: claim the key (`claim`), run the operation, store
+its response (`finish`); a failure rolls the claim back with everything else, so a later retry may succeed.
+(`release` gives back a claim that was committed on its own, for flows that must commit before they finish.) Uniqueness
 is the database's: a unique (user_id, key) index and INSERT … ON CONFLICT DO NOTHING, never a read-then-insert.
 An HTTP route uses it through `core.web_deps.respond_once`. See docs/adr/0008."""
 
 import hashlib
 import json
-import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketcast.core import clock
-from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime, unit_of_work, upsert_insert
+from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime, upsert_insert
 from marketcast.core.errors import Conflict, DomainError, Invalid
 from marketcast.core.ids import new_id
 from marketcast.core.settings import get_settings
 
-log = logging.getLogger("marketcast.idempotency")
 
 class IdempotencyKey(Base):
     """A client's Idempotency-Key: claimed in_progress, then done with the response to replay."""
@@ -71,8 +70,18 @@ class Answer:
     replayed: bool = False
 
 
-# An operation runs in the transaction it is given and returns the status and JSON body to answer.
-Operation = Callable[[Session], tuple[int, dict[str, Any]]]
+class Outcome(NamedTuple):
+    """What an operation returns: the status and JSON body to answer, and optionally `last`, its guarded writes on
+    contended rows (a hot SKU's stock), which run after the answer is stored, right before the commit, so that
+    their row locks are held for as short a time as the database allows. A plain (status, body) pair will do."""
+
+    status: int
+    body: dict[str, Any]
+    last: Callable[[Session], None] | None = None
+
+
+# An operation runs in the transaction it is given.
+Operation = Callable[[Session], Outcome | tuple[int, dict[str, Any]]]
 
 
 class KeyRequired(DomainError):
@@ -183,30 +192,22 @@ def purge_expired(session: Session) -> int:
     return result.rowcount or 0
 
 
-def run_once(*, user_id: str, key: str | None, operation_name: str, body: dict[str, Any],
+def run_once(session: Session, *, user_id: str, key: str | None, operation_name: str, body: dict[str, Any],
              operation: Operation) -> Answer:
-    """Run `operation` at most once per user and key. `operation_name` and `body` (the parsed request, as JSON)
-    make the fingerprint: the same key with another body or another operation is 422 idempotency_key_reused,
-    never the other request's answer. Owns its transactions: call it with none open."""
+    """Run `operation` at most once per user and key, in the caller's transaction: claim the key, run the
+    operation, store its answer; the caller commits all of it at once, or rolls all of it back (a failed operation
+    then leaves no claim behind, and a retry may succeed). While the first request's transaction is open, a
+    second one with the same key waits on the key's unique index (PostgreSQL; SQLite has one writer anyway) and
+    then replays the stored answer. `operation_name` and `body` (the parsed request, as JSON) make the
+    fingerprint: the same key with another body or another operation is 422 idempotency_key_reused, never the
+    other request's answer. One transaction, not a committed claim before the work: one commit (one WAL flush)
+    per request instead of two, see docs/adr/0013."""
     key = check_key(key)
-    digest = request_hash(operation_name, body)
-    with unit_of_work() as session:
-        claimed = claim(session, user_id=user_id, key=key, request_hash=digest)
+    claimed = claim(session, user_id=user_id, key=key, request_hash=request_hash(operation_name, body))
     if isinstance(claimed, Replay):
         return Answer(claimed.status, claimed.body, replayed=True)
-    try:
-        with unit_of_work() as session:
-            status, answer = operation(session)
-            finish(session, claimed, status=status, body=answer)
-    except BaseException:
-        _release(claimed)
-        raise
-    return Answer(status, answer)
-
-
-def _release(claimed: Claim) -> None:
-    try:
-        with unit_of_work() as session:
-            release(session, claimed)
-    except Exception:  # the original error matters more; the claim then lapses after its lease
-        log.exception("could not release an idempotency claim")
+    outcome = Outcome(*operation(session))
+    finish(session, claimed, status=outcome.status, body=outcome.body)
+    if outcome.last is not None:
+        outcome.last(session)
+    return Answer(outcome.status, outcome.body)

@@ -1,27 +1,23 @@
 """What every router needs: the request's unit of work, the acting user, and permission checks.
 
 The unit of work is opened lazily by the first dependency that asks for it and is committed by
-`TransactionMiddleware` once the endpoint has produced a successful response (rolled back otherwise),
+`core.transactions.TransactionMiddleware` once the endpoint has produced a successful response (rolled back otherwise),
 so handlers and services never commit. A handler that must keep what it wrote even though it
 answers with an error (a failed login is counted) sets `request.state.commit_on_error`."""
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-import anyio
-from anyio import to_thread
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.responses import Response
 
-from marketcast.core import idempotency, problems
+from marketcast.core import idempotency
 from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import Actor
-from marketcast.core.db import is_busy, new_session, unit_of_work
-from marketcast.core.errors import Forbidden, ServiceBusy, Unauthorized
+from marketcast.core.db import new_session, unit_of_work
+from marketcast.core.errors import Forbidden, Unauthorized
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -35,47 +31,6 @@ def get_session(request: Request) -> Session:
 
 
 UnitOfWork = Annotated[Session, Depends(get_session)]
-
-
-def _finish(session: Session, ok: bool) -> None:
-    try:
-        if ok:
-            session.commit()
-        else:
-            session.rollback()
-    finally:
-        session.close()
-
-
-# Commits and rollbacks run on threads of their own: a request that holds row locks must always be able to end
-# its transaction, even when every worker thread is taken by requests waiting on those very locks (the
-# pile-up that froze the server, docs/adr/0019).
-_FINISHERS = anyio.CapacityLimiter(40)
-
-
-async def _end(session: Session, ok: bool) -> None:
-    await to_thread.run_sync(_finish, session, ok, limiter=_FINISHERS)
-
-
-class TransactionMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next) -> Response:
-        try:
-            response = await call_next(request)
-        except BaseException:
-            session = getattr(request.state, "db", None)
-            if session is not None:
-                await _end(session, False)
-            raise
-        session = getattr(request.state, "db", None)
-        if session is not None:
-            keep = response.status_code < 400 or getattr(request.state, "commit_on_error", False)
-            try:
-                await _end(session, keep)
-            except Exception as exc:
-                if not is_busy(exc):
-                    raise
-                return problems.domain_response(ServiceBusy())
-        return response
 
 
 def client_address(request: Request) -> str:
@@ -107,14 +62,19 @@ def _actor_of_request(request: Request, session: Session) -> Actor | None:
 def requires(*roles: str) -> Callable[..., Actor]:
     """A dependency that admits only an authenticated user with one of `roles` (any role when empty)."""
 
-    def dependency(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
-        if actor is None:
-            raise Unauthorized("sign in or send a Bearer token", code="unauthenticated")
-        if roles and actor.role not in roles:
-            raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {actor.role}", code="wrong_role")
-        return actor
+    async def dependency(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+        # async: a check without I/O runs on the event loop instead of taking a trip through the threadpool
+        return _admit(actor, roles)
 
     return dependency
+
+
+def _admit(actor: Actor | None, roles: tuple[str, ...]) -> Actor:
+    if actor is None:
+        raise Unauthorized("sign in or send a Bearer token", code="unauthenticated")
+    if roles and actor.role not in roles:
+        raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {actor.role}", code="wrong_role")
+    return actor
 
 
 def requires_own_session(*roles: str) -> Callable[..., Actor]:
@@ -126,7 +86,7 @@ def requires_own_session(*roles: str) -> Callable[..., Actor]:
     def dependency(request: Request) -> Actor:
         with unit_of_work(write=False) as session:
             actor = _actor_of_request(request, session)
-        return requires(*roles)(actor)
+        return _admit(actor, roles)
 
     return dependency
 
@@ -139,15 +99,37 @@ MaybeUser = Annotated[Actor | None, Depends(optional_actor)]
 IdempotencyKeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER)]
 
 
-def respond_once(request: Request, actor: Actor, key: str | None, body: BaseModel,
-                 operation: idempotency.Operation) -> JSONResponse:
+async def bearer_present(request: Request) -> None:
+    """A request with no credentials at all is 401 before its body is validated, as with `requires` (no I/O here:
+    routes that authenticate inside `respond_once` check the token itself there)."""
+    if not request.headers.get("authorization"):
+        raise Unauthorized("sign in or send a Bearer token", code="unauthenticated")
+
+
+BearerPresent = Depends(bearer_present)
+
+# An idempotent write: runs in the transaction it is given, as the acting user, and returns status and JSON body
+# (or an idempotency.Outcome, to have its writes on contended rows run last).
+Write = Callable[[Session, Actor], idempotency.Outcome | tuple[int, dict[str, Any]]]
+
+
+def respond_once(request: Request, *, roles: tuple[str, ...], key: str | None, body: BaseModel,
+                 operation: Write) -> JSONResponse:
     """Answer an idempotent write: `operation` runs at most once per user and Idempotency-Key (see
     core.idempotency.run_once); a replay carries `Idempotent-Replayed: true`. The request's method and path are
     part of the fingerprint, so one key sent to two endpoints (or to two orders) is two different requests.
-    The route must own its transactions: authenticate it with `requires_own_session`, not the request's
-    UnitOfWork."""
-    # An optional field left out or sent as null is the same request (POST /orders' `attribution`).
-    answer = idempotency.run_once(user_id=actor.user_id, key=key, operation_name=f"{request.method} {request.url.path}",
-                                  body=body.model_dump(mode="json", exclude_none=True), operation=operation)
+
+    The token lookup, the claim, the work, the stored answer and the commit are one unit of work on one connection
+    in one thread (call this from a sync route that takes neither UnitOfWork nor an actor dependency): a request
+    never holds a pooled connection while it waits for a thread, so a full threadpool cannot starve the pool,
+    and a checkout costs one transaction. See docs/adr/0013."""
+    with unit_of_work() as session:
+        actor = _admit(_actor_of_request(request, session), roles)
+        answer = idempotency.run_once(session, user_id=actor.user_id, key=key,
+                                      operation_name=f"{request.method} {request.url.path}",
+                                      # An optional field left out or sent as null is the same request
+                                      # (POST /orders' `attribution`).
+                                      body=body.model_dump(mode="json", exclude_none=True),
+                                      operation=lambda tx: operation(tx, actor))
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status, headers=headers)

@@ -1,6 +1,6 @@
-"""Orders over HTTP. Checkout, refunds and payment own their transactions (see docs/adr/0008): they authenticate with
-`requires_own_session` instead of taking the request's UnitOfWork; checkout and refunds go through
-`respond_once` (core.idempotency), payment through `pay_flow`."""
+"""Orders over HTTP. Checkout and refunds are idempotent writes (`respond_once`: authentication, the key and the work
+in one unit of work of their own, see core.idempotency); payment owns its transactions (`pay_flow`, the provider is
+called with none open), so it authenticates with `requires_own_session`. Neither takes the request's UnitOfWork."""
 
 from typing import Annotated, Any
 
@@ -8,9 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy.orm import Session
 
 from marketcast.core.auth.actor import Actor
+from marketcast.core.idempotency import Outcome
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import (
     AnyUser,
+    BearerPresent,
     IdempotencyKeyHeader,
     UnitOfWork,
     requires,
@@ -30,9 +32,8 @@ from marketcast.orders.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 
-Buyer = Annotated[Actor, Depends(requires_own_session("buyer"))]
+BuyerOwnSession = Annotated[Actor, Depends(requires_own_session("buyer"))]
 SellerOrOperator = Annotated[Actor, Depends(requires("seller", "operator"))]
-SellerOrOperatorOwnSession = Annotated[Actor, Depends(requires_own_session("seller", "operator"))]
 PROBLEM = {"content": {"application/problem+json": {}}}
 
 
@@ -41,24 +42,26 @@ def _full(detail: service.OrderDetail) -> OrderOut:
 
 
 @router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut,
-             responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM})
-def create_order(request: Request, body: CheckoutIn, actor: Buyer, idempotency_key: IdempotencyKeyHeader = None):
+             responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM}, dependencies=[BearerPresent])
+def create_order(request: Request, body: CheckoutIn, idempotency_key: IdempotencyKeyHeader = None):
     """Place an order (buyers). Requires an `Idempotency-Key` header (400 idempotency_key_required without).
 
     A retry with the same key and the same body answers the first response again (status and body, header
     `Idempotent-Replayed: true`) and creates nothing; the same key with another body (or sent to another
-    endpoint) is 422 idempotency_key_reused; a retry while the first is still running is 409
-    idempotency_in_progress. Keys are remembered per user for `MARKETCAST_IDEMPOTENCY_TTL_HOURS` (default 24 h).
+    endpoint) is 422 idempotency_key_reused; a retry while the first is still running waits for it and then
+    answers the same. Keys are remembered per user for `MARKETCAST_IDEMPOTENCY_TTL_HOURS` (default 24 h).
     A request that fails (409 out_of_stock, 422 …) is not remembered: retrying it may succeed. All SKUs must be
     of live products of one shop."""
 
-    def place(session: Session) -> tuple[int, dict[str, Any]]:
+    def place(session: Session, actor: Actor) -> Outcome:
         extras = {"attribution": body.attribution.model_dump(exclude_none=True)} if body.attribution else {}
-        order, lines = service.checkout(session, buyer=actor, lines=[(x.sku_id, x.quantity) for x in body.lines],
-                                        extras=extras)
-        return 201, OrderOut.full(order, lines).model_dump(mode="json")
+        draft = service.draft_checkout(session, buyer=actor, lines=[(x.sku_id, x.quantity) for x in body.lines],
+                                       extras=extras)
+        # The stock is taken last, after the answer is stored: the hot row stays locked until the commit only.
+        return Outcome(201, OrderOut.full(draft.order, draft.lines).model_dump(mode="json"),
+                       last=lambda tx: service.take_stock(tx, draft))
 
-    return respond_once(request, actor, idempotency_key, body, place)
+    return respond_once(request, roles=("buyer",), key=idempotency_key, body=body, operation=place)
 
 
 @router.get("/orders", response_model=Page[OrderSummaryOut])
@@ -82,7 +85,7 @@ def get_order(order_id: str, uow: UnitOfWork, actor: AnyUser):
 
 
 @router.post("/orders/{order_id}/pay", response_model=OrderOut, responses={402: PROBLEM, 409: PROBLEM})
-def pay_order(order_id: str, body: PayIn, actor: Buyer):
+def pay_order(order_id: str, body: PayIn, actor: BuyerOwnSession):
     """The buyer pays (test provider cards: 4242424242424242 approves, 4000000000000002 declines). Paying a
     paid order again answers 200 with the order and charges nothing. 402 card_declined / payment_failed leave
     the order pending_payment; 409 payment_in_progress, order_expired."""
@@ -118,8 +121,8 @@ def cancel_order(order_id: str, uow: UnitOfWork, actor: Annotated[Actor, Depends
 
 
 @router.post("/orders/{order_id}/refunds", status_code=status.HTTP_201_CREATED, response_model=RefundOut,
-             responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM})
-def refund_order(request: Request, order_id: str, body: RefundIn, actor: SellerOrOperatorOwnSession,
+             responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM}, dependencies=[BearerPresent])
+def refund_order(request: Request, order_id: str, body: RefundIn,
                  idempotency_key: IdempotencyKeyHeader = None):
     """The shop's owner or an operator of its market, on a paid (shipped, delivered, completed) order.
     Each line's quantity is at most what was bought and not yet refunded (422 at lines.N.quantity).
@@ -127,9 +130,9 @@ def refund_order(request: Request, order_id: str, body: RefundIn, actor: SellerO
     Requires an `Idempotency-Key` header, with the same rules as `POST /orders`: a retry with the same key and
     body answers the first refund again and refunds nothing more."""
 
-    def give_back(session: Session) -> tuple[int, dict[str, Any]]:
+    def give_back(session: Session, actor: Actor) -> tuple[int, dict[str, Any]]:
         record = service.refund(session, order_id=order_id, lines=[(x.line_id, x.quantity) for x in body.lines],
                                 restock=body.restock, actor=actor)
         return 201, RefundOut.model_validate(record).model_dump(mode="json")
 
-    return respond_once(request, actor, idempotency_key, body, give_back)
+    return respond_once(request, roles=("seller", "operator"), key=idempotency_key, body=body, operation=give_back)

@@ -44,18 +44,38 @@ def _require_buyer_role(actor: Actor) -> None:
                         code="wrong_role")
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A checkout written but for its contended rows: see `draft_checkout` and `take_stock`."""
+
+    order: Order
+    lines: list[OrderLine]
+    shop_id: str
+    market: str
+    probation: bool
+    quantities: dict[str, int]
+
+
 def checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]],
              extras: dict | None = None) -> tuple[Order, list[OrderLine]]:
     """Reserve stock and create a pending_payment order. Statements are batched, so the count does not grow with
     the number of lines: one SELECT for the SKUs, one guarded UPDATE for stock, one INSERT for all lines."""
+    draft = draft_checkout(session, buyer=buyer, lines=lines, extras=extras)
+    take_stock(session, draft)
+    return draft.order, draft.lines
+
+
+def draft_checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]],
+                   extras: dict | None = None) -> Draft:
+    """Checkout's first half: every check and the order, its lines and its event written, but no stock taken and no
+    probation slot counted yet. The caller MUST call `take_stock` in the same transaction (checkout does); the
+    API stores its Idempotency-Key answer in between, so that the hot SKU's row lock, taken by `take_stock`, is held
+    from that UPDATE to the commit only. A short SKU then still rolls everything back. See docs/adr/0013."""
     _require_buyer_role(buyer)
     quantities = rules.fold_lines(lines)
     views = catalog.lines_for_checkout(session, sku_ids=list(quantities))
     first = rules.check_skus(quantities, views)
     shop = sellers.require_can_sell(session, shop_id=first.shop_id)
-    if shop.status == "probation":  # only probation shops have a cap: the others skip its statements
-        daily_cap.take_slot(session, shop_id=shop.id, market=shop.market)
-    catalog.reserve(session, quantities=quantities)
     now = clock.now()
     minutes = policies.value(session, key="order.unpaid_expiry_minutes", market=first.market)
     order = Order(id=new_id("ord"), shop_id=shop.id, market=first.market, buyer_id=buyer.user_id,
@@ -72,7 +92,16 @@ def checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]],
     session.add(order)
     session.add_all(order_lines)
     outbox.emit(session, OrderCreated(**_event(order), units=sum(quantities.values())), market=order.market)
-    return order, order_lines
+    session.flush()
+    return Draft(order, order_lines, shop.id, shop.market, shop.status == "probation", quantities)
+
+
+def take_stock(session: Session, draft: Draft) -> None:
+    """Checkout's second half, on the contended rows: the probation shop's daily counter, then the guarded stock
+    UPDATE (409 daily_order_cap_reached / out_of_stock; the caller's transaction then rolls back the draft too)."""
+    if draft.probation:  # only probation shops have a cap: the others skip its statements
+        daily_cap.take_slot(session, shop_id=draft.shop_id, market=draft.market)
+    catalog.reserve(session, quantities=draft.quantities)
 
 
 def _event(order: Order) -> dict[str, Any]:
