@@ -28,7 +28,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Marketcast", version=__version__, description=DESCRIPTION)
     problems.install(app)
     console.install(app)
-    app.add_middleware(TransactionMiddleware, max_in_flight=settings.db_pool_size + settings.db_max_overflow)
+    app.add_middleware(TransactionMiddleware)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="marketcast_session",
                        same_site="lax", https_only=settings.session_https_only,
                        max_age=settings.session_max_age_seconds)

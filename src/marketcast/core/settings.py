@@ -44,8 +44,7 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = 24
     # How long the `test` payment provider's slow card (4000000000000077) takes before it approves.
     payment_test_slow_seconds: float = 3.0
-    # Database connections each server process keeps, and may open beyond that under load; a server process admits
-    # as many requests at once as the two add up to (the others wait their turn, see core.transactions).
+    # Database connections each server process keeps, and may open beyond that under load.
     db_pool_size: int = 10
     db_max_overflow: int = 20
     # A payment attempt still processing this long after it began is asked about at its provider by the worker

@@ -3,14 +3,7 @@ committed when the endpoint answers below 400, rolled back otherwise, before the
 
 A pure ASGI middleware, not Starlette's BaseHTTPMiddleware: that one runs every request's endpoint in a task of its
 own and passes the response through memory streams, which cost more on a hot route than the whole commit.
-
-It also admits at most `max_in_flight` HTTP requests at once (the connection pool's size): the others wait here,
-on the event loop, in arrival order. Without that, a burst larger than the pool fills the threadpool with requests
-blocked on the pool while the requests that hold the connections wait for a thread to run their next step (their
-endpoint, their commit): nothing moves until the pool's timeout fails them. See docs/adr/0002 and 0013."""
-
-import asyncio
-import weakref
+See docs/adr/0002 and 0013."""
 
 import anyio
 from anyio import to_thread
@@ -41,27 +34,13 @@ async def _end(session, ok: bool) -> None:
 
 
 class TransactionMiddleware:
-    def __init__(self, app: ASGIApp, max_in_flight: int | None = None):
+    def __init__(self, app: ASGIApp):
         self.app = app
-        self.max_in_flight = max_in_flight
-        # One gate per event loop: a server process has one; tests run several apps' loops in threads.
-        self._gates: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.max_in_flight is None:
-            await self._run(scope, receive, send)
-            return
-        loop = asyncio.get_running_loop()
-        gate = self._gates.get(loop)
-        if gate is None:
-            gate = self._gates[loop] = asyncio.Semaphore(self.max_in_flight)
-        async with gate:
-            await self._run(scope, receive, send)
-
-    async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The dict behind `request.state` for every Request made from this scope.
         state = scope.setdefault("state", {})
 
