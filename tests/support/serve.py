@@ -142,7 +142,7 @@ def raw_request(address: tuple[str, int], head: str, body: bytes = b"", timeout:
         conn.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
         answer = b""
         try:
-            while b"\r\n\r\n" not in answer:
+            while b"\r\n\r\n" not in answer or len(answer) < _answer_length(answer):
                 chunk = conn.recv(65536)
                 if not chunk:
                     break
@@ -150,3 +150,13 @@ def raw_request(address: tuple[str, int], head: str, body: bytes = b"", timeout:
         except TimeoutError:
             pass
         return answer
+
+
+def _answer_length(answer: bytes) -> int:
+    """Head and body as the answer's Content-Length says (the body may come in a later segment than the head)."""
+    head, _, _ = answer.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            return len(head) + 4 + int(value)
+    return 0
