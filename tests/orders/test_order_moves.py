@@ -13,6 +13,10 @@ def _status(db, order_id):
         return s.get(Order, order_id).status
 
 
+SHIPMENT = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
+BODIES = {"ship": SHIPMENT, "deliver": None, "complete": None}
+
+
 def _events(db, kind):
     with db(write=False) as s:
         return [e.data["order_id"] for e in s.scalars(select(OutboxEvent).where(OutboxEvent.type == kind))]
@@ -21,8 +25,10 @@ def _events(db, kind):
 def test_the_happy_path(client, paid_order, shop, buyer, operator, db):
     order, _ = paid_order(1)
     oid = order["id"]
-    r = client.post(f"/api/v1/orders/{oid}/ship", headers=shop["headers"])
+    r = client.post(f"/api/v1/orders/{oid}/ship", headers=shop["headers"], json=SHIPMENT)
     assert r.status_code == 200 and r.json()["status"] == "shipped"
+    assert (r.json()["carrier"], r.json()["tracking_number"]) == ("UPS", "1Z999AA10123456784")
+    assert r.json()["shipped_at"] is not None
     assert client.post(f"/api/v1/orders/{oid}/deliver", headers=operator).json()["status"] == "delivered"
     assert client.post(f"/api/v1/orders/{oid}/complete", headers=buyer["headers"]).json()["status"] == "completed"
     assert [_events(db, k) for k in ("order.shipped", "order.delivered", "order.completed")] == [[oid]] * 3
@@ -53,7 +59,7 @@ def test_permission_matrix(client, paid_order, shop, buyer, make_user, make_shop
     if "operator" not in allowed:
         callers["operator"] = (make_user("operator")[1], 403, "wrong_role")
     for who, (headers, status, code) in callers.items():
-        r = client.post(f"/api/v1/orders/{oid}/{action}", headers=headers)
+        r = client.post(f"/api/v1/orders/{oid}/{action}", headers=headers, json=BODIES[action])
         assert r.status_code == status, (who, r.text)
         if code:
             assert r.json()["code"] == code, who
@@ -64,7 +70,7 @@ def test_permission_matrix(client, paid_order, shop, buyer, make_user, make_shop
     assert _events(db, event) == []
     who = allowed[0]
     headers = {"owner": shop["headers"], "buyer": buyer["headers"], "operator": make_user("operator", ["US"])[1]}[who]
-    assert client.post(f"/api/v1/orders/{oid}/{action}", headers=headers).status_code == 200
+    assert client.post(f"/api/v1/orders/{oid}/{action}", headers=headers, json=BODIES[action]).status_code == 200
     assert _status(db, oid) != before
 
 
@@ -74,8 +80,20 @@ def test_moves_out_of_order_are_409(client, paid_order, place, make_skus, shop, 
     assert r.status_code == 409 and r.json()["code"] == "invalid_order_status" and r.json()["status_now"] == "paid"
     assert client.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer["headers"]).status_code == 409
     pending = place(buyer["headers"], [(make_skus(3)[0], 1)]).json()
-    assert client.post(f"/api/v1/orders/{pending['id']}/ship", headers=shop["headers"]).status_code == 409
-    assert client.post("/api/v1/orders/ord_missing/ship", headers=shop["headers"]).status_code == 404
+    assert client.post(f"/api/v1/orders/{pending['id']}/ship", headers=shop["headers"],
+                       json=SHIPMENT).status_code == 409
+    assert client.post("/api/v1/orders/ord_missing/ship", headers=shop["headers"], json=SHIPMENT).status_code == 404
+
+
+def test_shipping_needs_a_carrier_and_a_tracking_number(client, paid_order, shop, db):
+    order, _ = paid_order(1)
+    for body, field in (({}, "carrier"), ({"carrier": "UPS"}, "tracking_number"),
+                        ({"carrier": "  ", "tracking_number": "1Z9"}, "carrier"),
+                        ({"carrier": "UPS", "tracking_number": "<script>"}, "tracking_number")):
+        r = client.post(f"/api/v1/orders/{order['id']}/ship", headers=shop["headers"], json=body)
+        assert r.status_code == 422 and r.json()["field"] == field, (body, r.text)
+    assert _status(db, order["id"]) == "paid"
+    assert _events(db, "order.shipped") == []
 
 
 def test_the_buyer_cancels_an_unpaid_order_and_the_stock_returns(client, place, buyer, make_user, make_skus,

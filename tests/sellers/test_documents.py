@@ -79,3 +79,26 @@ def test_only_the_applying_seller_uploads(client, seller, apply, make_user):
     problem(upload(client, "app_missing", headers), 404, "application_not_found")
     problem(upload(client, app["id"], headers, type_="selfie"), 422, "validation_error", "type")
     assert row_counts() == before and stored(app["id"]) == []
+
+
+def test_a_document_downloads_as_an_attachment_never_inline(client, seller, apply, operator, make_user):
+    headers, _ = seller()
+    app = apply(headers)
+    polyglot = PDF + b"<html><script>alert(1)</script></html>"  # a valid PDF that is also HTML
+    doc = upload(client, app["id"], headers, name="licence ü.pdf", content=polyglot).json()
+    url = f"{APPS}/{app['id']}/documents/{doc['id']}/file"
+    for who in (operator, headers):
+        r = client.get(url, headers=who)
+        assert r.status_code == 200 and r.content == polyglot
+        assert r.headers["content-disposition"].startswith('attachment; filename="licence _.pdf"')
+        assert "filename*=UTF-8''licence%20%C3%BC.pdf" in r.headers["content-disposition"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert "sandbox" in r.headers["content-security-policy"]
+    other, _ = seller()
+    problem(client.get(url, headers=other), 403, "not_owner")
+    problem(client.get(url, headers=make_user("operator", markets=["ES"])[1]), 403, "market_out_of_scope")
+    problem(client.get(f"{APPS}/{app['id']}/documents/doc_01nosuchdocument000000000/file", headers=operator), 404,
+            "document_not_found")
+    other_app = apply(other)
+    problem(client.get(f"{APPS}/{other_app['id']}/documents/{doc['id']}/file", headers=operator), 404,
+            "document_not_found")

@@ -59,6 +59,9 @@ def live_server(_database) -> Iterator[str]:
             server.should_exit = True
             pytest.fail(f"the live server on {base} did not answer /healthz")
         time.sleep(0.05)
+    from marketcast.web import charts
+
+    charts.warm_up()  # the renderer starts once per process, not inside the first test that draws a chart
     yield base
     server.should_exit = True
     thread.join(timeout=10)
@@ -103,9 +106,14 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+DESKTOP = {"width": 1280, "height": 900}
+
+
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    """A desktop page; parametrize the test with `viewport` (indirect, e.g. console_support.PHONE) for another."""
+    viewport = getattr(request, "param", None) or DESKTOP
+    context = browser.new_context(viewport=viewport)
     context.set_default_timeout(10_000)
     context.route(EXTERNAL, lambda route: route.abort())
     page = context.new_page()

@@ -91,14 +91,22 @@ def test_seller_stock_refund_and_gmv(world, client, live_server, page, screensho
     page.locator("[data-testid=lines] input[type=number]").fill("1")
     page.check("input[name=restock]")
     page.click("[data-testid=refund-form] button[type=submit]")
+    # A preview first: the amount to confirm, nothing refunded yet.
+    assert page.locator("[data-testid=refund-amount]").inner_text() == "15.00 USD"
+    assert client.get(f"/api/v1/orders/{order_id}", headers=world["buyer"]).json()["refunded"]["amount"] == 0
+    screenshot(page, "order-refund-preview")
+    confirm_url = page.url
+    page.click("[data-testid=confirm-form] button[type=submit]")
     assert "15.00 USD" in page.locator("[data-testid=refunded]").inner_text()
+    assert page.url == f"{live_server}/orders/{order_id}"  # post/redirect/get: a reload resends nothing
     screenshot(page, "order-refunded")
-    # The same form sent a second time (a double click, a resubmitted page) still says what was refunded
-    # when it was drawn: refused, not refunded twice.
-    page.evaluate("document.querySelector('input[name=refunded]').value = '0'")
-    page.locator("[data-testid=lines] input[type=number]").fill("1")
-    page.click("[data-testid=refund-form] button[type=submit]")
+    # The confirmation sent a second time (a double click, a page kept open) still says what was refunded
+    # when it was drawn: refused, not refunded twice, and the browser is back on the order's own page.
+    page.goto(confirm_url)
+    page.evaluate("document.querySelector('[data-testid=confirm-form] input[name=refunded]').value = '0'")
+    page.click("[data-testid=confirm-form] button[type=submit]")
     assert "refunded meanwhile" in page.locator("[data-testid=problem]").inner_text()
+    assert page.url == f"{live_server}/orders/{order_id}"
     assert "15.00 USD" in page.locator("[data-testid=refunded]").inner_text()
     assert client.get(f"/api/v1/skus/{sku_id}").json()["available"] == 11  # restocked
 
@@ -106,7 +114,11 @@ def test_seller_stock_refund_and_gmv(world, client, live_server, page, screensho
     log_in(page, live_server, "ops@example.com", "/markets")
     page.goto(f"{live_server}/reports/gmv")
     assert page.locator("[data-testid=net-US]").inner_text() == "15.00 USD"  # 30.00 sold − 15.00 refunded
-    assert page.locator("[data-market=US] svg rect").count() >= 1
+    chart = page.locator("[data-testid=chart-US] svg")
+    labels = chart.locator("text").all_text_contents()
+    # Drawn by the charting library: axis titles, a legend, ticks; one bar mark per day and series.
+    assert {"Day (UTC)", "Amount (USD)", "GMV", "Refunds"} <= set(labels), labels
+    assert chart.locator("[aria-roledescription=bar]").count() == 30 * 2  # the 30 days up to the sale
     screenshot(page, "gmv-report")
 
 

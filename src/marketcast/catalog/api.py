@@ -8,9 +8,11 @@ from marketcast.catalog import service
 from marketcast.catalog.schemas import (
     MAX_AMOUNT,
     NO_NUL,
+    DelistIn,
     ProductDetailOut,
     ProductIn,
     ProductOut,
+    ProductUpdateIn,
     SkuOut,
     SkuStockOut,
     StockIn,
@@ -85,10 +87,21 @@ def publish_product(product_id: str, uow: UnitOfWork, actor: AnyUser):
     return _detail(product, service.product_skus(uow, product.id))
 
 
+@router.patch("/products/{product_id}", response_model=ProductDetailOut)
+def update_product(product_id: str, body: ProductUpdateIn, uow: UnitOfWork, actor: AnyUser):
+    """The shop's owner or an operator of its market edits the title, the description, SKU prices (by SKU id,
+    422 `sku_not_found` at `prices.N`) and adds SKUs (422 `duplicate_sku_code`, `currency_mismatch` as on create)."""
+    product = service.update_product(uow, product_id=product_id, actor=actor, title=body.title,
+                                     description=body.description,
+                                     prices={p.sku_id: p.amount for p in body.prices}, new_skus=body.new_skus)
+    return _detail(product, service.product_skus(uow, product.id))
+
+
 @router.post("/products/{product_id}/delist", response_model=ProductDetailOut)
-def delist_product(product_id: str, uow: UnitOfWork, actor: AnyUser):
-    """The shop's owner or an operator of its market (409 `product_not_live` for a draft)."""
-    product = service.delist(uow, product_id=product_id, actor=actor)
+def delist_product(product_id: str, uow: UnitOfWork, actor: AnyUser, body: DelistIn | None = None):
+    """The shop's owner or an operator of its market (409 `product_not_live` for a draft). An operator gives a
+    reason (422 `reason_required`), which the `product.delisted` event carries to the shop."""
+    product = service.delist(uow, product_id=product_id, actor=actor, reason=body.reason if body else None)
     return _detail(product, service.product_skus(uow, product.id))
 
 

@@ -1,5 +1,7 @@
 """What the catalog area announces: products on and off the listing, and stock set by a seller."""
 
+from typing import Literal
+
 from pydantic import Field
 
 from marketcast.core.events import EventPayload, event_type
@@ -19,11 +21,26 @@ class ProductPublished(EventPayload):
 
 @event_type("product.delisted")
 class ProductDelisted(EventPayload):
-    """A live product was taken off the listing and out of checkout."""
+    """A live product was taken off the listing and out of checkout (by its shop, or by an operator with a
+    reason)."""
 
     product_id: str
     shop_id: str
     market: str
+    reason: str | None = Field(None, description="Why, when an operator delisted it")
+    by: Literal["shop", "operator"] = "shop"
+
+
+@event_type("product.updated")
+class ProductUpdated(EventPayload):
+    """A product's title, description, prices or SKUs changed (its status did not)."""
+
+    product_id: str
+    shop_id: str
+    market: str
+    title: str
+    status: str
+    min_price: Money = Field(description="The lowest price among its SKUs")
 
 
 @event_type("inventory.changed")

@@ -54,6 +54,30 @@ class ProductIn(BaseModel):
     skus: list[SkuIn] = Field(min_length=1, max_length=MAX_SKUS)
 
 
+class SkuPriceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku_id: str = Field(max_length=32)
+    amount: int = Field(gt=0, le=MAX_AMOUNT, description="minor units, in the product's currency")
+
+
+class ProductUpdateIn(BaseModel):
+    """Only what is sent changes. SKUs are never removed (orders refer to them); stock moves through PATCH /skus."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    description: Description | None = None
+    prices: list[SkuPriceIn] = Field(default_factory=list, max_length=MAX_SKUS)
+    new_skus: list[SkuIn] = Field(default_factory=list, max_length=MAX_SKUS)
+
+
+class DelistIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=500, description="required when an operator delists")
+
+
 class StockIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

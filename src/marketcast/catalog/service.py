@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from marketcast.catalog.events import InventoryChanged, ProductDelisted, ProductPublished
+from marketcast.catalog.events import InventoryChanged, ProductDelisted, ProductPublished, ProductUpdated
 from marketcast.catalog.models import Product, Sku
-from marketcast.catalog.schemas import MAX_STOCK, SkuIn
+from marketcast.catalog.schemas import MAX_AMOUNT, MAX_SKUS, MAX_STOCK, SkuIn
 from marketcast.catalog.stock import (  # noqa: F401  (the public stock operations of this area)
     SkuView,
     confirm_sale,
@@ -21,12 +21,12 @@ from marketcast.catalog.stock import (  # noqa: F401  (the public stock operatio
     reserve,
     restock,
 )
-from marketcast.core import clock, outbox
+from marketcast.core import clock, outbox, text
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.money import Money
-from marketcast.core.pagination import paginate
+from marketcast.core.pagination import Paged, paginate
 from marketcast.markets import service as markets
 from marketcast.sellers import service as sellers
 
@@ -45,6 +45,19 @@ def _can_see_unlisted(session: Session, shop_id: str, actor: Actor | None) -> bo
     return True
 
 
+def _check_skus(skus: Sequence[SkuIn], *, currency: str, market: str, taken: Sequence[str] = ()) -> None:
+    """SKU codes unique within the product (with `taken`, the codes it keeps), prices in the market's currency."""
+    seen: set[str] = set(taken)
+    for i, sku in enumerate(skus):
+        code = sku.code.strip()
+        if code in seen:
+            raise Invalid(f"SKU code {code!r} appears twice", code="duplicate_sku_code", field=f"skus.{i}.code")
+        seen.add(code)
+        if sku.price.currency != currency:
+            raise Invalid(f"prices in market {market} are in {currency}, not {sku.price.currency}",
+                          code="currency_mismatch", field=f"skus.{i}.price.currency")
+
+
 def create_product(session: Session, *, shop_id: str, title: str, description: str, skus: Sequence[SkuIn],
                    actor: Actor) -> Product:
     """A draft product with its SKUs, priced in the shop's market currency."""
@@ -57,15 +70,7 @@ def create_product(session: Session, *, shop_id: str, title: str, description: s
         raise Invalid("title must not be empty", field="title")
     if not skus:
         raise Invalid("a product needs at least one SKU", field="skus")
-    seen: set[str] = set()
-    for i, sku in enumerate(skus):
-        code = sku.code.strip()
-        if code in seen:
-            raise Invalid(f"SKU code {code!r} appears twice", code="duplicate_sku_code", field=f"skus.{i}.code")
-        seen.add(code)
-        if sku.price.currency != currency:
-            raise Invalid(f"prices in market {shop.market} are in {currency}, not {sku.price.currency}",
-                          code="currency_mismatch", field=f"skus.{i}.price.currency")
+    _check_skus(skus, currency=currency, market=shop.market)
     now = clock.now()
     product = Product(id=new_id("prd"), shop_id=shop.id, market=shop.market, currency=currency, title=title,
                       description=description, status="draft", min_price=min(s.price.amount for s in skus),
@@ -76,6 +81,45 @@ def create_product(session: Session, *, shop_id: str, title: str, description: s
                         price=s.price.amount, currency=currency, attributes=dict(s.attributes),
                         available=s.stock, reserved=0, sold=0, created_at=now) for s in skus)
     session.flush()
+    return product
+
+
+def update_product(session: Session, *, product_id: str, actor: Actor, title: str | None = None,
+                   description: str | None = None, prices: dict[str, int] | None = None,
+                   new_skus: Sequence[SkuIn] = ()) -> Product:
+    """Edit a product (any status): title, description, the price of existing SKUs (by SKU id), and new SKUs.
+    The checks are create_product's; SKUs are never removed (orders refer to them) and stock has its own
+    compare-and-set (set_available). A live product's listing changes at once."""
+    product = _owned_for_update(session, product_id, actor)
+    skus = {sku.id: sku for sku in product_skus(session, product.id)}
+    if title is not None:
+        if not title.strip():
+            raise Invalid("title must not be empty", field="title")
+        product.title = title.strip()
+    if description is not None:
+        product.description = description
+    for i, (sku_id, amount) in enumerate((prices or {}).items()):
+        if sku_id not in skus:
+            raise Invalid(f"SKU {sku_id} is not a SKU of product {product.id}", code="sku_not_found",
+                          field=f"prices.{i}")
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+            raise Invalid(f"a price is a whole number of minor units from 1 to {MAX_AMOUNT}", field=f"prices.{i}")
+        skus[sku_id].price = amount
+    _check_skus(new_skus, currency=product.currency, market=product.market, taken=[s.code for s in skus.values()])
+    if len(skus) + len(new_skus) > MAX_SKUS:
+        raise Invalid(f"a product has at most {MAX_SKUS} SKUs", field="skus")
+    now = clock.now()
+    session.add_all(Sku(id=new_id("sku"), product_id=product.id, shop_id=product.shop_id, code=s.code.strip(),
+                        price=s.price.amount, currency=product.currency, attributes=dict(s.attributes),
+                        available=s.stock, reserved=0, sold=0, created_at=now) for s in new_skus)
+    product.min_price = min([s.price for s in skus.values()] + [s.price.amount for s in new_skus])
+    product.search_text = _search_text(product.title, product.description)
+    product.updated_at = now
+    session.flush()
+    outbox.emit(session, ProductUpdated(product_id=product.id, shop_id=product.shop_id, market=product.market,
+                                        title=product.title, status=product.status,
+                                        min_price=Money(amount=product.min_price, currency=product.currency)),
+                market=product.market)
     return product
 
 
@@ -133,21 +177,21 @@ def publish(session: Session, *, product_id: str, actor: Actor) -> Product:
     return product
 
 
-def delist(session: Session, *, product_id: str, actor: Actor) -> Product:
-    """Off the listing and out of checkout; a delisted product may be published again."""
+def delist(session: Session, *, product_id: str, actor: Actor, reason: str | None = None) -> Product:
+    """Off the listing and out of checkout; a delisted product may be published again. An operator delisting a
+    shop's product says why (the reason goes to the shop in the event)."""
     product = _owned_for_update(session, product_id, actor)
+    if actor.is_operator or reason is not None:
+        reason = text.reason(reason or "")
     if product.status == "delisted":
         return product
     if product.status != "live":
         raise Conflict(f"product {product.id} is a draft: there is nothing to delist", code="product_not_live")
     product.status, product.updated_at = "delisted", clock.now()
-    outbox.emit(session, ProductDelisted(product_id=product.id, shop_id=product.shop_id, market=product.market),
+    outbox.emit(session, ProductDelisted(product_id=product.id, shop_id=product.shop_id, market=product.market,
+                                         reason=reason, by="operator" if actor.is_operator else "shop"),
                 market=product.market)
     return product
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_products(session: Session, *, market: str | None = None, shop_id: str | None = None, q: str | None = None,
@@ -162,10 +206,10 @@ def list_products(session: Session, *, market: str | None = None, shop_id: str |
         stmt = stmt.where(Product.market == market.strip().upper())
     if shop_id:
         if not looks_like_id(shop_id):
-            return [], None  # no shop has such an id
+            return Paged([], None)  # no shop has such an id
         stmt = stmt.where(Product.shop_id == shop_id)
     if q and q.strip():
-        stmt = stmt.where(Product.search_text.like(f"%{_escape_like(q.strip().lower())}%", escape="\\"))
+        stmt = stmt.where(Product.search_text.like(text.contains_pattern(q), escape=text.LIKE_ESCAPE))
     if min_price is not None:
         stmt = stmt.where(Product.min_price >= min_price)
     if max_price is not None:

@@ -2,7 +2,7 @@
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -72,3 +72,13 @@ def dump(value: Any) -> None:
     elif isinstance(value, list):
         value = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
     sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def every_page(fetch: Callable[[str | None], tuple[list, str | None]]) -> list:
+    """All rows of a paginated service call: `fetch(page_token)` returns (rows, next_page_token)."""
+    rows, token = fetch(None)
+    out = list(rows)
+    while token is not None:
+        rows, token = fetch(token)
+        out.extend(rows)
+    return out

@@ -16,6 +16,7 @@ app = typer.Typer(no_args_is_help=True)
 def list_cmd(shop: str | None = typer.Option(None, "--shop", help="only this shop's orders"),
              market: str | None = typer.Option(None, "--market", help="only this market's orders"),
              status: str | None = typer.Option(None, "--status"),
+             buyer: str | None = typer.Option(None, "--buyer", help="only orders of the buyer with this email"),
              as_email: str | None = AS, as_json: bool = JSON) -> None:
     """Orders, oldest first (every page)."""
     with uow(write=False) as session:
@@ -23,7 +24,7 @@ def list_cmd(shop: str | None = typer.Option(None, "--shop", help="only this sho
         token, items = None, []
         while True:
             rows, token = service.list_orders(session, actor=actor, shop_id=shop, market=market, status=status,
-                                              page_size=200, page_token=token)
+                                              buyer_email=buyer, page_size=200, page_token=token)
             items.extend(OrderSummaryOut.of(o) for o in rows)
             if token is None:
                 break
@@ -89,6 +90,33 @@ def refund_cmd(order_id: str,
     else:
         console.print(f"refunded {Money(amount=out.amount, currency=out.currency)} on {order_id} as {out.id}"
                       f"{' (restocked)' if out.restock else ''}")
+
+
+@app.command("ship")
+def ship_cmd(order_id: str, carrier: str = typer.Option(..., "--carrier", help="UPS, USPS, DHL…"),
+             tracking: str = typer.Option(..., "--tracking", help="the parcel's tracking number"),
+             as_email: str = typer.Option(..., "--as", help="the shop owner's email (only the owner ships)"),
+             as_json: bool = JSON) -> None:
+    """Ship a paid order with its carrier and tracking number (paid → shipped)."""
+    with uow() as session:
+        order = service.ship(session, order_id=order_id, actor=cli_actor(session, as_email), carrier=carrier,
+                             tracking_number=tracking)
+        out = OrderSummaryOut.of(order)
+    if as_json:
+        dump(out)
+    else:
+        console.print(f"{out.id} shipped with {out.carrier}, tracking {out.tracking_number}")
+
+
+@app.command("deliver")
+def deliver_cmd(order_id: str, as_email: str | None = AS, as_json: bool = JSON) -> None:
+    """Mark a shipped order delivered (as the system operator, or --as the shop's owner or an operator)."""
+    with uow() as session:
+        out = OrderSummaryOut.of(service.deliver(session, order_id=order_id, actor=cli_actor(session, as_email)))
+    if as_json:
+        dump(out)
+    else:
+        console.print(f"{out.id} delivered")
 
 
 @app.command("expire")

@@ -26,6 +26,7 @@ def tiktok_us_2024(
         story.load(session)
         if demo:
             story.ensure_demo_operator(session, email=DEMO_EMAIL, password=DEMO_PASSWORD)
+            seller_email = story.ensure_demo_seller(session, password=DEMO_PASSWORD)
     with uow(write=False) as session:
         snap = story.snapshot(session, at=when)
     console.width = max(console.width, 100)
@@ -35,6 +36,7 @@ def tiktok_us_2024(
     _print(snap)
     if demo:
         console.print(f"\nConsole: http://127.0.0.1:8000/login  ·  operator login [bold]{DEMO_EMAIL}[/bold] / "
+                      f"[bold]{DEMO_PASSWORD}[/bold]  ·  seller login [bold]{seller_email}[/bold] / "
                       f"[bold]{DEMO_PASSWORD}[/bold]")
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from marketcast.core import text
@@ -64,14 +64,40 @@ def _typed(col, value: Any) -> Any:
     raise Invalid("page_token is not a token this API issued", code="invalid_page_token", field="page_token")
 
 
+class Paged(tuple):
+    """`(rows, next_page_token)` as every list operation returns it, plus `count()`: how many rows match the
+    filters on all pages. Counted only when asked (one more statement), so the API's lists do not pay for it
+    and the console's lists, which show "51–100 of 211", do."""
+
+    def __new__(cls, rows: list, next_token: str | None, session: Session | None = None,
+                filtered: Select | None = None):
+        paged = super().__new__(cls, (rows, next_token))
+        paged._session, paged._filtered = session, filtered
+        return paged
+
+    @property
+    def rows(self) -> list:
+        return self[0]
+
+    @property
+    def next_token(self) -> str | None:
+        return self[1]
+
+    def count(self) -> int:
+        if self._filtered is None:
+            return len(self[0])
+        return self._session.scalar(select(func.count()).select_from(self._filtered.order_by(None).subquery()))
+
+
 def paginate(session: Session, stmt: Select, *, order_by: list, page_size: int | None, page_token: str | None,
-             key=None) -> tuple[list, str | None]:
+             key=None) -> Paged:
     """Rows of `stmt` after `page_token`, ordered ascending by the unique key `order_by`.
 
     `key(row)` gives the values of `order_by` for a row (default: the attributes of the same names)."""
     size = page_size or DEFAULT_PAGE_SIZE
     if size < 1 or size > MAX_PAGE_SIZE:
         raise Invalid(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
+    filtered = stmt
     if page_token:
         values = decode_token(page_token, len(order_by))
         after = [_typed(col, value) for col, value in zip(order_by, values, strict=True)]
@@ -84,4 +110,4 @@ def paginate(session: Session, stmt: Select, *, order_by: list, page_size: int |
         last = rows[-1]
         values = key(last) if key else [getattr(last, col.key) for col in order_by]
         next_token = encode_token(values)
-    return rows, next_token
+    return Paged(rows, next_token, session, filtered)

@@ -33,6 +33,15 @@ def domain_response(exc: DomainError) -> JSONResponse:
     return JSONResponse(exc.to_problem(), status_code=exc.status, media_type=PROBLEM, headers=headers)
 
 
+def http_response(exc: StarletteHTTPException) -> JSONResponse:
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+    code = codes.get(exc.status_code, "http_error")
+    response = problem(exc.status_code, code, code.replace("_", " ").capitalize(), str(exc.detail))
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError):
@@ -48,12 +57,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException):
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
-        code = codes.get(exc.status_code, "http_error")
-        response = problem(exc.status_code, code, code.replace("_", " ").capitalize(), str(exc.detail))
-        for key, value in (exc.headers or {}).items():
-            response.headers[key] = value
-        return response
+        return http_response(exc)
 
     @app.exception_handler(sqlalchemy.exc.OperationalError)
     @app.exception_handler(sqlalchemy.exc.TimeoutError)

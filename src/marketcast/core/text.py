@@ -51,3 +51,13 @@ def reason(text: str | None, *, field: str = "reason") -> str:
     if len(cleaned) > MAX_REASON:
         raise Invalid(f"a reason has at most {MAX_REASON} characters", code="reason_too_long", field=field)
     return cleaned
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(words: str) -> str:
+    """A LIKE pattern matching any text that contains `words` (lower-cased), with %, _ and the escape character
+    taken literally; use it with `escape=LIKE_ESCAPE`."""
+    escaped = words.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

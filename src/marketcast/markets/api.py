@@ -25,6 +25,7 @@ router = APIRouter(prefix="/api/v1/markets", tags=["markets"])
 def _out(market, count: int | None = None) -> MarketOut:
     out = MarketOut.model_validate(market)
     out.waitlist_count = count
+    out.overdue = service.is_overdue(market)
     return out
 
 

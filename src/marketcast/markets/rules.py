@@ -5,7 +5,7 @@ Pure functions, no database: the service asks these before it changes anything."
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from zoneinfo import available_timezones
 
@@ -53,6 +53,15 @@ class LaunchWindow:
     kind: str  # day | month | quarter
     start: date  # first day of the window, for sorting and display
 
+    @property
+    def end(self) -> date:
+        """The last day of the window."""
+        if self.kind == "day":
+            return self.start
+        months = 1 if self.kind == "month" else 3
+        year, month = divmod(self.start.month - 1 + months, 12)
+        return date(self.start.year + year, month + 1, 1) - timedelta(days=1)
+
 
 def _bad_window(raw: str, why: str) -> Invalid:
     return Invalid(f"launch window {raw!r} {why}; use a date 2025-03-15, a month 2024-07 or a quarter 2025-Q1",
@@ -82,6 +91,12 @@ def parse_window(raw: str | None) -> LaunchWindow | None:
         raise _bad_window(raw, f"is outside {MIN_YEAR}..{MAX_YEAR}")
     canonical = {"day": start.isoformat(), "month": f"{start:%Y-%m}", "quarter": f"{start.year}-Q{m[2]}"}[kind]
     return LaunchWindow(value=canonical, kind=kind, start=start)
+
+
+def is_overdue(status: str, window: str | None, today: date) -> bool:
+    """A market still planned after the last day of its launch window: someone owes a decision."""
+    parsed = parse_window(window) if window else None
+    return status == "planned" and parsed is not None and parsed.end < today
 
 
 def normalize_code(code: str) -> str:

@@ -57,6 +57,7 @@ class MarketOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     waitlist_count: int | None = None
+    overdue: bool = Field(False, description="still planned after the last day of its launch window")
 
 
 class MarketEventOut(BaseModel):

@@ -135,6 +135,11 @@ def get(session: Session, code: str) -> Market:
     return _find(session, code)
 
 
+def is_overdue(market: Market) -> bool:
+    """Planned, and the last day of its launch window has passed (in UTC, by the business clock)."""
+    return rules.is_overdue(market.status, market.launch_window, clock.now().date())
+
+
 def list_markets(session: Session, *, status: str | None = None, page_size: int | None = None,
                  page_token: str | None = None) -> tuple[list[Market], str | None]:
     stmt = select(Market)

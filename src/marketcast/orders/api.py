@@ -2,11 +2,13 @@
 in one unit of work of their own, see core.idempotency); payment owns its transactions (`pay_flow`, the provider is
 called with none open), so it authenticates with `requires_own_session`. Neither takes the request's UnitOfWork."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy.orm import Session
 
+from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
 from marketcast.core.idempotency import Outcome
 from marketcast.core.pagination import Page, PageSize, PageToken
@@ -28,6 +30,7 @@ from marketcast.orders.schemas import (
     PayIn,
     RefundIn,
     RefundOut,
+    ShipIn,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
@@ -69,12 +72,19 @@ def list_orders(uow: UnitOfWork, actor: AnyUser,
                 shop_id: Annotated[str | None, Query(max_length=32)] = None,
                 market: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
                 status: OrderStatus | None = None,
+                buyer_email: Annotated[str | None, Query(max_length=254, description="the buyer's email")] = None,
+                placed_from: Annotated[datetime | None, Query(description="created at or after")] = None,
+                placed_before: Annotated[datetime | None, Query(description="created before")] = None,
                 page_size: PageSize = None,
                 page_token: PageToken = None):
     """Buyers: their own orders. Sellers: the orders of one of their shops (`shop_id`, required).
-    Operators: orders of their markets (`market`, optional)."""
-    rows, token = service.list_orders(uow, actor=actor, shop_id=shop_id, market=market, status=status,
-                                      page_size=page_size, page_token=page_token)
+    Operators: orders of their markets (`market`, optional). Any of them may narrow by buyer email and by when
+    the order was placed."""
+    rows, token = service.list_orders(
+        uow, actor=actor, shop_id=shop_id, market=market, status=status, buyer_email=buyer_email,
+        placed_from=clock.as_utc_input(placed_from, "placed_from") if placed_from else None,
+        placed_before=clock.as_utc_input(placed_before, "placed_before") if placed_before else None,
+        page_size=page_size, page_token=page_token)
     return Page[OrderSummaryOut](items=[OrderSummaryOut.of(o) for o in rows], next_page_token=token)
 
 
@@ -97,9 +107,10 @@ def _moved(uow, order) -> OrderOut:
 
 
 @router.post("/orders/{order_id}/ship", response_model=OrderOut)
-def ship_order(order_id: str, uow: UnitOfWork, actor: Annotated[Actor, Depends(requires("seller"))]):
-    """The shop's owner: paid → shipped."""
-    return _moved(uow, service.ship(uow, order_id=order_id, actor=actor))
+def ship_order(order_id: str, body: ShipIn, uow: UnitOfWork, actor: Annotated[Actor, Depends(requires("seller"))]):
+    """The shop's owner: paid → shipped, with the carrier and the parcel's tracking number."""
+    return _moved(uow, service.ship(uow, order_id=order_id, actor=actor, carrier=body.carrier,
+                                    tracking_number=body.tracking_number))
 
 
 @router.post("/orders/{order_id}/deliver", response_model=OrderOut)

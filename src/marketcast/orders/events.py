@@ -33,7 +33,10 @@ class OrderPaid(OrderEvent):
 
 @event_type("order.shipped")
 class OrderShipped(OrderEvent):
-    """The shop shipped a paid order."""
+    """The shop shipped a paid order, with the carrier and the parcel's tracking number."""
+
+    carrier: str
+    tracking_number: str
 
 
 @event_type("order.delivered")

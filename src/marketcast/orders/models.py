@@ -24,6 +24,11 @@ class Order(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(20))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Fulfilment: who carries the parcel and its tracking number, set when the shop ships it.
+    carrier: Mapped[str | None] = mapped_column(String(60))
+    tracking_number: Mapped[str | None] = mapped_column(String(80))
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set while a charge is in flight (see service.begin_payment): expiry and cancel leave the order alone.
     payment_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -69,3 +69,21 @@ def refund_quantities(lines_by_id: dict[str, Any], requested: list[tuple[str, in
                           code="refund_exceeds_quantity", field=f"lines.{index}.quantity")
         taken[line_id] = taken.get(line_id, 0) + quantity
     return taken
+
+
+MAX_CARRIER, MAX_TRACKING = 60, 80
+
+
+def check_shipment(carrier: str | None, tracking_number: str | None) -> tuple[str, str]:
+    """The carrier and tracking number of a shipment, trimmed; 422 naming the field when one is missing or odd."""
+    carrier, tracking = (carrier or "").strip(), (tracking_number or "").strip()
+    if not carrier:
+        raise Invalid("name the carrier (UPS, USPS, DHL…)", code="carrier_required", field="carrier")
+    if len(carrier) > MAX_CARRIER or not carrier.isprintable():
+        raise Invalid(f"the carrier is at most {MAX_CARRIER} printable characters", field="carrier")
+    if not tracking:
+        raise Invalid("give the parcel's tracking number", code="tracking_number_required", field="tracking_number")
+    if len(tracking) > MAX_TRACKING or not all(c.isascii() and (c.isalnum() or c in " -") for c in tracking):
+        raise Invalid(f"a tracking number is letters, digits, spaces and dashes, at most {MAX_TRACKING}",
+                      field="tracking_number")
+    return carrier, tracking

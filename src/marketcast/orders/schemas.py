@@ -143,6 +143,10 @@ class OrderSummaryOut(BaseModel):
     refunded: Money
     expires_at: datetime
     paid_at: datetime | None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -151,7 +155,9 @@ class OrderSummaryOut(BaseModel):
         return cls(id=order.id, shop_id=order.shop_id, market=order.market, buyer_id=order.buyer_id,
                    status=order.status, total=Money(amount=order.total_amount, currency=order.currency),
                    refunded=Money(amount=order.refunded_amount, currency=order.currency),
-                   expires_at=order.expires_at, paid_at=order.paid_at, created_at=order.created_at,
+                   expires_at=order.expires_at, paid_at=order.paid_at, carrier=order.carrier,
+                   tracking_number=order.tracking_number, shipped_at=order.shipped_at,
+                   delivered_at=order.delivered_at, created_at=order.created_at,
                    updated_at=order.updated_at)
 
 
@@ -166,3 +172,11 @@ class OrderOut(OrderSummaryOut):
         return cls(**summary, lines=[OrderLineOut.of(x) for x in lines],
                    refunds=[RefundOut.model_validate(r) for r in refunds],
                    payments=[PaymentAttemptOut.model_validate(p) for p in payments])
+
+
+class ShipIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    carrier: str = Field(min_length=1, max_length=60, examples=["UPS"])
+    tracking_number: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9 -]+$",
+                                 examples=["1Z999AA10123456784"])

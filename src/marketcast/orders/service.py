@@ -6,22 +6,24 @@ checked, so two moves of one order cannot both pass. Paying is in payments.py: t
 provider call between them."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from marketcast.catalog import service as catalog
 from marketcast.core import clock, outbox
 from marketcast.core.auth import scope
+from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
-from marketcast.core.pagination import paginate
+from marketcast.core.pagination import Paged, paginate
 from marketcast.orders import daily_cap, events, hooks, rules
 from marketcast.orders.events import OrderCreated, OrderExpired, OrderRefunded
 from marketcast.orders.models import Order, OrderLine, PaymentAttempt, Refund
+from marketcast.orders.timeline import TimelineEntry, timeline  # noqa: F401  (re-exported for the console)
 from marketcast.policies import service as policies
 from marketcast.reports import service as reports
 from marketcast.sellers import service as sellers
@@ -164,9 +166,11 @@ def load_detail(session: Session, order: Order) -> OrderDetail:
 
 
 def list_orders(session: Session, *, actor: Actor, shop_id: str | None = None, market: str | None = None,
-                status: str | None = None, page_size: int | None = None,
-                page_token: str | None = None) -> tuple[list[Order], str | None]:
-    """Buyers see their own orders; sellers one shop of theirs (shop_id); operators their markets."""
+                status: str | None = None, order_id: str | None = None, buyer_email: str | None = None,
+                placed_from: datetime | None = None, placed_before: datetime | None = None,
+                page_size: int | None = None, page_token: str | None = None) -> Paged:
+    """Buyers see their own orders; sellers one shop of theirs (shop_id); operators their markets. Searchable by
+    order id, buyer email and the time it was placed (`placed_from` ≤ created_at < `placed_before`)."""
     stmt = select(Order)
     market = market.strip().upper() if market else None
     if actor.role == "buyer":
@@ -182,31 +186,47 @@ def list_orders(session: Session, *, actor: Actor, shop_id: str | None = None, m
             sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)
     else:
         raise Forbidden(f"{actor.role}s have no orders to list", code="wrong_role")
+    if placed_from and placed_before and placed_from >= placed_before:
+        raise Invalid("the end of the range must come after its start", field="placed_before")
+    if buyer_email and buyer_email.strip():
+        buyer = auth.find_user_id(session, email=buyer_email)
+        stmt = stmt.where(Order.buyer_id == buyer) if buyer else stmt.where(false())
     if shop_id:
         stmt = stmt.where(Order.shop_id == shop_id)
     if market and not actor.is_operator:
         stmt = stmt.where(Order.market == market)
     if status:
         stmt = stmt.where(Order.status == status)
+    if order_id:
+        stmt = stmt.where(Order.id == order_id.strip())
+    if placed_from:
+        stmt = stmt.where(Order.created_at >= placed_from)
+    if placed_before:
+        stmt = stmt.where(Order.created_at < placed_before)
     return paginate(session, stmt, order_by=[Order.id], page_size=page_size, page_token=page_token)
 
 
-def _move(session: Session, order: Order, action: str, event: type[events.OrderEvent]) -> Order:
+def _move(session: Session, order: Order, action: str, event: type[events.OrderEvent], **extra: Any) -> Order:
     order.status = rules.check_move(order.id, order.status, action)
     order.updated_at = clock.now()
-    outbox.emit(session, event(**_event(order)), market=order.market)
+    outbox.emit(session, event(**_event(order), **extra), market=order.market)
     if action != "cancel":
         hooks.order_moved.fire(session, hooks.OrderMoved(order, action))
     return order
 
 
-def ship(session: Session, *, order_id: str, actor: Actor) -> Order:
-    """The shop's owner ships (operators do not: they do not hold the goods)."""
+def ship(session: Session, *, order_id: str, actor: Actor, carrier: str, tracking_number: str) -> Order:
+    """The shop's owner ships (operators do not: they do not hold the goods), naming the carrier and the
+    parcel's tracking number, which the buyer and the order's events carry from then on."""
+    carrier, tracking_number = rules.check_shipment(carrier, tracking_number)
     order = get_order(session, order_id, lock=True)
     if actor.role != "seller":
         raise Forbidden("only the shop's owner ships an order", code="wrong_role")
     sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
-    return _move(session, order, "ship", events.OrderShipped)
+    order.carrier, order.tracking_number = carrier, tracking_number
+    _move(session, order, "ship", events.OrderShipped, carrier=carrier, tracking_number=tracking_number)
+    order.shipped_at = order.updated_at
+    return order
 
 
 def deliver(session: Session, *, order_id: str, actor: Actor) -> Order:
@@ -214,7 +234,9 @@ def deliver(session: Session, *, order_id: str, actor: Actor) -> Order:
     if actor.role not in ("seller", "operator"):
         raise Forbidden("the shop's owner or an operator marks an order delivered", code="wrong_role")
     sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
-    return _move(session, order, "deliver", events.OrderDelivered)
+    _move(session, order, "deliver", events.OrderDelivered)
+    order.delivered_at = order.updated_at
+    return order
 
 
 def complete(session: Session, *, order_id: str, actor: Actor) -> Order:
@@ -279,6 +301,30 @@ def expire_unpaid(session: Session, *, limit: int = 500) -> int:
     return len(expired)
 
 
+@dataclass(frozen=True)
+class RefundPreview:
+    order: Order
+    lines: list[tuple[OrderLine, int]]  # (line, units to refund)
+    amount: int
+
+
+def _check_refundable(order: Order) -> None:
+    if order.status not in rules.REFUNDABLE:
+        raise Conflict(f"order {order.id} is {order.status}; only paid orders are refunded",
+                       code="order_not_refundable", status_now=order.status)
+
+
+def preview_refund(session: Session, *, order_id: str, lines: list[tuple[str, int]], actor: Actor) -> RefundPreview:
+    """What `refund` would give back for these lines, checked by the same rules; nothing is written."""
+    order = get_order(session, order_id)
+    sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
+    _check_refundable(order)
+    by_id = {line.id: line for line in lines_of(session, order.id)}
+    taken = rules.refund_quantities(by_id, lines)
+    return RefundPreview(order=order, lines=[(by_id[line_id], units) for line_id, units in taken.items()],
+                         amount=sum(by_id[line_id].unit_price * units for line_id, units in taken.items()))
+
+
 def refund(session: Session, *, order_id: str, lines: list[tuple[str, int]], restock: bool, actor: Actor,
            expected_refunded: int | None = None) -> Refund:
     """Give back money for some units of a paid order (shop owner or operator). The GMV rollup and, with
@@ -288,9 +334,7 @@ def refund(session: Session, *, order_id: str, lines: list[tuple[str, int]], res
     sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
     if expected_refunded is not None and order.refunded_amount != expected_refunded:
         raise Conflict(f"order {order.id} was refunded meanwhile; reload it and look again", code="order_changed")
-    if order.status not in rules.REFUNDABLE:
-        raise Conflict(f"order {order.id} is {order.status}; only paid orders are refunded",
-                       code="order_not_refundable", status_now=order.status)
+    _check_refundable(order)
     order_lines = lines_of(session, order.id)
     by_id = {line.id: line for line in order_lines}
     taken = rules.refund_quantities(by_id, lines)

@@ -227,6 +227,20 @@ def gmv_report(session: Session, *, market: str | None = None, markets_in: Seque
     return [_row(r) for r in session.execute(stmt.order_by(key, t.c.currency))]
 
 
+def latest_day(session: Session, *, market: str | None = None, markets_in: Sequence[str] | None = None,
+               shop_id: str | None = None, before: date | None = None) -> date | None:
+    """The last day (up to `before`, default today) with any sale or refund in scope: where a report opens, so a
+    quiet month does not show an empty chart when there is data. One indexed MAX."""
+    stmt = select(func.max(_T.c.day)).where(_T.c.day <= (before or clock.now().date()))
+    if market is not None:
+        stmt = stmt.where(_T.c.market == market.upper())
+    if markets_in is not None:
+        stmt = stmt.where(_T.c.market.in_([m.upper() for m in markets_in]))
+    if shop_id is not None:
+        stmt = stmt.where(_T.c.shop_id == shop_id)
+    return session.scalar(stmt)
+
+
 def _shop_currency(session: Session, shop_id: str) -> str:
     currency = session.scalar(select(_T.c.currency).where(_T.c.shop_id == shop_id).limit(1))
     if currency is not None:

@@ -139,6 +139,14 @@ def ensure_demo_operator(session: Session, *, email: str, password: str) -> None
         auth.create_user(session, email=email, role="operator", password=password)
 
 
+def ensure_demo_seller(session: Session, *, password: str) -> str:
+    """Give the story's first local shop owner a console password and orders of today to ship; returns the email."""
+    email = us_sellers.LOCAL[0].email
+    auth.set_password(session, email=email, password=password)
+    us_sellers.recent_orders(session, email=email)
+    return email
+
+
 def snapshot(session: Session, *, at: datetime) -> dict:
     """The markets and the policies in force as of `at`, for people and machines."""
     rows, _ = markets.list_markets(session, page_size=200)

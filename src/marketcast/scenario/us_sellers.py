@@ -2,8 +2,9 @@
 and a few local shops that list products and sell. Everything goes through the services an operator, a
 seller and a buyer use, on the clock of the day it happened."""
 
+import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from marketcast.orders import payments
 from marketcast.orders import service as orders
 from marketcast.policies import service as policies
 from marketcast.reports import service as reports
+from marketcast.sellers import documents
 from marketcast.sellers import service as sellers
 
 CARD = "4242424242424242"
@@ -79,6 +81,26 @@ def _seller(session: Session, email: str, name: str, country: str, phone: str) -
     return actor
 
 
+def _licence_pdf(name: str) -> bytes:
+    """A one-page PDF standing in for the business licence a real applicant uploads."""
+    text = f"BT ({name}: business licence, demo copy) Tj ET".encode()
+    content = b"BT /F1 14 Tf 72 720 Td " + text[3:]
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 def load_cross_border(session: Session) -> None:
     for i, pop in enumerate(CROSS_BORDER):
         user, _ = _user(session, pop.email, "seller")
@@ -86,7 +108,7 @@ def load_cross_border(session: Session) -> None:
             continue
         with clock.frozen(at(f"2024-04-{10 + i:02d}T09:00")):
             actor = _seller(session, pop.email, pop.name, "CN", f"+8675555501{i:02d}")
-            sellers.submit_application(
+            app = sellers.submit_application(
                 session, actor=actor, market="US", shop_type="cross_border", mode="pop", shop_name=pop.name,
                 representative={"name": f"{pop.name.split()[0]} representative",
                                 "date_of_birth": at("1982-03-01").date()},
@@ -96,6 +118,9 @@ def load_cross_border(session: Session) -> None:
                 external_records=[{"platform": "amazon", "annual_gmv": {"amount": pop.amazon_gmv_usd * 100,
                                                                         "currency": "USD"},
                                    "rating": 4.5, "months_trading": 30}])
+            documents.save_document(session, application_id=app.id, actor=actor, doc_type="business_licence",
+                                    file_name=f"{pop.name.split()[0].lower()}-business-licence.pdf",
+                                    content_type="application/pdf", stream=io.BytesIO(_licence_pdf(pop.name)))
 
 
 def load_local_shops(session: Session, operator: Actor) -> None:
@@ -143,6 +168,24 @@ def _sell(session: Session, shops: list[tuple[str, list[str]]], operator: Actor)
     with clock.frozen(at(when)):
         line = orders.lines_of(session, placed[sale].id)[0]
         orders.refund(session, order_id=placed[sale].id, lines=[(line.id, units)], restock=True, actor=operator)
+
+
+def recent_orders(session: Session, *, email: str, count: int = 2) -> int:
+    """Paid orders placed today on the shop of `email`, unless it already has some from the last two days: the
+    demo seller then has orders to ship and a recent sale in their chart, whenever the demo is loaded."""
+    owner = auth.actor_of(auth.get_user_by_email(session, email))
+    shop = sellers.shops_of(session, actor=owner)[0]
+    since = clock.now() - timedelta(days=2)
+    recent, _ = orders.list_orders(session, actor=owner, shop_id=shop.id, placed_from=since, page_size=1)
+    if recent:
+        return 0
+    skus = [sku for product, product_skus in catalog.shop_products(session, shop_id=shop.id, actor=owner)
+            if product.status == "live" for sku in product_skus if sku.available >= 2]
+    buyers = [auth.actor_of(_user(session, address, "buyer")[0]) for address in BUYERS]
+    for i in range(min(count, len(skus))):
+        order, _ = orders.checkout(session, buyer=buyers[i % len(buyers)], lines=[(skus[i].id, 1 + i % 2)])
+        pay(session, order.id, buyers[i % len(buyers)])
+    return min(count, len(skus))
 
 
 def applicants(session: Session, *, operator: Actor, as_of: datetime) -> list[dict]:

@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 from marketcast.core.auth.actor import Actor
 from marketcast.core.chunks import commit_each
 from marketcast.core.db import unit_of_work
+from marketcast.core.downloads import attachment
 from marketcast.core.errors import Invalid
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork, requires_own_session
@@ -29,6 +30,10 @@ from marketcast.sellers.schemas import (
     RejectIn,
     SellerIn,
     SellerOut,
+    ShopHistoryLineOut,
+    ShopOut,
+    ShopReasonIn,
+    ShopStatus,
     ShopType,
     SimulateIn,
     SimulateOut,
@@ -200,3 +205,50 @@ def list_documents(application_id: str, uow: UnitOfWork, actor: AnyUser,
                                            page_token=page_token)
     return Page[DocumentOut](items=[DocumentOut.model_validate(d, from_attributes=True) for d in docs],
                              next_page_token=token)
+
+
+@router.get("/applications/{application_id}/documents/{document_id}/file", responses=PROBLEMS | {
+    200: {"description": "the file, as an attachment (never inline), with X-Content-Type-Options: nosniff",
+          "content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}}}})
+def download_document(application_id: str, document_id: str, uow: UnitOfWork, actor: AnyUser):
+    """The applying seller or an operator of the application's market downloads an uploaded document."""
+    doc = documents.get_document(uow, application_id=application_id, document_id=document_id, actor=actor)
+    return attachment(documents.path_of(doc), file_name=doc.file_name, content_type=doc.content_type)
+
+
+@router.get("/shops", response_model=Page[ShopOut])
+def list_shops(uow: UnitOfWork, actor: AnyUser,
+               q: Annotated[str | None, Query(max_length=100, description="part of the name or contact email")] = None,
+               seller: Annotated[str | None, Query(max_length=200, description="seller id, name or email")] = None,
+               market: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+               status: ShopStatus | None = None, page_size: PageSize = None, page_token: PageToken = None):
+    """Operators: the shops of their markets; sellers: their own."""
+    rows, token = service.list_shops(uow, actor=actor, q=q, seller=seller, market=market, status=status,
+                                     page_size=page_size, page_token=page_token)
+    return Page[ShopOut](items=[ShopOut.model_validate(s) for s in rows], next_page_token=token)
+
+
+@router.get("/shops/{shop_id}", response_model=ShopOut, responses=PROBLEMS)
+def get_shop(shop_id: str, uow: UnitOfWork, actor: AnyUser):
+    return ShopOut.model_validate(service.require_shop_owner(uow, shop_id=shop_id, actor=actor))
+
+
+@router.get("/shops/{shop_id}/history", response_model=list[ShopHistoryLineOut], responses=PROBLEMS)
+def shop_history(shop_id: str, uow: UnitOfWork, actor: AnyUser):
+    """Opened, graduated, suspended and reinstated (with the reason and who), oldest first."""
+    shop = service.require_shop_owner(uow, shop_id=shop_id, actor=actor)
+    return [ShopHistoryLineOut.model_validate(line) for line in service.shop_history(uow, shop=shop)]
+
+
+@router.post("/shops/{shop_id}/suspend", response_model=ShopOut, responses=PROBLEMS | {409: {"description":
+             "shop_not_suspendable"}})
+def suspend_shop(shop_id: str, body: ShopReasonIn, uow: UnitOfWork, actor: Operator):
+    """An operator of the shop's market stops it selling; orders already placed go on (event `shop.suspended`)."""
+    return ShopOut.model_validate(service.suspend_shop(uow, shop_id=shop_id, reason=body.reason, actor=actor))
+
+
+@router.post("/shops/{shop_id}/reinstate", response_model=ShopOut, responses=PROBLEMS | {409: {"description":
+             "shop_not_suspended"}})
+def reinstate_shop(shop_id: str, body: ShopReasonIn, uow: UnitOfWork, actor: Operator):
+    """Back to the status the shop was suspended from (event `shop.reinstated`)."""
+    return ShopOut.model_validate(service.reinstate_shop(uow, shop_id=shop_id, reason=body.reason, actor=actor))

@@ -15,7 +15,7 @@ from marketcast.core.auth import scope
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
-from marketcast.core.pagination import paginate
+from marketcast.core.pagination import Paged, paginate
 from marketcast.sellers import judging, rules
 from marketcast.sellers.events import ApplicationApproved, ApplicationRejected, ApplicationSubmitted, ShopCreated
 from marketcast.sellers.models import Application, ApplicationDecision, ExternalRecord, Shop
@@ -120,8 +120,8 @@ def external_records(session: Session, *, application_id: str) -> list[ExternalR
 
 
 def list_applications(session: Session, *, actor: Actor, market: str | None = None, shop_type: str | None = None,
-                      outcome: str | None = None, status: str | None = None, page_size: int | None = None,
-                      page_token: str | None = None) -> tuple[list[Application], str | None]:
+                      outcome: str | None = None, status: str | None = None, seller_id: str | None = None,
+                      page_size: int | None = None, page_token: str | None = None) -> Paged:
     """The review queue for operators (only their markets); a seller sees their own applications."""
     stmt = select(Application)
     if actor.is_operator:
@@ -132,7 +132,7 @@ def list_applications(session: Session, *, actor: Actor, market: str | None = No
         stmt = stmt.where(Application.seller_id == (seller.id if seller else None))
     for column, value in ((Application.market, market.upper() if market else None),
                           (Application.shop_type, shop_type), (Application.outcome, outcome),
-                          (Application.status, status)):
+                          (Application.status, status), (Application.seller_id, seller_id)):
         if value is not None:
             stmt = stmt.where(column == value)
     return paginate(session, stmt, order_by=[Application.id], page_size=page_size, page_token=page_token)

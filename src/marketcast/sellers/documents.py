@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
-from marketcast.core.errors import DomainError, Forbidden
-from marketcast.core.ids import new_id
+from marketcast.core.errors import DomainError, Forbidden, NotFound
+from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import paginate
 from marketcast.core.settings import get_settings
 from marketcast.sellers import service
-from marketcast.sellers.models import ApplicationDocument
+from marketcast.sellers.models import Application, ApplicationDocument
 
 CHUNK = 64 * 1024
 # What the first bytes of each accepted type are, and the names and content types that may go with it.
@@ -102,6 +102,27 @@ def list_documents(session: Session, *, application_id: str, actor: Actor, page_
     app = service.get_application(session, application_id, actor=actor)
     return paginate(session, select(ApplicationDocument).where(ApplicationDocument.application_id == app.id),
                     order_by=[ApplicationDocument.id], page_size=page_size, page_token=page_token)
+
+
+def seller_documents(session: Session, *, seller_id: str, actor: Actor) -> list[ApplicationDocument]:
+    """Every document of a seller's applications (the seller, or an operator who may see the seller)."""
+    seller = service.view_seller(session, seller_id=seller_id, actor=actor)
+    apps = select(Application.id).where(Application.seller_id == seller.id)
+    if actor.markets is not None:
+        apps = apps.where(Application.market.in_(actor.markets))
+    return list(session.scalars(select(ApplicationDocument).where(ApplicationDocument.application_id.in_(apps))
+                                .order_by(ApplicationDocument.id)))
+
+
+def get_document(session: Session, *, application_id: str, document_id: str, actor: Actor) -> ApplicationDocument:
+    """One document, for whoever may read its application (the applying seller, operators of its market)."""
+    app = service.get_application(session, application_id, actor=actor)
+    doc = session.get(ApplicationDocument, document_id) if looks_like_id(document_id) else None
+    if doc is None or doc.application_id != app.id:
+        raise NotFound("document", document_id)
+    if not path_of(doc).is_file():
+        raise NotFound("document file", doc.sha256)
+    return doc
 
 
 def path_of(doc: ApplicationDocument) -> Path:

@@ -97,3 +97,22 @@ class ShopGraduated(EventPayload):
     paid_orders: int
     probation_days: int
     probation_orders: int
+
+
+class ShopStatusChange(EventPayload):
+    shop_id: str
+    seller_id: str
+    market: str
+    status: str = Field(description="The shop's status after the change")
+    from_status: str
+    reason: str
+
+
+@event_type("shop.suspended")
+class ShopSuspended(ShopStatusChange):
+    """An operator suspended a shop: it cannot sell (checkout refuses it) until reinstated."""
+
+
+@event_type("shop.reinstated")
+class ShopReinstated(ShopStatusChange):
+    """An operator reinstated a suspended shop, in the status it was suspended from."""

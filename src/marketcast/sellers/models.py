@@ -139,3 +139,18 @@ class ApplicationDocument(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(String(254))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ShopEvent(Base):
+    """One line of a shop's history that its columns do not tell: a suspension or a reinstatement, with why."""
+
+    __tablename__ = "shop_events"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # suspended | reinstated
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    actor_email: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -6,14 +6,15 @@ none of them, so the rooms never import each other in a circle."""
 import re
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketcast.core import clock, outbox
+from marketcast.core import clock, outbox, text
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
+from marketcast.core.pagination import Paged, paginate
 from marketcast.sellers.events import SellerCreated
 from marketcast.sellers.models import Application, Seller, Shop
 
@@ -90,3 +91,21 @@ def _seller_in_markets(session: Session, seller_id: str, markets: tuple[str, ...
     applied = select(Application.id).where(Application.seller_id == seller_id, Application.market.in_(markets))
     shop = select(Shop.id).where(Shop.seller_id == seller_id, Shop.market.in_(markets))
     return bool(session.scalar(select(exists(applied) | exists(shop))))
+
+
+def list_sellers(session: Session, *, actor: Actor, q: str | None = None, country: str | None = None,
+                 page_size: int | None = None, page_token: str | None = None) -> Paged:
+    """Operators find sellers by legal name, contact email or tax id (`q`) and country; an operator limited to
+    markets sees the sellers that applied for or have a shop in one of them."""
+    require_role(actor, "operator", "listing sellers")
+    stmt = select(Seller)
+    if actor.markets is not None:
+        applied = select(Application.seller_id).where(Application.market.in_(actor.markets))
+        stmt = stmt.where(Seller.id.in_(applied.union(select(Shop.seller_id).where(Shop.market.in_(actor.markets)))))
+    if q and q.strip():
+        like = text.contains_pattern(q)
+        stmt = stmt.where(or_(*(column.ilike(like, escape=text.LIKE_ESCAPE)
+                                for column in (Seller.legal_name, Seller.contact_email, Seller.tax_id))))
+    if country and country.strip():
+        stmt = stmt.where(Seller.country == country.strip().upper())
+    return paginate(session, stmt, order_by=[Seller.id], page_size=page_size, page_token=page_token)

@@ -243,3 +243,39 @@ class DocumentOut(BaseModel):
     size: int
     sha256: str
     uploaded_at: datetime
+
+
+ShopStatus = Literal["probation", "active", "suspended", "closed"]
+
+
+class ShopOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    seller_id: str
+    market: str
+    name: str
+    shop_type: str
+    mode: str
+    status: str
+    paid_orders: int
+    application_id: str | None
+    probation_started_at: datetime | None
+    activated_at: datetime | None
+    created_at: datetime
+
+
+class ShopHistoryLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    what: str
+    status: str
+    reason: str = ""
+    by: str = ""
+
+
+class ShopReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)

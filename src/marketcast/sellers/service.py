@@ -35,6 +35,7 @@ from marketcast.sellers.models import Shop
 from marketcast.sellers.profiles import (  # noqa: F401  (the public seller-profile operations)
     create_seller,
     get_seller,
+    list_sellers,
     normalize_email,
     normalize_phone,
     seller_of_user,
@@ -48,6 +49,13 @@ from marketcast.sellers.reevaluation import (  # noqa: F401  (re-judging and sim
     reevaluate_chunks,
     simulate,
     total,
+)
+from marketcast.sellers.shops import (  # noqa: F401  (the back office's shop operations)
+    SHOP_STATUSES,
+    list_shops,
+    reinstate_shop,
+    shop_history,
+    suspend_shop,
 )
 
 # --- shops ----------------------------------------------------------------------------------------------

@@ -40,12 +40,6 @@ def follow_link(request: Request, token: str, uow: UnitOfWork, actor: MaybeUser)
     return response
 
 
-@router.get("/products/{product_id}")
-def product_page(request: Request, product_id: str, uow: UnitOfWork, actor: MaybeUser):
-    product = catalog.get_product(uow, product_id)
-    return render(request, "product.html", actor=actor, product=product, skus=catalog.product_skus(uow, product.id))
-
-
 # --- creators -------------------------------------------------------------------------------------------------
 
 def _creator_page(request: Request, uow, actor, creator, *, error=None, status_code: int = 200):

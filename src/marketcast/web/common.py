@@ -1,16 +1,20 @@
-"""Console plumbing: templates, the signed-in user, CSRF tokens for forms."""
+"""Console plumbing: templates, the signed-in user, CSRF tokens, refused forms (post/redirect/get), times."""
 
 import secrets
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketcast.core import clock, problems, sandbox
 from marketcast.core.auth.actor import Actor
-from marketcast.core.errors import DomainError, Forbidden
+from marketcast.core.errors import DomainError, Forbidden, NotFound
 from marketcast.core.money import Money
 from marketcast.core.web_deps import optional_actor
 from marketcast.policies import service as policies
@@ -26,8 +30,52 @@ def money(amount: int, currency: str) -> str:
     return str(Money(amount=amount, currency=currency))
 
 
+def amount(minor: int, currency: str) -> str:
+    """Minor units as a person types them in a price field: 1850 USD -> '18.50'."""
+    return str(Money(amount=minor, currency=currency)).rsplit(" ", 1)[0].replace(",", "")
+
+
+def when(value: datetime | None) -> Markup:
+    """Every time in the console is shown one way: UTC, to the minute, with its zone, never broken across lines."""
+    if value is None:
+        return Markup('<span class="muted">—</span>')
+    utc = clock.as_utc(value)
+    return Markup('<time datetime="{}">{}</time>').format(utc.isoformat(), utc.strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def day(value: date | datetime | None) -> Markup:
+    if value is None:
+        return Markup('<span class="muted">—</span>')
+    if isinstance(value, datetime):
+        value = clock.as_utc(value).date()
+    return Markup('<time datetime="{0}">{0}</time>').format(value.isoformat())
+
+
+OPERATOR_PAGES = [("/markets", "Markets"), ("/policies", "Policies"), ("/applications", "Applications"),
+                  ("/creators", "Creators"), ("/shops", "Shops"), ("/orders", "Orders"), ("/products", "Products"),
+                  ("/sellers", "Sellers"), ("/reports/gmv", "GMV"), ("/webhooks", "Webhooks"),
+                  ("/commissions", "Commissions")]
+SELLER_PAGES = [("/shops", "My shops"), ("/applications", "My applications"), ("/markets", "Markets"),
+                ("/policies", "Policies")]
+CREATOR_PAGES = [("/creators", "My status"), ("/affiliate", "Affiliate"), ("/markets", "Markets"),
+                 ("/policies", "Policies")]
+OTHER_PAGES = [("/markets", "Markets"), ("/policies", "Policies")]
+
+
+def nav_links(actor: Actor | None) -> list[tuple[str, str]]:
+    if actor is None:
+        return []
+    if actor.is_operator:
+        return OPERATOR_PAGES
+    return {"seller": SELLER_PAGES, "creator": CREATOR_PAGES}.get(actor.role, OTHER_PAGES)
+
+
+templates.env.globals["nav_links"] = nav_links
 templates.env.filters["policy_value"] = policy_value
 templates.env.filters["money"] = money
+templates.env.filters["when"] = when
+templates.env.filters["amount"] = amount
+templates.env.filters["day"] = day
 
 
 class LoginRequired(Exception):
@@ -42,10 +90,22 @@ def install(app) -> None:
     @app.exception_handler(DomainError)
     async def page_or_problem(request: Request, exc: DomainError):
         # Console pages answer people with a page; the API (and anything not asking for HTML) with problem+json.
-        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+        if not _wants_page(request):
             return problems.domain_response(exc)
         return render(request, "error.html", status_code=exc.status, error=exc,
                       actor=getattr(request.state, "console_actor", None))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def page_not_found(request: Request, exc: StarletteHTTPException):
+        # An unknown console path is the console's own 404 page; the API keeps problem+json.
+        if exc.status_code == 404 and _wants_page(request):
+            return render(request, "error.html", status_code=404, actor=None,
+                          error=NotFound("page", request.url.path))
+        return problems.http_response(exc)
+
+
+def _wants_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
 def csrf_token(request: Request) -> str:
@@ -80,8 +140,36 @@ ConsoleOperator = Annotated[Actor, Depends(console_operator)]
 Csrf = Annotated[None, Depends(check_csrf)]
 
 
+FORM_VALUE_LIMIT = 600  # what is kept of each typed value across the redirect (the session is a signed cookie)
+
+
+def form_failed(request: Request, session, exc: DomainError, back: str,
+                form: dict[str, Any] | None = None) -> RedirectResponse:
+    """A refused form: nothing it did is kept, and the browser goes back to the page's own URL (303), which shows
+    the error beside its field with what was typed. A reload then shows the page again; it never resends the form.
+    """
+    session.rollback()
+    request.session["form_error"] = {
+        "path": urlsplit(back).path, "detail": exc.detail, "field": exc.field, "code": exc.code,
+        "form": {k: str(v)[:FORM_VALUE_LIMIT] for k, v in (form or {}).items() if v is not None and k != "csrf"}}
+    return RedirectResponse(back, status_code=303)
+
+
+def _form_error(request: Request) -> dict[str, Any] | None:
+    kept = request.session.pop("form_error", None)
+    return kept if kept and kept.get("path") == request.url.path else None
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("actor", None)
+    failed = _form_error(request)
+    if failed:  # what `form_failed` kept for this page: the error, its field, what was typed
+        context.setdefault("error", failed["detail"])
+        context.setdefault("field", failed["field"])
+        context.setdefault("form", failed["form"])
+    for key, empty in (("error", None), ("field", None), ("form", {})):
+        if context.get(key) is None:
+            context[key] = empty
     return templates.TemplateResponse(
         request, name, {"csrf": csrf_token(request), "now": clock.now(), "sandbox": sandbox.is_active(),
                         "flash": request.session.pop("flash", None),

@@ -1,4 +1,5 @@
-"""Console pages for markets: status, launch window, history, waitlist; operator actions."""
+"""Console pages for markets: status, launch window (overdue when passed while still planned), history,
+waitlist; operator actions."""
 
 from typing import Annotated
 
@@ -7,21 +8,19 @@ from fastapi import APIRouter, Form, Request
 from marketcast.core.errors import DomainError
 from marketcast.core.web_deps import UnitOfWork
 from marketcast.markets import service as markets
-from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, redirect, render
+from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, redirect, render
+from marketcast.web.listing import PAGE_SIZE, PageParams, listing
 
 router = APIRouter(prefix="/markets")
 
 
-def _list_page(request: Request, uow, actor, error: str | None = None, field: str | None = None, form=None,
-               status_code: int = 200):
-    rows, _ = markets.list_markets(uow, page_size=200)
-    return render(request, "markets.html", status_code=status_code, actor=actor, markets=rows,
-                  counts=markets.waitlist_counts(uow), error=error, field=field, form=form or {})
-
-
 @router.get("")
-def market_list(request: Request, uow: UnitOfWork, actor: ConsoleUser):
-    return _list_page(request, uow, actor)
+def market_list(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, status: str = ""):
+    paged = markets.list_markets(uow, status=status or None, page_size=PAGE_SIZE, page_token=page.token)
+    rows = listing(request, paged, page, {"status": status})
+    return render(request, "markets.html", actor=actor, markets=rows, statuses=markets.STATUSES,
+                  overdue={m.code for m in rows if markets.is_overdue(m)},
+                  counts=markets.waitlist_counts(uow, codes=[m.code for m in rows]))
 
 
 @router.post("")
@@ -34,24 +33,17 @@ def market_create(request: Request, uow: UnitOfWork, actor: ConsoleOperator, _: 
         market = markets.create(uow, code=code, name=name, currency=currency, timezone=timezone,
                                 launch_window=launch_window or None, actor=actor)
     except DomainError as exc:
-        uow.rollback()
-        return _list_page(request, uow, actor, exc.detail, exc.field, form, status_code=exc.status)
+        return form_failed(request, uow, exc, "/markets", form)
     return redirect(f"/markets/{market.code}", f"Market {market.code} created", request)
-
-
-def _detail_page(request: Request, uow, actor, code: str, error: str | None = None, field: str | None = None,
-                 status_code: int = 200):
-    market = markets.get(uow, code)
-    return render(request, "market.html", status_code=status_code, actor=actor, market=market,
-                  history=markets.history(uow, code=market.code),
-                  waitlist=markets.waitlist_count(uow, code=market.code),
-                  on_waitlist=markets.on_waitlist(uow, code=market.code, actor=actor),
-                  statuses=markets.STATUSES, error=error, field=field)
 
 
 @router.get("/{code}")
 def market_detail(request: Request, code: str, uow: UnitOfWork, actor: ConsoleUser):
-    return _detail_page(request, uow, actor, code)
+    market = markets.get(uow, code)
+    return render(request, "market.html", actor=actor, market=market, overdue=markets.is_overdue(market),
+                  history=markets.history(uow, code=market.code),
+                  waitlist=markets.waitlist_count(uow, code=market.code),
+                  on_waitlist=markets.on_waitlist(uow, code=market.code, actor=actor), statuses=markets.STATUSES)
 
 
 @router.post("/{code}/transition")
@@ -60,8 +52,8 @@ def market_transition(request: Request, code: str, uow: UnitOfWork, actor: Conso
     try:
         market = markets.transition(uow, code=code, status=status, reason=reason, actor=actor)
     except DomainError as exc:
-        uow.rollback()
-        return _detail_page(request, uow, actor, code, exc.detail, exc.field or "status", exc.status)
+        exc.field = exc.field or "status"
+        return form_failed(request, uow, exc, f"/markets/{code.upper()}", {"status": status, "t-reason": reason})
     return redirect(f"/markets/{market.code}", f"{market.code} is now {market.status}", request)
 
 
@@ -72,8 +64,9 @@ def market_reschedule(request: Request, code: str, uow: UnitOfWork, actor: Conso
     try:
         market = markets.reschedule(uow, code=code, launch_window=window, reason=reason, actor=actor)
     except DomainError as exc:
-        uow.rollback()
-        return _detail_page(request, uow, actor, code, exc.detail, exc.field or "launch_window", exc.status)
+        exc.field = exc.field or "launch_window"
+        return form_failed(request, uow, exc, f"/markets/{code.upper()}",
+                           {"launch_window": launch_window, "r-reason": reason})
     return redirect(f"/markets/{market.code}", f"{market.code} launch window is now {market.launch_window or 'none'}",
                     request)
 
@@ -90,6 +83,5 @@ def waitlist(request: Request, code: str, uow: UnitOfWork, actor: ConsoleUser, _
             markets.join_waitlist(uow, code=code, actor=actor)
             message = f"You are on the {code.upper()} waitlist: you will hear when its launch moves or it opens"
     except DomainError as exc:
-        uow.rollback()
-        return _detail_page(request, uow, actor, code, exc.detail, exc.field, exc.status)
+        return form_failed(request, uow, exc, f"/markets/{code.upper()}")
     return redirect(f"/markets/{code.upper()}", message, request)

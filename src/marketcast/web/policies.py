@@ -10,13 +10,16 @@ from marketcast.core.errors import DomainError, Invalid
 from marketcast.core.web_deps import UnitOfWork
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
-from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, redirect, render
+from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, redirect, render
+from marketcast.web.listing import url_with
 
 router = APIRouter(prefix="/policies")
 
 
-def _market_param(market: str | None) -> str | None:
-    return market.strip().upper() or None if market else None
+def _market_param(uow, market: str | None) -> str | None:
+    """The market named in a query, or None for the global values; an unknown market is an error (404)."""
+    code = market.strip().upper() if market else ""
+    return markets.get(uow, code).code if code else None
 
 
 def _parse_at(at: str | None) -> datetime:
@@ -28,46 +31,42 @@ def _parse_at(at: str | None) -> datetime:
         raise Invalid(f"{at!r} is not a date", field="at") from None
 
 
+def _back(key: str, market: str | None) -> str:
+    return url_with(f"/policies/{key}", {"market": market or ""})
+
+
 @router.get("")
 def in_force(request: Request, uow: UnitOfWork, actor: ConsoleUser, market: str | None = "US", at: str | None = None):
-    code = _market_param(market)
+    code = _market_param(uow, market)
     when = _parse_at(at)
     rows, _ = markets.list_markets(uow, page_size=200)
     return render(request, "policies.html", actor=actor, market=code, at=when, markets=rows,
                   resolved=policies.in_force(uow, market=code, at=when))
 
 
-def _key_page(request: Request, uow, actor, key: str, market: str | None, *, error=None, field=None, form=None,
-              status_code: int = 200, simulation=None):
-    info = policies.key_info(key)
-    return render(request, "policy.html", status_code=status_code, actor=actor, key=info, market=market,
-                  simulation=simulation, simulates=key in policies.simulated_keys(),
-                  explanation=policies.value_explained(uow, key=key, market=market)[1],
-                  timeline=policies.timeline(uow, key=key, market=market), error=error, field=field, form=form or {})
-
-
 @router.get("/{key}")
-def key_page(request: Request, key: str, uow: UnitOfWork, actor: ConsoleUser, market: str | None = "US"):
-    return _key_page(request, uow, actor, key, _market_param(market))
-
-
-@router.post("/{key}/versions")
-def schedule(request: Request, key: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
-             market: Annotated[str, Form()] = "", value: Annotated[str, Form()] = "",
-             effective_from: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""):
-    code = _market_param(market)
-    form = {"value": value, "effective_from": effective_from, "reason": reason}
-    try:
-        parsed = policies.parse_value(key, value)
-        starts = _when(effective_from, "effective_from")
-        version = policies.schedule(uow, key=key, market=code, value=parsed, effective_from=starts, reason=reason,
-                                    actor=actor)
-    except DomainError as exc:
-        uow.rollback()
-        return _key_page(request, uow, actor, key, code, error=exc.detail, field=exc.field, form=form,
-                         status_code=exc.status)
-    return redirect(f"/policies/{key}?market={code or ''}",
-                    f"Scheduled {key} from {version.effective_from:%Y-%m-%d %H:%M} UTC", request)
+def key_page(request: Request, key: str, uow: UnitOfWork, actor: ConsoleUser, market: str | None = "US",
+             simulate: str | None = None, sim_from: str = ""):
+    """The key's explanation and timeline; with `simulate` (operators, keys an area simulates, one market) who
+    that value would move from `sim_from` (default now). A GET: nothing is written, and the link can be shared."""
+    code = _market_param(uow, market)
+    info = policies.key_info(key)
+    simulation = sim_error = sim_field = None
+    if simulate is not None and actor.is_operator and key in policies.simulated_keys():
+        try:
+            if code is None:
+                raise Invalid("simulate in one market", field="market")
+            starts = _when(sim_from, "effective_from") if sim_from else None
+            simulation = policies.simulate(uow, key=key, market=code, value=policies.parse_value(key, simulate),
+                                           effective_from=starts, actor=actor)
+        except DomainError as exc:  # shown beside the box, like a refused form
+            uow.rollback()
+            sim_error, sim_field = exc.detail, f"sim_{exc.field}"
+    return render(request, "policy.html", actor=actor, key=info, market=code, simulation=simulation,
+                  sim_error=sim_error, sim_field=sim_field, sim={"value": simulate or "", "from": sim_from},
+                  simulates=key in policies.simulated_keys(),
+                  explanation=policies.value_explained(uow, key=key, market=code)[1],
+                  timeline=policies.timeline(uow, key=key, market=code))
 
 
 def _when(text: str, field: str) -> datetime:
@@ -77,34 +76,28 @@ def _when(text: str, field: str) -> datetime:
         raise Invalid("give a date such as 2025-01-01 or a time such as 2025-01-01T09:00", field=field) from None
 
 
-@router.post("/{key}/simulate")
-def simulate(request: Request, key: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
+@router.post("/{key}/versions")
+def schedule(request: Request, key: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
              market: Annotated[str, Form()] = "", value: Annotated[str, Form()] = "",
-             effective_from: Annotated[str, Form()] = ""):
-    """Try a value before scheduling it: who it would move in the market (applications or creators); nothing is
-    written."""
-    code = _market_param(market)
-    form = {"sim_value": value, "sim_from": effective_from}
+             effective_from: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""):
+    code = _market_param(uow, market)
+    form = {"value": value, "effective_from": effective_from, "reason": reason}
     try:
-        if code is None:
-            raise Invalid("simulate in one market", field="market")
-        starts = _when(effective_from, "effective_from") if effective_from else None
-        result = policies.simulate(uow, key=key, market=code, value=policies.parse_value(key, value),
-                                   effective_from=starts, actor=actor)
+        parsed = policies.parse_value(key, value)
+        starts = _when(effective_from, "effective_from")
+        version = policies.schedule(uow, key=key, market=code, value=parsed, effective_from=starts, reason=reason,
+                                    actor=actor)
     except DomainError as exc:
-        uow.rollback()
-        return _key_page(request, uow, actor, key, code, error=exc.detail, field=f"sim_{exc.field}", form=form,
-                         status_code=exc.status)
-    return _key_page(request, uow, actor, key, code, simulation=result, form=form)
+        return form_failed(request, uow, exc, _back(key, code), form)
+    return redirect(_back(key, code), f"Scheduled {key} from {version.effective_from:%Y-%m-%d %H:%M} UTC", request)
 
 
 @router.post("/{key}/versions/{version_id}/withdraw")
 def withdraw(request: Request, key: str, version_id: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
              market: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""):
-    code = _market_param(market)
+    code = _market_param(uow, market)
     try:
         policies.withdraw(uow, version_id=version_id, reason=reason or "withdrawn from the console", actor=actor)
     except DomainError as exc:
-        uow.rollback()
-        return _key_page(request, uow, actor, key, code, error=exc.detail, field=exc.field, status_code=exc.status)
-    return redirect(f"/policies/{key}?market={code or ''}", f"Withdrew {version_id}", request)
+        return form_failed(request, uow, exc, _back(key, code))
+    return redirect(_back(key, code), f"Withdrew {version_id}", request)

@@ -1,4 +1,5 @@
-"""Console pages for sellers: their shops, products and stock, orders and refunds."""
+"""Console pages for shops: the operator's searchable list and a seller's own shops; a shop's page with its
+products and stock and its orders."""
 
 from typing import Annotated
 
@@ -6,31 +7,55 @@ from fastapi import APIRouter, Form, Request
 
 from marketcast.catalog import service as catalog
 from marketcast.core.errors import DomainError, Invalid
-from marketcast.core.money import Money
 from marketcast.core.web_deps import UnitOfWork
 from marketcast.orders import service as orders
+from marketcast.reports import service as reports
 from marketcast.sellers import service as sellers
-from marketcast.web.common import ConsoleUser, Csrf, redirect, render
+from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, redirect, render
+from marketcast.web.listing import PAGE_SIZE, PageParams, listing
 
 router = APIRouter()
 
 
 @router.get("/shops")
-def my_shops(request: Request, uow: UnitOfWork, actor: ConsoleUser):
-    apps, _ = sellers.list_applications(uow, actor=actor, page_size=200)
-    return render(request, "shops.html", actor=actor, shops=sellers.shops_of(uow, actor=actor), applications=apps)
-
-
-def _shop_page(request: Request, uow, actor, shop_id: str, *, error=None, status_code: int = 200):
-    shop = sellers.require_shop_owner(uow, shop_id=shop_id, actor=actor)
-    recent, _ = orders.list_orders(uow, actor=actor, shop_id=shop.id, page_size=50)
-    return render(request, "shop.html", status_code=status_code, actor=actor, shop=shop, error=error,
-                  products=catalog.shop_products(uow, shop_id=shop.id, actor=actor), orders=recent)
+def shop_list(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, q: str = "",
+              seller: str = "", market: str = "", status: str = ""):
+    filters = {"q": q, "seller": seller, "market": market, "status": status}
+    paged = sellers.list_shops(uow, actor=actor, q=q, seller=seller, market=market, status=status or None,
+                               page_size=PAGE_SIZE, page_token=page.token)
+    return render(request, "shops.html", actor=actor, shops=listing(request, paged, page, filters),
+                  statuses=sellers.SHOP_STATUSES)
 
 
 @router.get("/shops/{shop_id}")
-def shop_page(request: Request, shop_id: str, uow: UnitOfWork, actor: ConsoleUser):
-    return _shop_page(request, uow, actor, shop_id)
+def shop_page(request: Request, shop_id: str, uow: UnitOfWork, actor: ConsoleUser, page: PageParams):
+    shop = sellers.require_shop_owner(uow, shop_id=shop_id, actor=actor)
+    recent = listing(request, orders.list_orders(uow, actor=actor, shop_id=shop.id, page_size=PAGE_SIZE,
+                                                 page_token=page.token), page)
+    return render(request, "shop.html", actor=actor, shop=shop, orders=recent,
+                  products=catalog.shop_products(uow, shop_id=shop.id, actor=actor),
+                  history=sellers.shop_history(uow, shop=shop), gmv=reports.trailing_gmv(uow, shop_id=shop.id),
+                  seller=sellers.get_seller(uow, shop.seller_id))
+
+
+def _change_status(request: Request, uow, actor, shop_id: str, reason: str, change, done: str):
+    try:
+        shop = change(uow, shop_id=shop_id, reason=reason, actor=actor)
+    except DomainError as exc:
+        return form_failed(request, uow, exc, f"/shops/{shop_id}", {"reason": reason})
+    return redirect(f"/shops/{shop.id}", f"{shop.name} {done} ({shop.status})", request)
+
+
+@router.post("/shops/{shop_id}/suspend")
+def suspend(request: Request, shop_id: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
+            reason: Annotated[str, Form()] = ""):
+    return _change_status(request, uow, actor, shop_id, reason, sellers.suspend_shop, "is suspended: it cannot sell")
+
+
+@router.post("/shops/{shop_id}/reinstate")
+def reinstate(request: Request, shop_id: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
+              reason: Annotated[str, Form()] = ""):
+    return _change_status(request, uow, actor, shop_id, reason, sellers.reinstate_shop, "is reinstated")
 
 
 @router.post("/shops/{shop_id}/skus/{sku_id}")
@@ -43,47 +68,5 @@ def set_stock(request: Request, shop_id: str, sku_id: str, uow: UnitOfWork, acto
         sku = catalog.set_available(uow, sku_id=sku_id, available=int(available), actor=actor,
                                     expected_available=int(seen) if seen.isdecimal() and seen.isascii() else None)
     except DomainError as exc:
-        uow.rollback()
-        return _shop_page(request, uow, actor, shop_id, error=exc.detail, status_code=exc.status)
+        return form_failed(request, uow, exc, f"/shops/{shop_id}")
     return redirect(f"/shops/{shop_id}", f"{sku.code}: {sku.available} on hand", request)
-
-
-@router.post("/shops/{shop_id}/products/{product_id}/publish")
-def publish(request: Request, shop_id: str, product_id: str, uow: UnitOfWork, actor: ConsoleUser, _: Csrf):
-    try:
-        product = catalog.publish(uow, product_id=product_id, actor=actor)
-    except DomainError as exc:
-        uow.rollback()
-        return _shop_page(request, uow, actor, shop_id, error=exc.detail, status_code=exc.status)
-    return redirect(f"/shops/{shop_id}", f"{product.title} is live", request)
-
-
-def _order_page(request: Request, uow, actor, order_id: str, *, error=None, field=None, status_code: int = 200):
-    detail = orders.detail(uow, order_id=order_id, actor=actor)
-    return render(request, "order.html", status_code=status_code, actor=actor, d=detail, error=error, field=field)
-
-
-@router.get("/orders/{order_id}")
-def order_page(request: Request, order_id: str, uow: UnitOfWork, actor: ConsoleUser):
-    return _order_page(request, uow, actor, order_id)
-
-
-@router.post("/orders/{order_id}/refund")
-async def refund(request: Request, order_id: str, uow: UnitOfWork, actor: ConsoleUser, _: Csrf):
-    form = await request.form()
-    lines = [(key.removeprefix("qty-"), str(value).strip()) for key, value in form.items()
-             if key.startswith("qty-") and str(value).strip() not in ("", "0")]
-    try:
-        if not lines:
-            raise Invalid("choose at least one unit to refund", field="lines")
-        if not all(qty.isdecimal() and qty.isascii() for _, qty in lines):
-            raise Invalid("quantities must be whole numbers", field="lines")
-        seen = str(form.get("refunded", ""))
-        done = orders.refund(uow, order_id=order_id, lines=[(line, int(qty)) for line, qty in lines],
-                             restock=form.get("restock") == "on", actor=actor,
-                             expected_refunded=int(seen) if seen.isdecimal() and seen.isascii() else None)
-    except DomainError as exc:
-        uow.rollback()
-        return _order_page(request, uow, actor, order_id, error=exc.detail, field=exc.field,
-                           status_code=exc.status)
-    return redirect(f"/orders/{order_id}", f"Refunded {Money(amount=done.amount, currency=done.currency)}", request)

@@ -53,6 +53,11 @@ def get_user_by_email(session: Session, email: str) -> User:
     return user
 
 
+def find_user_id(session: Session, *, email: str) -> str | None:
+    """The id of the user with this email, or None: for searches, where no such user means no results."""
+    return session.scalar(select(User.id).where(User.email == email.strip().lower()))
+
+
 def set_password(session: Session, *, email: str, password: str) -> User:
     """A new password also ends the user's console sessions."""
     user = get_user_by_email(session, email)
