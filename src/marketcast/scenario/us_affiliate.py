@@ -112,8 +112,9 @@ def _sell(session: Session, people: list[tuple[Actor, str]], shops) -> list:
 def _deliver_refund_settle(session: Session, placed: list, shops) -> None:
     owners = {shop_id: owner for shop_id, owner, _ in shops}
     with clock.frozen(at(DELIVERED)):
-        for order in placed:
-            orders.ship(session, order_id=order.id, actor=owners[order.shop_id])
+        for i, order in enumerate(placed):
+            orders.ship(session, order_id=order.id, actor=owners[order.shop_id], carrier="USPS",
+                        tracking_number=f"9400 1000 0000 0000 {i:04d} 00")
             orders.deliver(session, order_id=order.id, actor=owners[order.shop_id])
     when, sale, units = REFUND
     with clock.frozen(at(when)):
