@@ -2,7 +2,8 @@
 an operator's delisting needs a reason that the event carries."""
 
 import pytest
-from test_catalog_api import API, create, events, live_product, sku
+
+from tests.catalog.test_catalog_api import API, create, events, live_product, sku
 
 
 @pytest.fixture

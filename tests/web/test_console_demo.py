@@ -4,10 +4,10 @@ and its document; a seller creates and publishes a product with two SKUs, ships 
 refunds one line after confirming it, and sees the sale in their chart."""
 
 import pytest
-from console_support import PHONE, assert_fits, log_in
 
 from marketcast.core.db import unit_of_work
 from marketcast.scenario import tiktok_us_2024 as story
+from tests.support.console import PHONE, assert_fits, log_in
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 900}

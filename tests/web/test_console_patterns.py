@@ -3,13 +3,13 @@ filters stay in the URL, refused forms that keep the browser on the page's own U
 pages that do not scroll sideways at 390 px."""
 
 import pytest
-from console_support import PASSWORD, PHONE, assert_fits, log_in
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.markets import rules
 from marketcast.markets import service as markets
+from tests.support.console import PASSWORD, PHONE, assert_fits, log_in
 
 pytestmark = pytest.mark.browser
 

@@ -3,11 +3,11 @@
 confirmation, and see the sale in their chart."""
 
 import pytest
-from console_support import PASSWORD, PHONE, assert_fits, log_in
 
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
 from marketcast.markets import service as markets
+from tests.support.console import PASSWORD, PHONE, assert_fits, log_in
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 900}
