@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 00:32:00.048081
+Create Date: 2026-12-02 00:37:05.180662
 """
 
 import sqlalchemy as sa
