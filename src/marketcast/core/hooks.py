@@ -1,6 +1,6 @@
 """In-process hook points: how a lower business area lets higher ones act inside its own transaction.
 
-The layer order (docs/adr/0013) lets an area call the services of the areas below it, never above. When a higher
+The layer order (docs/adr/0015) lets an area call the services of the areas below it, never above. When a higher
 area must react to a lower one's change *in the same transaction* — a commission follows a payment, a ledger
 entry follows a refund, a LIVE deal prices a checkout line — the lower area declares a `Hook` and fires it at the
 point of the change; the higher area subscribes at import time (its `handlers` module, loaded by

@@ -1,6 +1,6 @@
 """The points where higher areas (affiliate, live, finance) act inside an order's own transaction.
 
-See core/hooks.py and docs/adr/0013. Payloads carry the ORM rows as they are at that moment; handlers may add
+See core/hooks.py and docs/adr/0015. Payloads carry the ORM rows as they are at that moment; handlers may add
 rows of their own and, for `checkout_lines` only, fill the lines' attribution before they are inserted."""
 
 from dataclasses import dataclass, field
