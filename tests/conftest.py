@@ -100,9 +100,12 @@ def db():
 
 @pytest.fixture
 def app():
+    from contract.declared_codes import DeclaredCodesMiddleware
     from marketcast.app import create_app
 
-    return create_app()
+    app = create_app()
+    app.add_middleware(DeclaredCodesMiddleware)  # every problem answer is one its operation declares
+    return app
 
 
 @pytest.fixture

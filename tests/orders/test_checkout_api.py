@@ -47,7 +47,7 @@ def test_expiry_follows_the_market_policy(place, buyer, make_skus, db, at):
 
 
 @pytest.mark.parametrize(("lines", "code"), [
-    ([("sku_doesnotexist", 1)], "sku_not_found"),
+    ([("sku_doesnotexist", 1)], "unknown_sku"),
 ])
 def test_unknown_sku_is_422_naming_it(place, buyer, make_skus, lines, code, order_count):
     skus = make_skus(5)
@@ -70,7 +70,7 @@ def test_skus_of_two_shops_are_refused(place, buyer, make_skus, make_shop, count
 def test_a_product_that_is_not_live_cannot_be_ordered(place, buyer, make_skus, status, order_count):
     skus = make_skus(5, status=status)
     r = place(buyer["headers"], [(skus[0], 1)])
-    assert r.status_code == 422 and r.json()["code"] == "product_not_live" and r.json()["field"] == "lines"
+    assert r.status_code == 422 and r.json()["code"] == "sku_not_on_sale" and r.json()["field"] == "lines"
     assert order_count() == 0
 
 

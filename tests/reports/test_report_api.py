@@ -128,9 +128,9 @@ def test_seller_reads_their_own_shop_only(client, world):
     r = client.get(URL, params={**RANGE, "shop_id": shops["bob_us"]}, headers=ann)
     assert r.status_code == 403 and r.json()["code"] == "not_owner"
     r = client.get(URL, params=RANGE, headers=ann)  # the whole marketplace is not a seller's to see
-    assert r.status_code == 403 and r.json()["code"] == "shop_id_required"
+    assert r.status_code == 422 and r.json()["code"] == "shop_id_required"
     r = client.get(URL, params={**RANGE, "market": "US"}, headers=ann)
-    assert r.status_code == 403 and r.json()["code"] == "shop_id_required"
+    assert r.status_code == 422 and r.json()["code"] == "shop_id_required"
 
 
 def test_unknown_shop_is_404(client, operator, world):

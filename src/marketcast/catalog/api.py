@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from marketcast.catalog import service
 from marketcast.catalog.schemas import (
@@ -18,10 +18,11 @@ from marketcast.catalog.schemas import (
     StockIn,
 )
 from marketcast.core.money import Money
+from marketcast.core.openapi import api_router, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, MaybeUser, UnitOfWork
 
-router = APIRouter(prefix="/api/v1", tags=["catalog"])
+router = api_router("catalog", "Products, SKUs with per-market prices, stock; public listing and search.")
 
 Price = Annotated[int | None, Query(ge=0, le=MAX_AMOUNT, description="minor units, compared with the cheapest SKU")]
 
@@ -49,9 +50,11 @@ def _stock(sku, *, counters: bool = True) -> SkuStockOut:
 
 
 @router.post("/shops/{shop_id}/products", status_code=status.HTTP_201_CREATED, response_model=ProductDetailOut)
+@raises("shop_not_found", "not_owner", "market_out_of_scope", "shop_closed", "duplicate_sku_code",
+        "wrong_currency")
 def create_product(shop_id: str, body: ProductIn, uow: UnitOfWork, actor: AnyUser):
     """The shop's owner, or an operator of its market. The product starts as a draft; prices must be in the
-    market's currency (422 `currency_mismatch`, field `skus.N.price.currency`)."""
+    market's currency (422 `wrong_currency`, field `skus.N.price.currency`)."""
     product = service.create_product(uow, shop_id=shop_id, title=body.title, description=body.description,
                                      skus=body.skus, actor=actor)
     return _detail(product, service.product_skus(uow, product.id))
@@ -73,6 +76,7 @@ def list_products(uow: UnitOfWork,
 
 
 @router.get("/products/{product_id}", response_model=ProductDetailOut)
+@raises("product_not_found")
 def get_product(product_id: str, uow: UnitOfWork, actor: MaybeUser):
     """Live products for anyone; drafts and delisted ones for the shop's owner and operators of its market."""
     product = service.get_product(uow, product_id, actor=actor)
@@ -80,6 +84,8 @@ def get_product(product_id: str, uow: UnitOfWork, actor: MaybeUser):
 
 
 @router.post("/products/{product_id}/publish", response_model=ProductDetailOut)
+@raises("product_not_found", "shop_not_found", "not_owner", "market_out_of_scope", "shop_cannot_sell",
+        "market_not_live")
 def publish_product(product_id: str, uow: UnitOfWork, actor: AnyUser):
     """The shop's owner or an operator of its market. The shop must be in probation or active and its market
     live (409 `shop_cannot_sell`, `market_not_live`)."""
@@ -98,6 +104,8 @@ def update_product(product_id: str, body: ProductUpdateIn, uow: UnitOfWork, acto
 
 
 @router.post("/products/{product_id}/delist", response_model=ProductDetailOut)
+@raises("product_not_found", "shop_not_found", "not_owner", "market_out_of_scope", "product_not_live",
+        "reason_required", "invalid_reason", "reason_too_long")
 def delist_product(product_id: str, uow: UnitOfWork, actor: AnyUser, body: DelistIn | None = None):
     """The shop's owner or an operator of its market (409 `product_not_live` for a draft). An operator gives a
     reason (422 `reason_required`), which the `product.delisted` event carries to the shop."""
@@ -106,6 +114,7 @@ def delist_product(product_id: str, uow: UnitOfWork, actor: AnyUser, body: Delis
 
 
 @router.get("/skus/{sku_id}", response_model=SkuStockOut)
+@raises("sku_not_found")
 def get_sku(sku_id: str, uow: UnitOfWork, actor: MaybeUser):
     """Stock of one SKU: public for live products, else for the shop's owner and operators of its market. Only
     they see `reserved` and `sold` (null for anyone else)."""
@@ -114,6 +123,7 @@ def get_sku(sku_id: str, uow: UnitOfWork, actor: MaybeUser):
 
 
 @router.patch("/skus/{sku_id}", response_model=SkuStockOut)
+@raises("sku_not_found", "shop_not_found", "not_owner", "market_out_of_scope", "stock_changed")
 def set_stock(sku_id: str, body: StockIn, uow: UnitOfWork, actor: AnyUser):
     """The shop's owner or an operator of its market sets the units available; reserved and sold stay.
     With `expected_available`, only if `available` is still that number: otherwise 409 `stock_changed` with the

@@ -55,7 +55,7 @@ def _check_skus(skus: Sequence[SkuIn], *, currency: str, market: str, taken: Seq
         seen.add(code)
         if sku.price.currency != currency:
             raise Invalid(f"prices in market {market} are in {currency}, not {sku.price.currency}",
-                          code="currency_mismatch", field=f"skus.{i}.price.currency")
+                          code="wrong_currency", field=f"skus.{i}.price.currency")
 
 
 def create_product(session: Session, *, shop_id: str, title: str, description: str, skus: Sequence[SkuIn],

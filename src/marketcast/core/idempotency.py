@@ -87,7 +87,6 @@ Operation = Callable[[Session], Outcome | tuple[int, dict[str, Any]]]
 class KeyRequired(DomainError):
     status = 400
     code = "idempotency_key_required"
-    title = "Idempotency-Key required"
 
 
 def check_key(key: str | None) -> str:

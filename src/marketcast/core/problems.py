@@ -1,4 +1,4 @@
-"""Every error leaves the API as problem+json (RFC 9457) with a stable `code`."""
+"""Every error leaves the API as problem+json (RFC 9457) with a stable `code` from the catalogue."""
 
 import logging
 from typing import Any
@@ -10,15 +10,21 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketcast.core.db import is_busy
+from marketcast.core.error_codes import lookup
 from marketcast.core.errors import DomainError, ServiceBusy
 
 log = logging.getLogger("marketcast")
 PROBLEM = "application/problem+json"
+# What Starlette's own refusals (no route, wrong method, …) are called in the catalogue.
+_HTTP_CODES = {401: "unauthenticated", 403: "wrong_role", 404: "not_found",
+               405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+               429: "too_many_requests"}
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": f"https://marketcast.dev/problems/{code}", "title": title, "status": status, "code": code,
-            "detail": detail, **extra}
+def problem(code: str, detail: str, *, status: int | None = None, **extra: Any) -> JSONResponse:
+    entry = lookup(code)
+    status = status or entry.status
+    body = {"type": entry.type_uri, "title": entry.title, "status": status, "code": code, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
@@ -34,12 +40,24 @@ def domain_response(exc: DomainError) -> JSONResponse:
 
 
 def http_response(exc: StarletteHTTPException) -> JSONResponse:
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
-    code = codes.get(exc.status_code, "http_error")
-    response = problem(exc.status_code, code, code.replace("_", " ").capitalize(), str(exc.detail))
+    if exc.status_code == 400:
+        # FastAPI's only 400: a body that is not UTF-8 JSON or a readable form. Broken JSON text is already
+        # a 422 (json_invalid), so this is the same kind of problem and gets the same answer.
+        detail = "body: the request body could not be read (not UTF-8 JSON, or a broken multipart form)"
+        return problem("validation_error", detail, field="body",
+                       errors=[{"field": "body", "message": str(exc.detail)}])
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    response = problem(code, str(exc.detail), status=exc.status_code)
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value
     return response
+
+
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in exc.errors()]
+    first = errors[0] if errors else {"field": "", "message": "invalid request"}
+    return problem("validation_error", f"{first['field']}: {first['message']}", field=first["field"],
+                   errors=errors)
 
 
 def install(app: FastAPI) -> None:
@@ -49,11 +67,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError):
-        errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
-                  for e in exc.errors()]
-        first = errors[0] if errors else {"field": "", "message": "invalid request"}
-        return problem(422, "validation_error", "Invalid request", f"{first['field']}: {first['message']}",
-                       field=first["field"], errors=errors)
+        return validation_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException):
@@ -69,7 +83,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception):
         log.exception("unhandled error", exc_info=exc)
-        response = problem(500, "internal_error", "Internal error", "something went wrong on our side")
+        response = problem("internal_error", "something went wrong on our side")
         # The connection may be in an unknown state after an unhandled error: the client must not reuse it.
         response.headers["Connection"] = "close"
         return response

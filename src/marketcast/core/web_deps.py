@@ -18,6 +18,7 @@ from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import Actor
 from marketcast.core.db import new_session, unit_of_work
 from marketcast.core.errors import Forbidden, Unauthorized
+from marketcast.core.openapi import auth_dependency
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -37,6 +38,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+@auth_dependency(None)
 def optional_actor(request: Request, session: UnitOfWork) -> Actor | None:
     return _actor_of_request(request, session)
 
@@ -62,6 +64,7 @@ def _actor_of_request(request: Request, session: Session) -> Actor | None:
 def requires(*roles: str) -> Callable[..., Actor]:
     """A dependency that admits only an authenticated user with one of `roles` (any role when empty)."""
 
+    @auth_dependency(roles)
     async def dependency(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
         # async: a check without I/O runs on the event loop instead of taking a trip through the threadpool
         return _admit(actor, roles)
@@ -83,6 +86,7 @@ def requires_own_session(*roles: str) -> Callable[..., Actor]:
     For routes that open their own transactions (checkout claims an Idempotency-Key, then commits the order
     in a second one): on SQLite the request's write session would hold the write lock the route then waits on."""
 
+    @auth_dependency(roles)
     def dependency(request: Request) -> Actor:
         with unit_of_work(write=False) as session:
             actor = _actor_of_request(request, session)
@@ -99,6 +103,7 @@ MaybeUser = Annotated[Actor | None, Depends(optional_actor)]
 IdempotencyKeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER)]
 
 
+@auth_dependency(())  # the route admits by role itself, once it has read the token
 async def bearer_present(request: Request) -> None:
     """A request with no credentials at all is 401 before its body is validated, as with `requires` (no I/O here:
     routes that authenticate inside `respond_once` check the token itself there)."""

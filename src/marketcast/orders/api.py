@@ -5,12 +5,13 @@ called with none open), so it authenticates with `requires_own_session`. Neither
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import Depends, Query, Request, status
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
 from marketcast.core.idempotency import Outcome
+from marketcast.core.openapi import api_router, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import (
     AnyUser,
@@ -33,19 +34,20 @@ from marketcast.orders.schemas import (
     ShipIn,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["orders"])
+router = api_router("orders", "Checkout with an Idempotency-Key, payment with test cards, shipping, refunds.")
 
 BuyerOwnSession = Annotated[Actor, Depends(requires_own_session("buyer"))]
 SellerOrOperator = Annotated[Actor, Depends(requires("seller", "operator"))]
-PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 def _full(detail: service.OrderDetail) -> OrderOut:
     return OrderOut.full(detail.order, detail.lines, detail.refunds, detail.payments)
 
 
-@router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut,
-             responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM}, dependencies=[BearerPresent])
+@router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut, dependencies=[BearerPresent])
+@raises("wrong_role", "unknown_sku", "sku_not_on_sale", "mixed_shops", "mixed_currencies", "shop_cannot_sell",
+        "market_not_live", "daily_order_cap_reached", "out_of_stock", "unknown_link", "unknown_creator",
+        "creator_not_in_market")
 def create_order(request: Request, body: CheckoutIn, idempotency_key: IdempotencyKeyHeader = None):
     """Place an order (buyers). Requires an `Idempotency-Key` header (400 idempotency_key_required without).
 
@@ -68,6 +70,7 @@ def create_order(request: Request, body: CheckoutIn, idempotency_key: Idempotenc
 
 
 @router.get("/orders", response_model=Page[OrderSummaryOut])
+@raises("wrong_role", "shop_id_required", "shop_not_found", "not_owner", "market_out_of_scope")
 def list_orders(uow: UnitOfWork, actor: AnyUser,
                 shop_id: Annotated[str | None, Query(max_length=32)] = None,
                 market: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
@@ -89,12 +92,15 @@ def list_orders(uow: UnitOfWork, actor: AnyUser,
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
+@raises("order_not_found", "not_your_order", "not_owner", "market_out_of_scope")
 def get_order(order_id: str, uow: UnitOfWork, actor: AnyUser):
     """The buyer, the shop's owner, or an operator of the order's market: lines, refunds, payment attempts."""
     return _full(service.detail(uow, order_id=order_id, actor=actor))
 
 
-@router.post("/orders/{order_id}/pay", response_model=OrderOut, responses={402: PROBLEM, 409: PROBLEM})
+@router.post("/orders/{order_id}/pay", response_model=OrderOut)
+@raises("invalid_card_number", "order_not_found", "not_your_order", "order_not_payable", "order_expired",
+        "payment_in_progress", "card_declined", "payment_failed")
 def pay_order(order_id: str, body: PayIn, actor: BuyerOwnSession):
     """The buyer pays (test provider cards: 4242424242424242 approves, 4000000000000002 declines). Paying a
     paid order again answers 200 with the order and charges nothing. 402 card_declined / payment_failed leave
@@ -107,6 +113,7 @@ def _moved(uow, order) -> OrderOut:
 
 
 @router.post("/orders/{order_id}/ship", response_model=OrderOut)
+@raises("order_not_found", "not_owner", "invalid_order_status")
 def ship_order(order_id: str, body: ShipIn, uow: UnitOfWork, actor: Annotated[Actor, Depends(requires("seller"))]):
     """The shop's owner: paid → shipped, with the carrier and the parcel's tracking number."""
     return _moved(uow, service.ship(uow, order_id=order_id, actor=actor, carrier=body.carrier,
@@ -114,25 +121,30 @@ def ship_order(order_id: str, body: ShipIn, uow: UnitOfWork, actor: Annotated[Ac
 
 
 @router.post("/orders/{order_id}/deliver", response_model=OrderOut)
+@raises("order_not_found", "not_owner", "market_out_of_scope", "invalid_order_status")
 def deliver_order(order_id: str, uow: UnitOfWork, actor: SellerOrOperator):
     """The shop's owner or an operator of its market: shipped → delivered."""
     return _moved(uow, service.deliver(uow, order_id=order_id, actor=actor))
 
 
 @router.post("/orders/{order_id}/complete", response_model=OrderOut)
+@raises("order_not_found", "not_your_order", "market_out_of_scope", "invalid_order_status")
 def complete_order(order_id: str, uow: UnitOfWork, actor: Annotated[Actor, Depends(requires("buyer", "operator"))]):
     """The buyer or an operator of the order's market: delivered → completed."""
     return _moved(uow, service.complete(uow, order_id=order_id, actor=actor))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut)
+@raises("order_not_found", "not_your_order", "payment_in_progress", "invalid_order_status")
 def cancel_order(order_id: str, uow: UnitOfWork, actor: Annotated[Actor, Depends(requires("buyer"))]):
     """The buyer, while the order is pending_payment: its stock goes back on sale."""
     return _moved(uow, service.cancel(uow, order_id=order_id, actor=actor))
 
 
 @router.post("/orders/{order_id}/refunds", status_code=status.HTTP_201_CREATED, response_model=RefundOut,
-             responses={400: PROBLEM, 409: PROBLEM, 422: PROBLEM}, dependencies=[BearerPresent])
+             dependencies=[BearerPresent])
+@raises("wrong_role", "order_not_found", "shop_not_found", "not_owner", "market_out_of_scope",
+        "order_not_refundable", "line_not_found", "refund_exceeds_quantity")
 def refund_order(request: Request, order_id: str, body: RefundIn,
                  idempotency_key: IdempotencyKeyHeader = None):
     """The shop's owner or an operator of its market, on a paid (shipped, delivered, completed) order.

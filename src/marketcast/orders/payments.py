@@ -53,7 +53,6 @@ class PaymentRequired(DomainError):
 
     status = 402
     code = "card_declined"
-    title = "Payment required"
 
 
 def luhn_ok(number: str) -> bool:

@@ -38,13 +38,13 @@ def check_skus(quantities: dict[str, int], views: dict[str, Any]) -> Any:
     """All SKUs known, of products that are live, of one shop and one currency; returns the first view."""
     for sku_id in quantities:
         if sku_id not in views:
-            raise Invalid(f"SKU {sku_id} does not exist", code="sku_not_found", field="lines", sku_id=sku_id)
+            raise Invalid(f"SKU {sku_id} does not exist", code="unknown_sku", field="lines", sku_id=sku_id)
     first = views[next(iter(quantities))]
     for sku_id in quantities:
         view = views[sku_id]
         if view.product_status not in SELLABLE_PRODUCT_STATUSES:
             raise Invalid(f"SKU {sku_id} belongs to product {view.product_id}, which is {view.product_status}, "
-                          "not live", code="product_not_live", field="lines", sku_id=sku_id)
+                          "not live", code="sku_not_on_sale", field="lines", sku_id=sku_id)
         if view.shop_id != first.shop_id:
             raise Invalid(f"SKU {sku_id} is sold by another shop than SKU {first.sku_id}: one order, one shop",
                           code="mixed_shops", field="lines", sku_id=sku_id)

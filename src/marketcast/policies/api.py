@@ -1,10 +1,11 @@
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from marketcast.core.auth.actor import shown_email
+from marketcast.core.openapi import api_router, raises
 from marketcast.core.web_deps import MaybeUser, Operator, UnitOfWork
 from marketcast.policies import service, simulation
 from marketcast.policies.schemas import (
@@ -21,37 +22,43 @@ from marketcast.policies.schemas import (
     WithdrawIn,
 )
 
-router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
+router = api_router("policies", "Versioned per-market policies: the value as of a time, timelines, explanations, "
+                    "scheduling and withdrawing versions.", prefix="/api/v1/policies")
 
 MarketQuery = Query(None, pattern=r"^[A-Za-z]{2}$", description="Two-letter market code; omit for global values")
 AtQuery = Query(None, description="ISO date-time to resolve at (naive means UTC); default now")
 
 
 @router.get("", response_model=PolicyKeysOut)
-def list_keys():
+def list_policies():
     """Every policy key: its type, bounds, default, unit and meaning."""
     return PolicyKeysOut(items=[PolicyKeyOut.of(pk) for pk in service.keys()])
 
 
 # Declared before /{key} so "in-force" is not taken for a key.
 @router.get("/in-force", response_model=InForceOut)
-def in_force(uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery, at: datetime | None = AtQuery):
+@raises("invalid_market", "market_not_found")
+def list_policies_in_force(uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery,
+                           at: datetime | None = AtQuery):
     """The value of every key for a market at a time."""
     code = service.check_market(uow, market)
     return InForceOut(items=[_seen_by(ResolvedOut.of(r), viewer) for r in service.in_force(uow, market=code, at=at)])
 
 
 @router.get("/{key}", response_model=ResolvedOut)
-def get_value(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery,
-              at: datetime | None = AtQuery):
+@raises("policy_not_found", "invalid_market", "market_not_found")
+def get_policy(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery,
+               at: datetime | None = AtQuery):
+    """The value of a key for a market (or global) at a time, with the version it comes from."""
     service.key_info(key)
     code = service.check_market(uow, market)
     return _seen_by(ResolvedOut.of(*service.value_explained(uow, key=key, market=code, at=at, viewer=viewer)), viewer)
 
 
 @router.get("/{key}/versions", response_model=VersionsOut)
-def list_versions(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery,
-                  at: datetime | None = AtQuery,
+@raises("policy_not_found", "invalid_market", "market_not_found")
+def list_policy_versions(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery,
+                         at: datetime | None = AtQuery,
                   include_global: bool = Query(False, description="with a market, list the global versions too")):
     """Every version for the market (or the globals), oldest first, with its status at `at`."""
     service.key_info(key)
@@ -61,8 +68,10 @@ def list_versions(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | No
 
 
 @router.get("/{key}/explain", response_model=ExplainOut)
-def explain(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery,
-            at: datetime | None = AtQuery):
+@raises("policy_not_found", "invalid_market", "market_not_found")
+def explain_policy(key: str, uow: UnitOfWork, viewer: MaybeUser, market: str | None = MarketQuery,
+                   at: datetime | None = AtQuery):
+    """Why the key has its value for a market at a time: in plain words, with the versions around it."""
     service.key_info(key)
     code = service.check_market(uow, market)
     resolved, explanation = service.value_explained(uow, key=key, market=code, at=at, viewer=viewer)
@@ -79,7 +88,10 @@ def _seen_by(out, viewer):
 
 
 @router.post("/{key}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionOut)
-def schedule(key: str, body: ScheduleIn, uow: UnitOfWork, actor: Operator):
+@raises("policy_not_found", "invalid_market", "market_not_found", "market_out_of_scope",
+        "invalid_policy_value", "effective_from_in_past", "reason_required", "invalid_reason",
+        "reason_too_long", "policy_version_exists")
+def schedule_policy_version(key: str, body: ScheduleIn, uow: UnitOfWork, actor: Operator):
     """Schedule a new value from a date not in the past (operators; a market-limited one only for its markets)."""
     version = service.schedule(uow, key=key, market=body.market, value=body.value,
                                effective_from=body.effective_from, reason=body.reason, actor=actor)
@@ -87,7 +99,9 @@ def schedule(key: str, body: ScheduleIn, uow: UnitOfWork, actor: Operator):
 
 
 @router.post("/versions/{version_id}/withdraw", response_model=VersionOut)
-def withdraw(version_id: str, body: WithdrawIn, uow: UnitOfWork, actor: Operator):
+@raises("policy_version_not_found", "market_out_of_scope", "reason_required", "invalid_reason",
+        "reason_too_long", "policy_version_withdrawn", "policy_version_in_effect")
+def withdraw_policy_version(version_id: str, body: WithdrawIn, uow: UnitOfWork, actor: Operator):
     """Withdraw a version that has not taken effect (operators of that version's market)."""
     version = service.withdraw(uow, version_id=version_id, reason=body.reason, actor=actor)
     return VersionOut.of(version, "withdrawn")

@@ -3,23 +3,26 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from marketcast.core import clock
 from marketcast.core.errors import Invalid
+from marketcast.core.openapi import api_router, raises
 from marketcast.core.pagination import PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, UnitOfWork
 from marketcast.reports import service
 from marketcast.reports.schemas import GmvReportOut, GmvRowOut, GroupBy, TrailingGmvOut
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = api_router("reports", "GMV reports from the daily rollups (see docs/gmv.md).")
 
 MarketQuery = Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", description="two-letter market code")]
 ShopQuery = Annotated[str | None, Query(min_length=1, max_length=32, description="one shop (sellers: required)")]
 
 
 @router.get("/reports/gmv", response_model=GmvReportOut)
-def gmv_report(
+@raises("wrong_role", "market_out_of_scope", "market_not_found", "shop_not_found", "not_owner",
+        "shop_id_required", "invalid_date_range")
+def get_gmv_report(
     uow: UnitOfWork, actor: AnyUser, market: MarketQuery = None, shop_id: ShopQuery = None,
     from_day: Annotated[date | None, Query(alias="from", description="first UTC day (default: to - 29 days)")] = None,
     to_day: Annotated[date | None, Query(alias="to", description="last UTC day, included (default: today)")] = None,
@@ -41,7 +44,8 @@ def gmv_report(
 
 
 @router.get("/reports/gmv/trailing", response_model=TrailingGmvOut)
-def trailing_gmv(
+@raises("wrong_role", "market_out_of_scope", "shop_not_found", "not_owner", "currency_mismatch")
+def get_trailing_gmv(
     uow: UnitOfWork, actor: AnyUser,
     shop_id: Annotated[str, Query(min_length=1, max_length=32)],
     days: Annotated[int, Query(ge=1, le=service.MAX_RANGE_DAYS)] = 365,

@@ -293,6 +293,6 @@ def report_scope(session: Session, *, actor: Actor, market: str | None = None,
         sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)
         return None  # the shop pins the market, and the check above said the actor may see it
     if not actor.is_operator:
-        raise Forbidden("a seller asks for one of their own shops: add shop_id", code="shop_id_required",
+        raise Invalid("a seller asks for one of their own shops: add shop_id", code="shop_id_required",
                         field="shop_id")
     return actor.markets

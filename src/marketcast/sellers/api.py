@@ -2,7 +2,7 @@
 
 from typing import Annotated, get_args
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import Depends, Query, Request, status
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -12,6 +12,7 @@ from marketcast.core.chunks import commit_each
 from marketcast.core.db import unit_of_work
 from marketcast.core.downloads import attachment
 from marketcast.core.errors import Invalid
+from marketcast.core.openapi import api_router, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork, requires_own_session
 from marketcast.sellers import documents, service
@@ -39,9 +40,8 @@ from marketcast.sellers.schemas import (
     SimulateOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["sellers"])
-PROBLEMS = {403: {"description": "not yours, wrong role, or a market outside the operator's scope"},
-            404: {"description": "no such application"}}
+router = api_router("sellers", "Seller profiles (KYB), shop applications judged against the policies in force, "
+                    "review, documents, re-evaluation and simulation.")
 
 
 def seller_out(seller) -> SellerOut:
@@ -75,6 +75,7 @@ def summary(app) -> ApplicationSummary:
 
 
 @router.post("/sellers", status_code=status.HTTP_201_CREATED, response_model=SellerOut)
+@raises("wrong_role", "seller_exists", "invalid_phone")
 def create_seller(body: SellerIn, uow: UnitOfWork, actor: AnyUser):
     """Sellers register their legal entity (KYB), one per user (409 seller_exists)."""
     seller = service.create_seller(uow, actor=actor, legal_name=body.legal_name, entity_type=body.entity_type,
@@ -84,12 +85,16 @@ def create_seller(body: SellerIn, uow: UnitOfWork, actor: AnyUser):
     return seller_out(seller)
 
 
-@router.get("/sellers/{seller_id}", response_model=SellerOut, responses=PROBLEMS)
+@router.get("/sellers/{seller_id}", response_model=SellerOut)
+@raises("seller_not_found", "not_owner", "market_out_of_scope")
 def get_seller(seller_id: str, uow: UnitOfWork, actor: AnyUser):
+    """A seller profile: its own seller, or operators of the markets the seller applies to."""
     return seller_out(service.view_seller(uow, seller_id=seller_id, actor=actor))
 
 
 @router.post("/applications", status_code=status.HTTP_201_CREATED, response_model=ApplicationOut)
+@raises("wrong_role", "seller_profile_required", "unknown_market", "shop_exists", "application_exists",
+        "invalid_phone")
 def submit_application(body: ApplicationIn, uow: UnitOfWork, actor: AnyUser):
     """A seller applies for a shop in a market; the rules judge it at once (see /decision for why)."""
     data = body.model_dump()
@@ -101,6 +106,7 @@ def submit_application(body: ApplicationIn, uow: UnitOfWork, actor: AnyUser):
 
 
 @router.get("/applications", response_model=Page[ApplicationSummary])
+@raises("wrong_role", "market_out_of_scope")
 def list_applications(uow: UnitOfWork, actor: AnyUser,
                       market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
                       shop_type: ShopType | None = None, outcome: Outcome | None = None,
@@ -114,7 +120,8 @@ def list_applications(uow: UnitOfWork, actor: AnyUser,
 
 
 @router.post("/applications/reevaluate", response_model=ReevaluateOut)
-def reevaluate(body: ReevaluateIn, uow: UnitOfWork, actor: Operator):
+@raises("market_out_of_scope", "unknown_market", "market_not_found", "reevaluation_conflict")
+def reevaluate_applications(body: ReevaluateIn, uow: UnitOfWork, actor: Operator):
     """Re-judge a market's open and rules-rejected applications against the policies in force now, in chunks
     committed one by one (a failure keeps the chunks before it; running it again is safe)."""
     return service.total(commit_each(uow, service.reevaluate_chunks(uow, market=body.market,
@@ -123,18 +130,24 @@ def reevaluate(body: ReevaluateIn, uow: UnitOfWork, actor: Operator):
 
 
 @router.post("/applications/simulate", response_model=SimulateOut, response_model_by_alias=True)
-def simulate(body: SimulateIn, uow: UnitOfWork, actor: Operator):
+@raises("market_out_of_scope", "policy_not_simulated", "policy_not_found", "invalid_market",
+        "market_not_found", "unknown_market", "invalid_policy_value")
+def simulate_policy_change(body: SimulateIn, uow: UnitOfWork, actor: Operator):
     """What a value of a seller policy would do to a market's open applications, before it is scheduled:
     how many would become eligible or ineligible, with examples. Nothing is written."""
     return service.simulate(uow, market=body.market, key=body.key, value=body.value, at=body.at, actor=actor)
 
 
-@router.get("/applications/{application_id}", response_model=ApplicationOut, responses=PROBLEMS)
+@router.get("/applications/{application_id}", response_model=ApplicationOut)
+@raises("application_not_found", "wrong_role", "not_owner", "market_out_of_scope")
 def get_application(application_id: str, uow: UnitOfWork, actor: AnyUser):
+    """One application: the shop asked for, the representative, contact, address, external records and
+    the latest decision. The applying seller, or operators of its market."""
     return application_out(uow, service.get_application(uow, application_id, actor=actor))
 
 
-@router.get("/applications/{application_id}/decision", response_model=ExplanationOut, responses=PROBLEMS)
+@router.get("/applications/{application_id}/decision", response_model=ExplanationOut)
+@raises("application_not_found", "wrong_role", "not_owner", "market_out_of_scope")
 def get_decision(application_id: str, uow: UnitOfWork, actor: AnyUser):
     """The latest decision, each rule with the values compared and the policy version used, in plain words."""
     app = service.get_application(uow, application_id, actor=actor)
@@ -142,8 +155,10 @@ def get_decision(application_id: str, uow: UnitOfWork, actor: AnyUser):
                           **app.decision)
 
 
-@router.post("/applications/{application_id}/approve", response_model=ApplicationOut, responses=PROBLEMS)
-def approve(application_id: str, body: ApproveIn, uow: UnitOfWork, actor: Operator):
+@router.post("/applications/{application_id}/approve", response_model=ApplicationOut)
+@raises("application_not_found", "market_out_of_scope", "application_not_open", "rules_not_overridden",
+        "shop_exists")
+def approve_application(application_id: str, body: ApproveIn, uow: UnitOfWork, actor: Operator):
     """Operators of the application's market. Each failed rule must be named in override_rules (409
     rules_not_overridden); approval opens the shop on probation."""
     app = service.approve(uow, application_id=application_id, reason=body.reason,
@@ -151,8 +166,10 @@ def approve(application_id: str, body: ApproveIn, uow: UnitOfWork, actor: Operat
     return application_out(uow, app)
 
 
-@router.post("/applications/{application_id}/reject", response_model=ApplicationOut, responses=PROBLEMS)
-def reject(application_id: str, body: RejectIn, uow: UnitOfWork, actor: Operator):
+@router.post("/applications/{application_id}/reject", response_model=ApplicationOut)
+@raises("application_not_found", "market_out_of_scope", "application_not_open")
+def reject_application(application_id: str, body: RejectIn, uow: UnitOfWork, actor: Operator):
+    """Operators of the application's market reject an open application, with a reason."""
     app = service.reject(uow, application_id=application_id, reason=body.reason, actor=actor)
     return application_out(uow, app)
 
@@ -169,10 +186,9 @@ _DOC_TYPES = TypeAdapter(DocType)
 
 
 @router.post(DOCUMENT_UPLOAD, status_code=status.HTTP_201_CREATED, response_model=DocumentOut,
-             openapi_extra=_UPLOAD_BODY,
-             responses=PROBLEMS | {401: {"description": "unauthenticated"},
-                                   413: {"description": "file_too_large, payload_too_large"},
-                                   415: {"description": "unsupported_file_type"}})
+             openapi_extra=_UPLOAD_BODY)
+@raises("application_not_found", "wrong_role", "not_owner", "market_out_of_scope", "file_too_large",
+        "payload_too_large", "unsupported_file_type")
 async def upload_document(application_id: str, request: Request,
                           actor: Annotated[Actor, Depends(requires_own_session())]):
     """The applying seller uploads a PDF, PNG or JPEG (checked by content), at most settings.upload_max_bytes.
@@ -197,10 +213,12 @@ async def upload_document(application_id: str, request: Request,
         return await run_in_threadpool(save)
 
 
-@router.get("/applications/{application_id}/documents", response_model=Page[DocumentOut], responses=PROBLEMS)
+@router.get("/applications/{application_id}/documents", response_model=Page[DocumentOut])
+@raises("application_not_found", "wrong_role", "not_owner", "market_out_of_scope")
 def list_documents(application_id: str, uow: UnitOfWork, actor: AnyUser,
                    page_size: PageSize = None,
                    page_token: PageToken = None):
+    """The documents uploaded to an application (the applying seller, operators of its market)."""
     docs, token = documents.list_documents(uow, application_id=application_id, actor=actor, page_size=page_size,
                                            page_token=page_token)
     return Page[DocumentOut](items=[DocumentOut.model_validate(d, from_attributes=True) for d in docs],

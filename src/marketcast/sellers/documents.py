@@ -34,13 +34,11 @@ GENERIC_TYPES = {"", "application/octet-stream"}
 class FileTooLarge(DomainError):
     status = 413
     code = "file_too_large"
-    title = "File too large"
 
 
 class UnsupportedFileType(DomainError):
     status = 415
     code = "unsupported_file_type"
-    title = "Unsupported file type"
 
 
 def _kind(head: bytes, file_name: str, content_type: str) -> str:

@@ -3,9 +3,10 @@ any operator may read subscriptions and deliveries, and the events of the market
 operators not limited to markets may change subscriptions (the services check `actor.require_market(None)`)."""
 
 
-from fastapi import APIRouter, FastAPI, Query, Response, status
+from fastapi import FastAPI, Query, Response, status
 
 from marketcast.core.events import EventType
+from marketcast.core.openapi import api_router, declare_tag, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import Operator, UnitOfWork
 from marketcast.webhooks import service
@@ -23,12 +24,15 @@ from marketcast.webhooks.schemas import (
 )
 
 # No prefix: the events list lives at /api/v1/events, beside /api/v1/webhooks.
-router = APIRouter(tags=["webhooks"])
+router = api_router("webhooks", "Subscriptions to event types, signed deliveries and their attempts, redelivery.",
+                    prefix="")
+declare_tag("events", "The outbox: every event the platform emitted, for operators.")
 BASE = "/api/v1/webhooks"
 
 
 
 @router.post(BASE, status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
+@raises("invalid_url", "invalid_event_type", "market_out_of_scope")
 def create_subscription(body: SubscriptionIn, uow: UnitOfWork, actor: Operator):
     """Subscribe a URL to event types. The answer holds the signing secret; it is never shown again."""
     sub, secret = service.create_subscription(uow, url=body.url, event_types=body.event_types,
@@ -38,6 +42,7 @@ def create_subscription(body: SubscriptionIn, uow: UnitOfWork, actor: Operator):
 
 @router.get(BASE, response_model=Page[SubscriptionOut])
 def list_subscriptions(uow: UnitOfWork, _: Operator, page_size: PageSize = None, page_token: PageToken = None):
+    """Every webhook subscription (operators), in id order; secrets are never shown again."""
     rows, token = service.list_subscriptions(uow, page_size=page_size, page_token=page_token)
     return Page[SubscriptionOut](items=[SubscriptionOut.model_validate(r) for r in rows], next_page_token=token)
 
@@ -50,7 +55,9 @@ def list_event_types(_: Operator):
 
 
 @router.get(BASE + "/deliveries/{delivery_id}", response_model=DeliveryDetail)
+@raises("delivery_not_found")
 def get_delivery(delivery_id: str, uow: UnitOfWork, _: Operator):
+    """One delivery of an event to a subscription, with every attempt (status, answer, timing)."""
     delivery = service.get_delivery(uow, delivery_id=delivery_id)
     attempts = service.delivery_attempts(uow, delivery_id=delivery_id)
     return DeliveryDetail(**DeliveryOut.model_validate(delivery).model_dump(),
@@ -59,39 +66,49 @@ def get_delivery(delivery_id: str, uow: UnitOfWork, _: Operator):
 
 @router.post(BASE + "/deliveries/{delivery_id}/redeliver", status_code=status.HTTP_202_ACCEPTED,
              response_model=DeliveryOut)
-def redeliver(delivery_id: str, uow: UnitOfWork, actor: Operator):
+@raises("delivery_not_found", "webhook_not_found", "delivery_in_progress", "webhook_disabled", "market_out_of_scope")
+def redeliver_delivery(delivery_id: str, uow: UnitOfWork, actor: Operator):
     """Send a failed or delivered delivery again, as soon as the worker runs; same event id."""
     return DeliveryOut.model_validate(service.redeliver(uow, delivery_id=delivery_id, actor=actor))
 
 
 @router.get(BASE + "/{subscription_id}", response_model=SubscriptionOut)
+@raises("webhook_not_found")
 def get_subscription(subscription_id: str, uow: UnitOfWork, _: Operator):
+    """One webhook subscription: URL, event types, status."""
     return SubscriptionOut.model_validate(service.get_subscription(uow, subscription_id=subscription_id))
 
 
 @router.patch(BASE + "/{subscription_id}", response_model=SubscriptionOut)
+@raises("webhook_not_found", "invalid_event_type", "market_out_of_scope")
 def update_subscription(subscription_id: str, body: SubscriptionPatch, uow: UnitOfWork, actor: Operator):
+    """Change a subscription's event types, or disable / enable it."""
     sub = service.update_subscription(uow, subscription_id=subscription_id, event_types=body.event_types,
                                       status=body.status, actor=actor)
     return SubscriptionOut.model_validate(sub)
 
 
 @router.delete(BASE + "/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+@raises("webhook_not_found", "market_out_of_scope")
 def delete_subscription(subscription_id: str, uow: UnitOfWork, actor: Operator):
+    """Delete a subscription with its deliveries and their attempts."""
     service.delete_subscription(uow, subscription_id=subscription_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(BASE + "/{subscription_id}/deliveries", response_model=Page[DeliveryOut])
+@raises("webhook_not_found")
 def list_deliveries(subscription_id: str, uow: UnitOfWork, _: Operator,
                     status_filter: DeliveryStatus | None = Query(None, alias="status"),
                     page_size: PageSize = None, page_token: PageToken = None):
+    """A subscription's deliveries in id order; filter by `status`."""
     rows, token = service.deliveries(uow, subscription_id=subscription_id, status=status_filter, page_size=page_size,
                                      page_token=page_token)
     return Page[DeliveryOut](items=[DeliveryOut.model_validate(r) for r in rows], next_page_token=token)
 
 
 @router.get("/api/v1/events", response_model=Page[EventOut], tags=["events"])
+@raises("market_out_of_scope")
 def list_events(uow: UnitOfWork, actor: Operator,
                 type: str | None = Query(None, max_length=80, description='exact type, "market.*" or "*"'),
                 market: str | None = Query(None, pattern=r"^[A-Za-z]{2}$"),

@@ -1,24 +1,27 @@
-from fastapi import APIRouter, Request, status
+from fastapi import Request, status
 from starlette.concurrency import run_in_threadpool
 
 from marketcast.core.auth import login, service
 from marketcast.core.auth.schemas import SignupIn, TokenIn, TokenOut, UserOut
 from marketcast.core.db import unit_of_work
+from marketcast.core.openapi import api_router, raises
 from marketcast.core.web_deps import AnyUser, UnitOfWork, client_address
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = api_router("auth", "Sign-up, Bearer tokens (create, revoke) and the current user.", prefix="/api/v1/auth")
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=UserOut)
-def signup(body: SignupIn, uow: UnitOfWork):
+@raises("email_taken")
+def sign_up(body: SignupIn, uow: UnitOfWork):
     """Buyers, sellers and creators sign themselves up; operators are created by an operator."""
     return service.create_user(uow, email=body.email, role=body.role, password=body.password)
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenOut)
+@raises("invalid_credentials", "too_many_requests", "service_busy")
 async def create_token(body: TokenIn, request: Request):
-    """Throttled: after a few wrong passwords for an account (or from an address) each further attempt waits a
-    growing delay (429 with Retry-After)."""
+    """Exchange email and password for a Bearer token. Throttled: after a few wrong passwords for an account (or
+    from an address) each further attempt waits a growing delay (429 with Retry-After)."""
     user = await login.login(email=body.email, password=body.password, address=client_address(request))
     return TokenOut(token=await run_in_threadpool(_issue, user))
 
@@ -35,5 +38,7 @@ def revoke_current_token(request: Request, uow: UnitOfWork, _: AnyUser) -> None:
 
 
 @router.get("/me", response_model=UserOut)
-def me(actor: AnyUser, uow: UnitOfWork):
+@raises("user_not_found")
+def get_current_user(actor: AnyUser, uow: UnitOfWork):
+    """The user the Bearer token belongs to: email, role, and an operator's markets."""
     return service.get_user_by_email(uow, actor.email)

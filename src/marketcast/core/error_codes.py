@@ -1,0 +1,188 @@
+"""The catalogue of error codes: every `code` the API, the CLI or the console can answer with, its HTTP status
+and what it means. A `DomainError` with a code that is not here cannot be raised (see `core.errors`), the
+OpenAPI document declares these codes per operation (docs/adr/0013), and `docs/errors.md` is rendered from
+this table (tests/contract/test_error_catalogue.py keeps it current).
+
+A new code is one line in its area's section: `code, status, meaning`. One code, one status: a code names
+one kind of problem, so a client can switch on it."""
+
+from dataclasses import dataclass
+
+PROBLEM_TYPE_BASE = "https://marketcast.dev/problems/"
+
+
+@dataclass(frozen=True)
+class ErrorType:
+    code: str
+    status: int
+    meaning: str
+
+    @property
+    def title(self) -> str:
+        return self.code.replace("_", " ").capitalize()
+
+    @property
+    def type_uri(self) -> str:
+        return PROBLEM_TYPE_BASE + self.code
+
+
+_ENTRIES: tuple[tuple[str, int, str], ...] = (
+    # Any operation: the request itself, authentication, the HTTP layer.
+    ("bad_request", 400, "The request cannot be understood as sent."),
+    ("validation_error", 422, "A value is missing, of the wrong type or out of range; `field` names it."),
+    ("unauthenticated", 401, "The operation needs a Bearer token and none was sent."),
+    ("invalid_token", 401, "The Authorization header is not 'Bearer <token>', or the token is unknown, expired "
+                           "or revoked."),
+    ("wrong_role", 403, "The caller's role may not do this (e.g. a buyer calling an operator's operation)."),
+    ("market_out_of_scope", 403, "The operator is limited to other markets than the one this touches."),
+    ("not_owner", 403, "The resource belongs to another user."),
+    ("user_required", 403, "Only a signed-in user (not the system) can do this."),
+    ("csrf_failed", 403, "A console form came without its valid CSRF token (console only)."),
+    ("not_found", 404, "No such path."),
+    ("method_not_allowed", 405, "The path exists but not with this HTTP method."),
+    ("payload_too_large", 413, "The request body is larger than the server accepts."),
+    ("unsupported_media_type", 415, "The request body's content type is not one this operation reads."),
+    ("http_error", 400, "Another HTTP-level refusal; `status` says which."),
+    ("too_many_requests", 429, "Too many attempts; retry after `retry_after` seconds (also the Retry-After "
+                               "header)."),
+    ("internal_error", 500, "A fault on the server's side; nothing was changed."),
+    ("invalid_page_token", 422, "`page_token` is not a token this API issued for this list."),
+    ("reason_required", 422, "A change needs a reason and none was given."),
+    ("invalid_reason", 422, "The reason contains a NUL character."),
+    ("reason_too_long", 422, "The reason is longer than the maximum."),
+    # Users and tokens.
+    ("user_not_found", 404, "No user with that email."),
+    ("email_taken", 409, "A user with this email already exists."),
+    ("invalid_credentials", 401, "Email or password is wrong."),
+    # Idempotent writes (docs/adr/0008).
+    ("idempotency_key_required", 400, "The operation needs an Idempotency-Key header."),
+    ("invalid_idempotency_key", 422, "The Idempotency-Key is empty, longer than 255 characters or not printable."),
+    ("idempotency_key_reused", 422, "This Idempotency-Key was used for another request (another body or "
+                                    "endpoint); use a new key."),
+    ("idempotency_in_progress", 409, "A request with this Idempotency-Key is still being processed; retry "
+                                     "shortly."),
+    # Markets.
+    ("market_not_found", 404, "No market with that code."),
+    ("invalid_market_code", 422, "Not an ISO 3166 alpha-2 country code."),
+    ("invalid_market", 422, "A market must be a two-letter code."),
+    ("unknown_market", 422, "The market named in the body does not exist."),
+    ("invalid_name", 422, "A market name is empty, too long or has control characters."),
+    ("invalid_currency", 422, "Not an ISO 4217 currency code."),
+    ("invalid_timezone", 422, "Not an IANA time zone."),
+    ("invalid_status", 422, "Not a status this operation accepts."),
+    ("invalid_launch_window", 422, "Not a launch window (a date, a month or a quarter), or one a postponed "
+                                   "market cannot have."),
+    ("launch_window_not_allowed", 422, "A launch window only comes with a move from postponed back to planned."),
+    ("market_exists", 409, "A market with this code already exists."),
+    ("invalid_transition", 409, "The market cannot move from its status to the one asked for."),
+    ("market_not_reschedulable", 409, "Only a planned or postponed market can be rescheduled."),
+    ("window_unchanged", 409, "The market already has this launch window."),
+    ("market_already_live", 409, "The market is live: there is no waitlist to join."),
+    ("market_closed", 409, "The market is closed."),
+    ("market_not_live", 409, "The market is not live yet (or paused): it cannot do this until it is."),
+    # Policies.
+    ("policy_not_found", 404, "No policy with that key."),
+    ("policy_version_not_found", 404, "No policy version with that id."),
+    ("invalid_policy_value", 422, "The value does not fit the policy's type or range."),
+    ("effective_from_in_past", 422, "A new policy version takes effect from now on, never in the past."),
+    ("policy_version_exists", 409, "The policy already has a version for this market from this instant."),
+    ("policy_version_withdrawn", 409, "The policy version was already withdrawn."),
+    ("policy_version_in_effect", 409, "The policy version is in effect: schedule a new version instead."),
+    # Sellers, shops and applications.
+    ("seller_not_found", 404, "No seller with that id."),
+    ("shop_not_found", 404, "No shop with that id."),
+    ("application_not_found", 404, "No application with that id."),
+    ("file_too_large", 413, "The uploaded document is larger than the maximum."),
+    ("unsupported_file_type", 415, "Only PDF, PNG and JPEG documents are accepted, named and typed as what they "
+                                   "hold."),
+    ("invalid_phone", 422, "A phone number has 7 to 15 digits (E.164)."),
+    ("seller_exists", 409, "This user already has a seller profile."),
+    ("seller_profile_required", 409, "Register the seller profile first (POST /api/v1/sellers)."),
+    ("shop_exists", 409, "The seller already has a shop in this market."),
+    ("application_exists", 409, "The seller already has an open application for this market."),
+    ("application_not_open", 409, "The application was already decided."),
+    ("rules_not_overridden", 409, "The application fails rules that the approval did not override by name "
+                                  "(`failed` lists them)."),
+    ("shop_cannot_sell", 409, "The shop is suspended or closed and cannot sell."),
+    ("reevaluation_conflict", 409, "Applications changed while they were judged; run the re-evaluation again."),
+    ("policy_not_simulated", 422, "Simulation covers the policies applications depend on; this key is not one."),
+    # Catalog and stock.
+    ("product_not_found", 404, "No product with that id."),
+    ("sku_not_found", 404, "No SKU with that id."),
+    ("duplicate_sku_code", 422, "Two SKUs of the product have the same code."),
+    ("wrong_currency", 422, "A price is not in the currency of the shop's market."),
+    ("shop_closed", 409, "The shop is closed."),
+    ("product_not_live", 409, "The product is a draft: there is nothing to delist."),
+    ("stock_changed", 409, "The SKU's available count is not the one expected; nothing was changed "
+                           "(`available`, `reserved`, `sold` are the current counters)."),
+    ("out_of_stock", 409, "An SKU does not have the units asked for (`sku_id`, `missing`); nothing was taken."),
+    ("not_reserved", 409, "The units to sell or release are not reserved (internal consistency)."),
+    ("not_sold", 409, "The units to restock were not sold (internal consistency)."),
+    # Orders, payments and refunds.
+    ("order_not_found", 404, "No order with that id."),
+    ("not_your_order", 403, "The order is not the caller's (nor of the caller's shop or markets)."),
+    ("shop_id_required", 422, "Sellers name one of their shops with `shop_id`."),
+    ("unknown_sku", 422, "A line names an SKU that does not exist (`sku_id`)."),
+    ("sku_not_on_sale", 422, "A line names an SKU of a product that is not live."),
+    ("mixed_shops", 422, "One order buys from one shop."),
+    ("mixed_currencies", 422, "One order is priced in one market and currency."),
+    ("line_not_found", 422, "A refund line is not a line of this order."),
+    ("refund_exceeds_quantity", 422, "A refund line asks for more units than are left to refund."),
+    ("invalid_card_number", 422, "The card number is not 12 to 19 digits, fails the Luhn check, or is not a card "
+                                 "the provider takes."),
+    ("invalid_order_status", 409, "The order is not in a status this move starts from (`status_now`)."),
+    ("order_not_payable", 409, "The order is not pending payment."),
+    ("order_expired", 409, "The order expired unpaid; its stock is back on sale."),
+    ("payment_in_progress", 409, "A payment for this order is being processed; wait for its result."),
+    ("order_not_refundable", 409, "Only paid (shipped, delivered, completed) orders are refunded."),
+    ("order_changed", 409, "The order changed meanwhile; reload it and look again."),
+    ("daily_order_cap_reached", 409, "The shop is on probation and has reached its daily order cap (`cap`)."),
+    ("card_declined", 402, "The card was declined (`decline_code`); the order stays pending payment."),
+    ("payment_failed", 402, "The payment failed (`decline_code`); the order stays pending payment."),
+    # Reports.
+    ("invalid_date_range", 422, "`to` is before `from`, or the range is longer than a report covers."),
+    ("currency_mismatch", 409, "The shop has amounts in more than one currency for the period."),
+    # Webhooks.
+    ("webhook_not_found", 404, "No webhook subscription with that id."),
+    ("delivery_not_found", 404, "No delivery with that id."),
+    ("invalid_url", 422, "A webhook URL must be absolute http(s) and reach a public address."),
+    ("invalid_event_type", 422, "Not an event type, a prefix such as 'market.*', or '*'."),
+    ("delivery_in_progress", 409, "Only failed or delivered deliveries can be sent again."),
+    ("webhook_disabled", 409, "The subscription is disabled; enable it first."),
+)
+
+CATALOGUE: dict[str, ErrorType] = {code: ErrorType(code, status, meaning) for code, status, meaning in _ENTRIES}
+assert len(CATALOGUE) == len(_ENTRIES), "a code appears twice in the catalogue"
+
+
+class UnknownErrorCode(LookupError):
+    """A programming error: the code is not in the catalogue (add it to core/error_codes.py)."""
+
+
+def lookup(code: str) -> ErrorType:
+    try:
+        return CATALOGUE[code]
+    except KeyError:
+        raise UnknownErrorCode(f"error code {code!r} is not in the catalogue (core/error_codes.py)") from None
+
+
+def render_markdown() -> str:
+    """docs/errors.md: `python -m marketcast.core.error_codes > docs/errors.md` after changing the catalogue."""
+    rows = "\n".join(f"| `{e.code}` | {e.status} | {e.meaning} |" for e in CATALOGUE.values())
+    return f"""# Error codes
+
+Every error the API answers with is `application/problem+json` (RFC 9457, the `Problem` schema of
+`/openapi.json`): `type` ({PROBLEM_TYPE_BASE}CODE), `title`, `status`, `detail`, a stable `code` from this
+table, and for invalid input `field` and `errors[]`. Each operation of the OpenAPI document lists the codes
+it can answer with under each of its 4xx responses (`x-problem-codes`). The CLI prints the same codes.
+
+This file is generated from `src/marketcast/core/error_codes.py`; a test fails when it is out of date.
+
+| code | status | meaning |
+| --- | --- | --- |
+{rows}
+"""
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")
