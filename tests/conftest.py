@@ -7,12 +7,17 @@
 Tables are emptied after every test, so tests can commit freely."""
 
 import os
+import socket
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -168,6 +173,40 @@ def pytest_collection_modifyitems(items):
         label = getattr(item, "operation_label", None)
         if label and item.id.params is None:
             item._id = item.id.with_params(label)
+
+
+@pytest.fixture(scope="session")
+def live_server(_database) -> Iterator[str]:
+    from marketcast.app import create_app
+
+    # Bind first and hand the socket to uvicorn, so no other process can take the port in between.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(), log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or not thread.is_alive():
+            server.should_exit = True
+            pytest.fail(f"the live server on {base} did not answer /healthz")
+        time.sleep(0.05)
+    from marketcast.web import charts
+
+    charts.warm_up()  # the renderer starts once per process, not inside the first test that draws a chart
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import os
 
 import pytest
 import schemathesis
+from commerce_support import write_product, write_shop
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -16,7 +17,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from commerce_support import write_product, write_shop
 from marketcast.core.settings import reset_settings
 
 pytestmark = pytest.mark.slow

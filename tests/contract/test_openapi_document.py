@@ -113,3 +113,12 @@ def test_docs_pages_load_nothing_from_another_host(client, page):
     assert external == [], external
     for asset in re.findall(r'(?:src|href)\s*=\s*["\'](/static-docs/[^"\']+)', html):
         assert client.get(asset).status_code == 200, asset
+
+
+def test_schema_names_are_unique_across_areas(spec):
+    # FastAPI names two models of the same name in two modules `marketcast__area__schemas__Name`, and a
+    # generated client then drops one of them: give each model a name of its own.
+    names = list(spec["components"]["schemas"])
+    assert [n for n in names if "__" in n] == []
+    titles = [s.get("title", n) for n, s in spec["components"]["schemas"].items()]
+    assert len(titles) == len(set(titles)), sorted(t for t in titles if titles.count(t) > 1)

@@ -1,6 +1,6 @@
 """Browser tests: the app served by uvicorn on a free local port, driven by Chromium through Playwright.
 
-- `live_server`: the base URL ("http://127.0.0.1:<port>") of the app serving the test database; one per
+- `live_server` (tests/conftest.py): the base URL ("http://127.0.0.1:<port>") of the app serving the test database; one per
   pytest(-xdist) worker process, so the app shares the worker's database and clock.
 - `browser` (one per worker) and `page` (a fresh context per test; screenshotted when the test fails).
 - `screenshot(page, name)`: saves test-artifacts/screenshots/<name>.png and returns the path.
@@ -10,15 +10,9 @@ fail when CI=true. Mark browser tests with `@pytest.mark.browser`."""
 
 import os
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -32,40 +26,6 @@ def _unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def live_server(_database) -> Iterator[str]:
-    from marketcast.app import create_app
-
-    # Bind first and hand the socket to uvicorn, so no other process can take the port in between.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(), log_level="warning", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            pytest.fail(f"the live server on {base} did not answer /healthz")
-        time.sleep(0.05)
-    from marketcast.web import charts
-
-    charts.warm_up()  # the renderer starts once per process, not inside the first test that draws a chart
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
 
 
 @pytest.fixture(scope="session")

@@ -142,11 +142,29 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
     # Reports.
     ("invalid_date_range", 422, "`to` is before `from`, or the range is longer than a report covers."),
     ("currency_mismatch", 409, "The shop has amounts in more than one currency for the period."),
+    # Creators.
+    ("creator_not_found", 404, "No creator with that id."),
+    ("invalid_handle", 422, "A handle is 2 to 30 characters of a-z, 0-9, '.' and '_'."),
+    ("invalid_date_of_birth", 422, "A date of birth is a date between 1900 and today."),
+    ("invalid_followers", 422, "A follower count is a whole number from 0 to the maximum."),
+    ("as_of_in_future", 422, "Follower counts are reported for what happened: `as_of` is not in the future."),
+    ("invalid_as_of", 422, "`as_of` is not an ISO date or date-time."),
+    ("invalid_csv", 422, "The uploaded file is not UTF-8 text."),
+    ("csv_rows_rejected", 422, "Rows of the CSV were rejected (`rejected`: line, code, field, reason each); "
+                               "nothing was written."),
+    ("invalid_csv_header", 422, "The first line of a follower CSV must be its header."),
+    ("wrong_column_count", 422, "A CSV row has another number of columns than the header."),
+    ("creator_exists", 409, "The user already has a creator profile in this market."),
+    ("handle_taken", 409, "The handle is taken in this market."),
+    ("creator_suspended", 409, "The creator is already suspended."),
+    ("creator_not_suspended", 409, "The creator is not suspended."),
     # Webhooks.
     ("webhook_not_found", 404, "No webhook subscription with that id."),
     ("delivery_not_found", 404, "No delivery with that id."),
     ("invalid_url", 422, "A webhook URL must be absolute http(s) and reach a public address."),
     ("invalid_event_type", 422, "Not an event type, a prefix such as 'market.*', or '*'."),
+    ("unknown_event_type", 422, "An event type or pattern in `event_types` matches no event type "
+                                "(GET /api/v1/webhooks/event-types lists them)."),
     ("delivery_in_progress", 409, "Only failed or delivered deliveries can be sent again."),
     ("webhook_disabled", 409, "The subscription is disabled; enable it first."),
 )

@@ -47,6 +47,7 @@ class Problem(BaseModel):
     from_status: str | None = Field(None, description="invalid_transition: the market's status.")
     to_status: str | None = Field(None, description="invalid_transition: the status asked for.")
     max_bytes: int | None = Field(None, description="file_too_large: the largest file accepted, in bytes.")
+    rejected: list[dict[str, Any]] | None = Field(None, description="csv_rows_rejected: each rejected row.")
     failed: list[str] | None = Field(None, description="rules_not_overridden: the failed rules not overridden.")
 
 

@@ -205,6 +205,9 @@ def build(app: FastAPI) -> dict[str, Any]:
             operation = schema["paths"].get(route.path_format, {}).get(method.lower())
             if operation is not None:
                 _apply_route(operation, route)
+    for item in schema.get("webhooks", {}).values():
+        for operation in item.values():
+            operation.get("responses", {}).pop("422", None)  # what a receiver answers is not FastAPI's 422
     _components(schema)
     _binary_files(schema)
     return schema

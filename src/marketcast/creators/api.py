@@ -5,9 +5,10 @@ import io
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, UploadFile, status
+from fastapi import Query, UploadFile, status
 
 from marketcast.core.errors import Invalid
+from marketcast.core.openapi import api_router, raises
 from marketcast.core.pagination import PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork
 from marketcast.creators import imports, service
@@ -16,31 +17,30 @@ from marketcast.creators.schemas import (
     CreatorIn,
     CreatorOut,
     CreatorPage,
+    CreatorsReevaluateOut,
     EligibilityOut,
     FollowersIn,
     ImportOut,
     ReasonIn,
     ReevaluateIn,
-    ReevaluateOut,
     StatusChangeOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["creators"])
-PROBLEMS = {403: {"description": "not yours, wrong role, or a market outside the operator's scope"},
-            404: {"description": "creator_not_found"}}
-BAD_INPUT = {409: {"description": "handle_taken, creator_exists"},
-             422: {"description": "invalid_handle, unknown_market, invalid_date_of_birth, validation_error"}}
+router = api_router("creators", "Creator profiles per market, follower counts, affiliate eligibility from the "
+                    "policies in force (ineligible, pilot, active, suspended), suspension, re-evaluation.")
 
 
-@router.post("/creators", status_code=status.HTTP_201_CREATED, response_model=CreatorOut,
-             responses=BAD_INPUT | {403: PROBLEMS[403]})
+@router.post("/creators", status_code=status.HTTP_201_CREATED, response_model=CreatorOut)
+@raises("wrong_role", "unknown_market", "invalid_handle", "invalid_date_of_birth", "creator_exists",
+        "handle_taken")
 def create_creator(body: CreatorIn, uow: UnitOfWork, actor: AnyUser):
     """A creator user's profile in a market (one per market, handle unique in the market), judged at once."""
     return CreatorOut.of(service.create_creator(uow, actor=actor, market=body.market, handle=body.handle,
                                                 date_of_birth=body.date_of_birth))
 
 
-@router.get("/creators", response_model=CreatorPage, responses={403: PROBLEMS[403]})
+@router.get("/creators", response_model=CreatorPage)
+@raises("wrong_role", "market_out_of_scope")
 def list_creators(uow: UnitOfWork, actor: AnyUser,
                   market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
                   status: AffiliateStatus | None = None,
@@ -52,24 +52,23 @@ def list_creators(uow: UnitOfWork, actor: AnyUser,
     return CreatorPage(items=[CreatorOut.of(c) for c in rows], next_page_token=token, counts=counts)
 
 
-@router.post("/creators/reevaluate", response_model=ReevaluateOut,
-             responses={403: PROBLEMS[403], 422: {"description": "unknown_market"}})
-def reevaluate(body: ReevaluateIn, uow: UnitOfWork, actor: Operator):
+@router.post("/creators/reevaluate", response_model=CreatorsReevaluateOut)
+@raises("market_out_of_scope", "unknown_market")
+def reevaluate_creators(body: ReevaluateIn, uow: UnitOfWork, actor: Operator):
     """Judge every creator of a market under the policies in force now (one set-based pass); each move is
     recorded and announced as creator.affiliate_status_changed. Counts of each move."""
     return service.reevaluate(uow, market=body.market, trigger=f"requested by {actor.email}", actor=actor)
 
 
-@router.post("/creators/imports", response_model=ImportOut,
-             responses={403: PROBLEMS[403],
-                        422: {"description": "invalid_csv_header (file), csv_rows_rejected (file, with `rejected`: "
-                                             "line, code, field, reason each): nothing written"}})
+@router.post("/creators/imports", response_model=ImportOut)
+@raises("invalid_csv", "invalid_csv_header", "csv_rows_rejected")
 def import_followers(file: UploadFile, uow: UnitOfWork, actor: Operator,
                      partial: Annotated[bool, Query(description="write the valid rows even when others are "
                                                                 "rejected (the CLI's way)")] = False):
     """Follower counts in bulk from a CSV file (`handle,market,followers,as_of`), streamed in chunks. By default
-    all or nothing: a file with a rejected row is a 422 listing every rejected row, and nothing is written; with
-    `partial=true` the valid rows are written and the rejected ones listed."""
+    all or nothing: a file with a rejected row is a 422 `csv_rows_rejected` listing every rejected row (`rejected`:
+    line, code, field, reason each), and nothing is written; with `partial=true` the valid rows are written and
+    the rejected ones listed."""
     written, rejected = 0, []
     stream = io.TextIOWrapper(file.file, encoding="utf-8-sig", newline="")
     try:
@@ -85,13 +84,15 @@ def import_followers(file: UploadFile, uow: UnitOfWork, actor: Operator,
     return ImportOut(written=written, rejected=[r.__dict__ for r in rejected])
 
 
-@router.get("/creators/{creator_id}", response_model=CreatorOut, responses=PROBLEMS)
+@router.get("/creators/{creator_id}", response_model=CreatorOut)
+@raises("creator_not_found", "wrong_role", "not_owner", "market_out_of_scope")
 def get_creator(creator_id: str, uow: UnitOfWork, actor: AnyUser):
+    """One creator profile: handle, market, followers, affiliate status (the creator, operators of its market)."""
     return CreatorOut.of(service.get_creator(uow, creator_id, actor=actor))
 
 
-@router.put("/creators/{creator_id}/followers", response_model=CreatorOut,
-            responses=PROBLEMS | {422: {"description": "as_of_in_future, invalid_followers"}})
+@router.put("/creators/{creator_id}/followers", response_model=CreatorOut)
+@raises("creator_not_found", "market_out_of_scope", "invalid_followers", "as_of_in_future")
 def set_followers(creator_id: str, body: FollowersIn, uow: UnitOfWork, actor: Operator):
     """The follower count the social platform reported (operators, or an integration token with that role); the
     creator is judged again at once."""
@@ -99,8 +100,9 @@ def set_followers(creator_id: str, body: FollowersIn, uow: UnitOfWork, actor: Op
                                                actor=actor))
 
 
-@router.get("/creators/{creator_id}/eligibility", response_model=EligibilityOut, responses=PROBLEMS)
-def eligibility(creator_id: str, uow: UnitOfWork, actor: AnyUser,
+@router.get("/creators/{creator_id}/eligibility", response_model=EligibilityOut)
+@raises("creator_not_found", "wrong_role", "not_owner", "market_out_of_scope")
+def get_creator_eligibility(creator_id: str, uow: UnitOfWork, actor: AnyUser,
                 at: Annotated[datetime | None, Query(description="ISO date-time (naive: UTC); default now")] = None):
     """The status at a time under the policies then in force, rule by rule with the values compared and the
     policy version used, from the latest follower snapshot at or before it."""
@@ -109,21 +111,25 @@ def eligibility(creator_id: str, uow: UnitOfWork, actor: AnyUser,
                           **judgement.as_json())
 
 
-@router.get("/creators/{creator_id}/history", response_model=list[StatusChangeOut], responses=PROBLEMS)
-def history(creator_id: str, uow: UnitOfWork, actor: AnyUser):
+@router.get("/creators/{creator_id}/history", response_model=list[StatusChangeOut])
+@raises("creator_not_found", "wrong_role", "not_owner", "market_out_of_scope")
+def get_creator_history(creator_id: str, uow: UnitOfWork, actor: AnyUser):
     """Every status change, oldest first, with the rules and policy versions that decided it."""
     creator = service.get_creator(uow, creator_id, actor=actor)
     return [StatusChangeOut.model_validate(c) for c in service.history(uow, creator_id=creator.id)]
 
 
-@router.post("/creators/{creator_id}/suspend", response_model=CreatorOut,
-             responses=PROBLEMS | {409: {"description": "creator_suspended"}})
-def suspend(creator_id: str, body: ReasonIn, uow: UnitOfWork, actor: Operator):
+@router.post("/creators/{creator_id}/suspend", response_model=CreatorOut)
+@raises("creator_not_found", "market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long",
+        "creator_suspended")
+def suspend_creator(creator_id: str, body: ReasonIn, uow: UnitOfWork, actor: Operator):
+    """Operators of the creator's market suspend a creator, with a reason; a suspended creator sells nothing."""
     return CreatorOut.of(service.suspend(uow, creator_id=creator_id, reason=body.reason, actor=actor))
 
 
-@router.post("/creators/{creator_id}/unsuspend", response_model=CreatorOut,
-             responses=PROBLEMS | {409: {"description": "creator_not_suspended"}})
-def unsuspend(creator_id: str, body: ReasonIn, uow: UnitOfWork, actor: Operator):
+@router.post("/creators/{creator_id}/unsuspend", response_model=CreatorOut)
+@raises("creator_not_found", "market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long",
+        "creator_not_suspended")
+def unsuspend_creator(creator_id: str, body: ReasonIn, uow: UnitOfWork, actor: Operator):
     """Lift a suspension; the status is derived again from the policies in force."""
     return CreatorOut.of(service.unsuspend(uow, creator_id=creator_id, reason=body.reason, actor=actor))

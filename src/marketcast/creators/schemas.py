@@ -97,7 +97,7 @@ class StatusChangeOut(BaseModel):
     at: datetime
 
 
-class ReevaluateOut(BaseModel):
+class CreatorsReevaluateOut(BaseModel):
     market: str
     evaluated: int
     moved: int

@@ -32,7 +32,7 @@ BASE = "/api/v1/webhooks"
 
 
 @router.post(BASE, status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
-@raises("invalid_url", "invalid_event_type", "market_out_of_scope")
+@raises("invalid_url", "invalid_event_type", "unknown_event_type", "market_out_of_scope")
 def create_subscription(body: SubscriptionIn, uow: UnitOfWork, actor: Operator):
     """Subscribe a URL to event types. The answer holds the signing secret; it is never shown again."""
     sub, secret = service.create_subscription(uow, url=body.url, event_types=body.event_types,
@@ -80,7 +80,7 @@ def get_subscription(subscription_id: str, uow: UnitOfWork, _: Operator):
 
 
 @router.patch(BASE + "/{subscription_id}", response_model=SubscriptionOut)
-@raises("webhook_not_found", "invalid_event_type", "market_out_of_scope")
+@raises("webhook_not_found", "invalid_event_type", "unknown_event_type", "market_out_of_scope")
 def update_subscription(subscription_id: str, body: SubscriptionPatch, uow: UnitOfWork, actor: Operator):
     """Change a subscription's event types, or disable / enable it."""
     sub = service.update_subscription(uow, subscription_id=subscription_id, event_types=body.event_types,
