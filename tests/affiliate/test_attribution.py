@@ -59,8 +59,8 @@ def test_explicit_attribution_and_its_bad_input(steps, shop, product, creator, b
     assert _line(order)["attribution"]["source"] == "video"
     token = steps.link(creator, pid)["token"]
     assert _line(steps.order(buyer, [(sku, 1)], attribution={"link_token": token}))["attribution"]["source"] == "link"
-    for attribution, code, field in [({"link_token": "nope"}, "link_not_found", "attribution.link_token"),
-                                     ({"creator_id": "crt_ghost", "source": "live"}, "creator_not_found",
+    for attribution, code, field in [({"link_token": "nope"}, "unknown_link", "attribution.link_token"),
+                                     ({"creator_id": "crt_ghost", "source": "live"}, "unknown_creator",
                                       "attribution.creator_id")]:
         problem = steps.order(buyer, [(sku, 1)], attribution=attribution, expect=422)
         assert (problem["code"], problem["field"]) == (code, field)
@@ -122,7 +122,7 @@ def test_self_referral_earns_nothing(steps, shop, product, make_creator, make_bu
 def test_links_need_an_offer_and_clicks_a_buyer(steps, shop, product, creator, buyer, make_creator):
     pid, _ = product()
     assert steps.link(creator, pid, expect=409)["code"] == "product_not_offered"
-    assert steps.link(creator, "prd_ghost", expect=422)["code"] == "product_not_found"
+    assert steps.link(creator, "prd_ghost", expect=422)["code"] == "unknown_product"
     collab = steps.collaboration(shop, product_ids=[pid])
     steps.join(creator, collab["id"])
     token = steps.link(creator, pid)["token"]

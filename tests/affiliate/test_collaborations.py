@@ -41,7 +41,7 @@ def test_rate_out_of_bounds_unknown_product_and_bad_kinds_change_nothing(steps, 
     for body, code, field in [
         ({"product_ids": [pid], "commission_rate_bps": 99}, "rate_out_of_bounds", "commission_rate_bps"),
         ({"product_ids": [pid], "commission_rate_bps": 8001}, "rate_out_of_bounds", "commission_rate_bps"),
-        ({"product_ids": ["prd_unknown"]}, "product_not_found", "product_ids.0"),
+        ({"product_ids": ["prd_unknown"]}, "unknown_product", "product_ids.0"),
         ({"product_ids": []}, "products_required", "product_ids"),
         ({"kind": "targeted", "product_ids": [pid], "commission_rate_bps": 999, "creator_ids": ["crt_x"]},
          "rate_out_of_bounds", "commission_rate_bps"),

@@ -1,7 +1,7 @@
 """Browser tests: the app served by uvicorn on a free local port, driven by Chromium through Playwright.
 
-- `live_server` (tests/conftest.py): the base URL ("http://127.0.0.1:<port>") of the app serving the test database; one per
-  pytest(-xdist) worker process, so the app shares the worker's database and clock.
+- `live_server` (in tests/conftest.py): the base URL ("http://127.0.0.1:<port>") of the app serving the test
+  database; one per pytest(-xdist) worker process, so the app shares the worker's database and clock.
 - `browser` (one per worker) and `page` (a fresh context per test; screenshotted when the test fails).
 - `screenshot(page, name)`: saves test-artifacts/screenshots/<name>.png and returns the path.
 

@@ -67,6 +67,10 @@ def _check_limit(values: list, limit: int, what: str, field_name: str) -> None:
                       code=f"too_many_{what}", field=field_name, limit=limit)
 
 
+# The same findings as a 422 of the body when they refuse the request (their own codes are 404 and 409).
+_AS_INPUT_ERROR = {"product_not_found": "unknown_product", "product_not_live": "product_not_on_sale"}
+
+
 def _products(session: Session, shop, product_ids: list[str], *, strict: bool) -> tuple[list[str], list[dict]]:
     """Live products of the shop among `product_ids`. `strict` (open): any other is a 422 at product_ids.N;
     otherwise (targeted) it becomes a conflict."""
@@ -79,7 +83,7 @@ def _products(session: Session, shop, product_ids: list[str], *, strict: bool) -
         if code is None:
             good.append(pid)
         elif strict:
-            raise Invalid(f"product {pid} is not a live product of shop {shop.id}", code=code,
+            raise Invalid(f"product {pid} is not a live product of shop {shop.id}", code=_AS_INPUT_ERROR[code],
                           field=f"product_ids.{index}")
         else:
             conflicts.append({"creator_id": None, "product_id": pid, "code": code})

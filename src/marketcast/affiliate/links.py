@@ -95,7 +95,7 @@ def _explicit_creator(session: Session, explicit: dict[str, Any], market: str) -
         try:
             link = get_link(session, explicit["link_token"])
         except NotFound:
-            raise Invalid("no link has this token", code="link_not_found", field="attribution.link_token") from None
+            raise Invalid("no link has this token", code="unknown_link", field="attribution.link_token") from None
         creator_id, source = link.creator_id, "link"
     else:
         creator_id, source = explicit.get("creator_id"), explicit.get("source") or "showcase"
@@ -104,7 +104,7 @@ def _explicit_creator(session: Session, explicit: dict[str, Any], market: str) -
     try:
         found = people.creator(session, creator_id)
     except NotFound:
-        raise Invalid(f"creator {creator_id} does not exist", code="creator_not_found",
+        raise Invalid(f"creator {creator_id} does not exist", code="unknown_creator",
                       field="attribution.creator_id") from None
     if found.market != market:
         raise Invalid(f"creator {creator_id} sells in {found.market}, not in {market}", code="creator_not_in_market",

@@ -24,7 +24,7 @@ def own_creator(session: Session, *, actor: Actor, market: str):
     for found in creators.creators_of_user(session, user_id=actor.user_id):
         if found.market == market:
             return found
-    raise Conflict(f"you have no creator profile in {market}", code="creator_not_in_market", market=market)
+    raise Conflict(f"you have no creator profile in {market}", code="no_creator_profile", market=market)
 
 
 def require_self(session: Session, *, creator_id: str, actor: Actor, write: bool = True):

@@ -80,7 +80,7 @@ class MembershipOut(BaseModel):
     pending_from: datetime | None
 
 
-class ProductIn(Strict):
+class ShowcaseProductIn(Strict):
     product_id: IdStr
 
 

@@ -23,7 +23,7 @@ def offered_product(session: Session, creator, product_id: str, *, field: str = 
     try:
         product = catalog.get_product(session, product_id)
     except NotFound:
-        raise Invalid(f"product {product_id} is not a live product", code="product_not_found", field=field) from None
+        raise Invalid(f"product {product_id} is not a live product", code="unknown_product", field=field) from None
     if product.market != creator.market:
         raise Invalid(f"product {product_id} is sold in {product.market}, not in {creator.market}",
                       code="product_not_in_market", field=field)

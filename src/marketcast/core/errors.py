@@ -48,6 +48,13 @@ class Problem(BaseModel):
     to_status: str | None = Field(None, description="invalid_transition: the status asked for.")
     max_bytes: int | None = Field(None, description="file_too_large: the largest file accepted, in bytes.")
     rejected: list[dict[str, Any]] | None = Field(None, description="csv_rows_rejected: each rejected row.")
+    policy_key: str | None = Field(None, description="The policy whose limit was reached.")
+    limit: int | None = Field(None, description="The limit reached (a policy's value).")
+    week_start: str | None = Field(None, description="pilot_weekly_limit: when the counted week began.")
+    min_rate_bps: int | None = Field(None, description="rate_out_of_bounds: the lowest rate allowed.")
+    max_rate_bps: int | None = Field(None, description="rate_out_of_bounds: the highest rate allowed.")
+    affiliate_status: str | None = Field(None, description="creator_not_affiliate: the creator's status.")
+    conflicts: list[dict[str, Any]] | None = Field(None, description="no_invites_made: each refused invite.")
     failed: list[str] | None = Field(None, description="rules_not_overridden: the failed rules not overridden.")
 
 
