@@ -43,7 +43,9 @@ def _load_schema():
     # requests made during the tests reach the test database, which is configured by then.
     from marketcast.app import create_app
 
-    loaded = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+    app = create_app()
+    app.openapi()  # built once here (it is cached): on a busy machine the loader's 10 s read would not do
+    loaded = schemathesis.openapi.from_asgi("/openapi.json", app)
     reset_settings()  # create_app read settings before the test fixtures set the environment
     return loaded
 
