@@ -62,7 +62,7 @@ schema = (
 
 # Fixed seed by default so a run is repeatable and CI stays stable; MARKETCAST_FUZZ_EXPLORE=1 draws new
 # inputs every run and MARKETCAST_FUZZ_EXAMPLES raises the budget, for hunting bugs on purpose.
-EXAMPLES = int(os.environ.get("MARKETCAST_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("MARKETCAST_FUZZ_EXAMPLES", "4"))
 EXPLORE = os.environ.get("MARKETCAST_FUZZ_EXPLORE", "") == "1"
 
 
@@ -75,9 +75,14 @@ def _caller(role, make_user, db):
 
 
 # The operator gets Schemathesis' coverage phase too (boundary values, missing and wrongly typed fields:
-# every 422 path); the seller and the buyer a few generated requests each, which meet their 403s and 404s.
+# every 422 path), on SQLite only: it is most of the requests, and what it checks is the document, not the
+# database. The seller and the buyer get a few generated requests each, which meet their 403s and 404s.
+OPERATOR_PHASES = [Phase.explicit, Phase.generate] if os.environ.get("MARKETCAST_TEST_BACKEND", "sqlite") == "sqlite" \
+    else [Phase.generate]
+
+
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=not EXPLORE, print_blob=True,
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=not EXPLORE, print_blob=True, phases=OPERATOR_PHASES,
           suppress_health_check=list(HealthCheck))
 def test_api_operation_as_operator(case, make_user, live_markets, db):
     case.call_and_validate(headers=_caller("operator", make_user, db), checks=CHECKS)

@@ -108,15 +108,14 @@ def withdraw_policy_version(version_id: str, body: WithdrawIn, uow: UnitOfWork, 
 
 
 CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-                      "description": "with Accept: text/csv, every move: " + ",".join(simulation.CSV_COLUMNS)},
-                403: {"description": "wrong_role, market_out_of_scope"}, 404: {"description": "policy_not_found"},
-                422: {"description": "policy_not_simulated (key), invalid_policy_value (value), "
-                                     "effective_from_in_past, unknown_market"}}
+                      "description": "with Accept: text/csv, every move: " + ",".join(simulation.CSV_COLUMNS)}}
 
 
 @router.post("/{key}/simulations", response_model=SimulationOut, response_model_by_alias=True,
              responses=CSV_RESPONSE)
-def simulate(key: str, body: SimulationIn, request: Request, uow: UnitOfWork, actor: Operator):
+@raises("policy_not_found", "market_out_of_scope", "invalid_market", "market_not_found", "unknown_market",
+        "policy_not_simulated", "invalid_policy_value", "effective_from_in_past")
+def simulate_policy(key: str, body: SimulationIn, request: Request, uow: UnitOfWork, actor: Operator):
     """What scheduling `value` for `key` in a market from `effective_from` would move, before anyone schedules
     it: each subject (applications for seller keys, creators for creator keys) judged as it stands now and as of
     the change. Counts of each move and a sample with each subject's figures; with `Accept: text/csv`, the whole

@@ -131,7 +131,7 @@ def reevaluate_applications(body: ReevaluateIn, uow: UnitOfWork, actor: Operator
 
 @router.post("/applications/simulate", response_model=SimulateOut, response_model_by_alias=True)
 @raises("market_out_of_scope", "policy_not_simulated", "policy_not_found", "invalid_market",
-        "market_not_found", "unknown_market", "invalid_policy_value")
+        "market_not_found", "unknown_market", "invalid_policy_value", "effective_from_in_past")
 def simulate_policy_change(body: SimulateIn, uow: UnitOfWork, actor: Operator):
     """What a value of a seller policy would do to a market's open applications, before it is scheduled:
     how many would become eligible or ineligible, with examples. Nothing is written."""
