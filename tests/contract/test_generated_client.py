@@ -110,7 +110,7 @@ def test_the_shop_flow_with_a_generated_client(generated, live_markets, make_use
 
     # A KYB document, uploaded as a file.
     pdf = c.types.File(payload=io.BytesIO(b"%PDF-1.4 licence"), file_name="licence.pdf", mime_type="application/pdf")
-    upload = c.model("BodyUploadDocument")(type_=c.model("BodyUploadDocumentType")("business_licence"), file=pdf)
+    upload = c.model("UploadDocumentBody")(type_=c.model("UploadDocumentBodyType")("business_licence"), file=pdf)
     r = c.op("sellers", "upload_document").sync_detailed(application.id, client=seller, body=upload)
     assert r.status_code == 201 and r.parsed.size == len(b"%PDF-1.4 licence"), r.content
 

@@ -63,7 +63,7 @@ def test_another_body_another_operation_or_another_user(db):
 def test_a_failed_operation_gives_its_key_back(db):
     def fails(session):
         _note(session, "lost")
-        raise Conflict("not now", code="not_now")
+        raise Conflict("not now", code="out_of_stock")
 
     with pytest.raises(Conflict):
         _once("k1", operation=fails)

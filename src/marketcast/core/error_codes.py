@@ -45,6 +45,10 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
     ("http_error", 400, "Another HTTP-level refusal; `status` says which."),
     ("too_many_requests", 429, "Too many attempts; retry after `retry_after` seconds (also the Retry-After "
                                "header)."),
+    ("invalid_text", 422, "A NUL, a lone surrogate or a control character in a path, query or body; `field` "
+                          "names where."),
+    ("service_busy", 503, "Contention (no database connection in time, a lock or statement timeout); nothing was "
+                          "done: retry after `retry_after` seconds."),
     ("internal_error", 500, "A fault on the server's side; nothing was changed."),
     ("invalid_page_token", 422, "`page_token` is not a token this API issued for this list."),
     ("reason_required", 422, "A change needs a reason and none was given."),
@@ -53,6 +57,7 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
     # Users and tokens.
     ("user_not_found", 404, "No user with that email."),
     ("email_taken", 409, "A user with this email already exists."),
+    ("weak_password", 422, "The password is too short or long, among the most used, or the email address."),
     ("invalid_credentials", 401, "Email or password is wrong."),
     # Idempotent writes (docs/adr/0008).
     ("idempotency_key_required", 400, "The operation needs an Idempotency-Key header."),

@@ -5,7 +5,8 @@ and its security from what the route is made of, plus the error codes the route 
 
 - 401 `unauthenticated`, `invalid_token` from an authentication dependency (`requires`), 403 `wrong_role`
   when it names roles; `security` is the bearer scheme, `[]` for anonymous operations;
-- 422 `validation_error` when the operation takes any parameter or body, `invalid_page_token` with `page_token`;
+- 422 `validation_error` and `invalid_text` when the operation takes any parameter or body, `invalid_page_token`
+  with `page_token`; 413 `payload_too_large` when it takes a body;
 - 400/409/422 idempotency codes, a required `Idempotency-Key` and the `Idempotent-Replayed` answer header
   where the operation reads an `Idempotency-Key` header;
 - whatever the endpoint declares: `@raises("order_not_found", "card_declined")` — codes from the catalogue
@@ -106,7 +107,9 @@ def codes_of(route: Any) -> list[str]:
     if auth.roles:
         codes.add("wrong_role")
     if _takes_input(route.dependant):
-        codes.add("validation_error")
+        codes.update(("validation_error", "invalid_text"))  # core.text_guard reads every path, query and body
+    if route.methods & {"POST", "PUT", "PATCH"}:
+        codes.add("payload_too_large")  # core.body_limit, before the body is read
     if any(p.alias == "page_token" for dep in _flat(route.dependant) for p in dep.query_params):
         codes.add("invalid_page_token")
     if _reads_idempotency_key(route.dependant):
@@ -121,7 +124,7 @@ def _problem_response(status: int, codes: list[str]) -> dict[str, Any]:
         "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         "x-problem-codes": codes,
     }
-    if status == 429:
+    if status in (429, 503):
         response["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying.",
                                                "schema": {"type": "integer"}}}
     return response
@@ -129,7 +132,8 @@ def _problem_response(status: int, codes: list[str]) -> dict[str, Any]:
 
 _STATUS_WORDS = {400: "Bad request", 401: "Authentication required", 402: "Payment required", 403: "Forbidden",
                  404: "Not found", 409: "Conflict", 413: "Payload too large", 415: "Unsupported media type",
-                 422: "Invalid input", 429: "Too many requests"}
+                 422: "Invalid input", 429: "Too many requests",
+                 503: "Service busy"}
 
 
 def _security(route: Any) -> list[dict[str, list[str]]]:

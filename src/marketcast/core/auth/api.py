@@ -11,7 +11,7 @@ router = api_router("auth", "Sign-up, Bearer tokens (create, revoke) and the cur
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=UserOut)
-@raises("email_taken")
+@raises("email_taken", "weak_password")
 def sign_up(body: SignupIn, uow: UnitOfWork):
     """Buyers, sellers and creators sign themselves up; operators are created by an operator."""
     return service.create_user(uow, email=body.email, role=body.role, password=body.password)
