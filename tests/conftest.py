@@ -105,8 +105,8 @@ def db():
 
 @pytest.fixture
 def app():
-    from contract.declared_codes import DeclaredCodesMiddleware
     from marketcast.app import create_app
+    from tests.contract.declared_codes import DeclaredCodesMiddleware
 
     app = create_app()
     app.add_middleware(DeclaredCodesMiddleware)  # every problem answer is one its operation declares

@@ -18,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from marketcast.core.settings import reset_settings
+from tests.support.commerce import write_product, write_shop
 
 pytestmark = pytest.mark.slow
 

@@ -49,6 +49,7 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
                           "names where."),
     ("service_busy", 503, "Contention (no database connection in time, a lock or statement timeout); nothing was "
                           "done: retry after `retry_after` seconds."),
+    ("sandbox_clock_busy", 409, "The sandbox clock is being set by another process; try again."),
     ("internal_error", 500, "A fault on the server's side; nothing was changed."),
     ("invalid_page_token", 422, "`page_token` is not a token this API issued for this list."),
     ("reason_required", 422, "A change needs a reason and none was given."),
