@@ -31,8 +31,8 @@ def test_bad_edits_are_422_with_the_field_and_change_nothing(client, db, shop, m
     url = f"{API}/products/{product['id']}"
     for payload, field, code in (
             ({"new_skus": [sku(product["skus"][0]["code"])]}, "skus.0.code", "duplicate_sku_code"),
-            ({"new_skus": [sku("NEW", currency="EUR")]}, "skus.0.price.currency", "currency_mismatch"),
-            ({"prices": [{"sku_id": "sku_01nosuchsku0000000000000", "amount": 5}]}, "prices.0", "sku_not_found"),
+            ({"new_skus": [sku("NEW", currency="EUR")]}, "skus.0.price.currency", "wrong_currency"),
+            ({"prices": [{"sku_id": "sku_01nosuchsku0000000000000", "amount": 5}]}, "prices.0", "unknown_sku"),
             ({"title": "  "}, "title", None)):
         r = client.patch(url, headers=shop["headers"], json=payload)
         assert r.status_code == 422 and r.json()["field"] == field, (payload, r.text)

@@ -8,7 +8,6 @@ import os
 
 import pytest
 import schemathesis
-from commerce_support import write_product, write_shop
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (

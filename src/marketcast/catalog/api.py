@@ -94,6 +94,8 @@ def publish_product(product_id: str, uow: UnitOfWork, actor: AnyUser):
 
 
 @router.patch("/products/{product_id}", response_model=ProductDetailOut)
+@raises("product_not_found", "shop_not_found", "not_owner", "market_out_of_scope", "unknown_sku",
+        "duplicate_sku_code", "wrong_currency")
 def update_product(product_id: str, body: ProductUpdateIn, uow: UnitOfWork, actor: AnyUser):
     """The shop's owner or an operator of its market edits the title, the description, SKU prices (by SKU id,
     422 `sku_not_found` at `prices.N`) and adds SKUs (422 `duplicate_sku_code`, `currency_mismatch` as on create)."""

@@ -100,7 +100,7 @@ def update_product(session: Session, *, product_id: str, actor: Actor, title: st
         product.description = description
     for i, (sku_id, amount) in enumerate((prices or {}).items()):
         if sku_id not in skus:
-            raise Invalid(f"SKU {sku_id} is not a SKU of product {product.id}", code="sku_not_found",
+            raise Invalid(f"SKU {sku_id} is not a SKU of product {product.id}", code="unknown_sku",
                           field=f"prices.{i}")
         if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
             raise Invalid(f"a price is a whole number of minor units from 1 to {MAX_AMOUNT}", field=f"prices.{i}")

@@ -39,6 +39,8 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
     ("user_required", 403, "Only a signed-in user (not the system) can do this."),
     ("csrf_failed", 403, "A console form came without its valid CSRF token (console only)."),
     ("not_found", 404, "No such path."),
+    ("page_not_found", 404, "No such console page (console only)."),
+    ("invalid_amount", 422, "An amount typed in a console form is not a number of the currency (console only)."),
     ("method_not_allowed", 405, "The path exists but not with this HTTP method."),
     ("payload_too_large", 413, "The request body is larger than the server accepts."),
     ("unsupported_media_type", 415, "The request body's content type is not one this operation reads."),
@@ -101,6 +103,9 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
     ("file_too_large", 413, "The uploaded document is larger than the maximum."),
     ("unsupported_file_type", 415, "Only PDF, PNG and JPEG documents are accepted, named and typed as what they "
                                    "hold."),
+    ("document_not_found", 404, "No document with that id on this application."),
+    ("shop_not_suspendable", 409, "Only a shop on probation or active can be suspended."),
+    ("shop_not_suspended", 409, "The shop is not suspended."),
     ("invalid_phone", 422, "A phone number has 7 to 15 digits (E.164)."),
     ("seller_exists", 409, "This user already has a seller profile."),
     ("seller_profile_required", 409, "Register the seller profile first (POST /api/v1/sellers)."),
@@ -136,6 +141,8 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
     ("refund_exceeds_quantity", 422, "A refund line asks for more units than are left to refund."),
     ("invalid_card_number", 422, "The card number is not 12 to 19 digits, fails the Luhn check, or is not a card "
                                  "the provider takes."),
+    ("carrier_required", 422, "Shipping names the carrier."),
+    ("tracking_number_required", 422, "Shipping gives the parcel's tracking number."),
     ("invalid_order_status", 409, "The order is not in a status this move starts from (`status_now`)."),
     ("order_not_payable", 409, "The order is not pending payment."),
     ("order_expired", 409, "The order expired unpaid; its stock is back on sale."),

@@ -113,7 +113,7 @@ def _moved(uow, order) -> OrderOut:
 
 
 @router.post("/orders/{order_id}/ship", response_model=OrderOut)
-@raises("order_not_found", "not_owner", "invalid_order_status")
+@raises("order_not_found", "not_owner", "invalid_order_status", "carrier_required", "tracking_number_required")
 def ship_order(order_id: str, body: ShipIn, uow: UnitOfWork, actor: Annotated[Actor, Depends(requires("seller"))]):
     """The shop's owner: paid → shipped, with the carrier and the parcel's tracking number."""
     return _moved(uow, service.ship(uow, order_id=order_id, actor=actor, carrier=body.carrier,

@@ -225,9 +225,10 @@ def list_documents(application_id: str, uow: UnitOfWork, actor: AnyUser,
                              next_page_token=token)
 
 
-@router.get("/applications/{application_id}/documents/{document_id}/file", responses=PROBLEMS | {
+@router.get("/applications/{application_id}/documents/{document_id}/file", responses={
     200: {"description": "the file, as an attachment (never inline), with X-Content-Type-Options: nosniff",
           "content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}}}})
+@raises("application_not_found", "wrong_role", "not_owner", "market_out_of_scope", "document_not_found")
 def download_document(application_id: str, document_id: str, uow: UnitOfWork, actor: AnyUser):
     """The applying seller or an operator of the application's market downloads an uploaded document."""
     doc = documents.get_document(uow, application_id=application_id, document_id=document_id, actor=actor)
@@ -235,6 +236,7 @@ def download_document(application_id: str, document_id: str, uow: UnitOfWork, ac
 
 
 @router.get("/shops", response_model=Page[ShopOut])
+@raises("wrong_role", "market_out_of_scope")
 def list_shops(uow: UnitOfWork, actor: AnyUser,
                q: Annotated[str | None, Query(max_length=100, description="part of the name or contact email")] = None,
                seller: Annotated[str | None, Query(max_length=200, description="seller id, name or email")] = None,
@@ -246,27 +248,32 @@ def list_shops(uow: UnitOfWork, actor: AnyUser,
     return Page[ShopOut](items=[ShopOut.model_validate(s) for s in rows], next_page_token=token)
 
 
-@router.get("/shops/{shop_id}", response_model=ShopOut, responses=PROBLEMS)
+@router.get("/shops/{shop_id}", response_model=ShopOut)
+@raises("shop_not_found", "not_owner", "market_out_of_scope")
 def get_shop(shop_id: str, uow: UnitOfWork, actor: AnyUser):
+    """One shop: market, type, status, contact (its seller, operators of its market)."""
     return ShopOut.model_validate(service.require_shop_owner(uow, shop_id=shop_id, actor=actor))
 
 
-@router.get("/shops/{shop_id}/history", response_model=list[ShopHistoryLineOut], responses=PROBLEMS)
+@router.get("/shops/{shop_id}/history", response_model=list[ShopHistoryLineOut])
+@raises("shop_not_found", "not_owner", "market_out_of_scope")
 def shop_history(shop_id: str, uow: UnitOfWork, actor: AnyUser):
     """Opened, graduated, suspended and reinstated (with the reason and who), oldest first."""
     shop = service.require_shop_owner(uow, shop_id=shop_id, actor=actor)
     return [ShopHistoryLineOut.model_validate(line) for line in service.shop_history(uow, shop=shop)]
 
 
-@router.post("/shops/{shop_id}/suspend", response_model=ShopOut, responses=PROBLEMS | {409: {"description":
-             "shop_not_suspendable"}})
+@router.post("/shops/{shop_id}/suspend", response_model=ShopOut)
+@raises("shop_not_found", "market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long",
+        "shop_not_suspendable")
 def suspend_shop(shop_id: str, body: ShopReasonIn, uow: UnitOfWork, actor: Operator):
     """An operator of the shop's market stops it selling; orders already placed go on (event `shop.suspended`)."""
     return ShopOut.model_validate(service.suspend_shop(uow, shop_id=shop_id, reason=body.reason, actor=actor))
 
 
-@router.post("/shops/{shop_id}/reinstate", response_model=ShopOut, responses=PROBLEMS | {409: {"description":
-             "shop_not_suspended"}})
+@router.post("/shops/{shop_id}/reinstate", response_model=ShopOut)
+@raises("shop_not_found", "market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long",
+        "shop_not_suspended")
 def reinstate_shop(shop_id: str, body: ShopReasonIn, uow: UnitOfWork, actor: Operator):
     """Back to the status the shop was suspended from (event `shop.reinstated`)."""
     return ShopOut.model_validate(service.reinstate_shop(uow, shop_id=shop_id, reason=body.reason, actor=actor))
