@@ -77,7 +77,7 @@ def test_a_refused_form_stays_on_the_page_url_and_a_reload_resends_nothing(many_
 def test_unknown_console_paths_and_markets_get_the_console_404(many_markets, live_server, page, client):
     log_in(page, live_server, "ops@example.com", "/markets")
     response = page.goto(f"{live_server}/no/such/page")
-    assert response.status == 404 and page.locator("h1").inner_text() == "Not found"
+    assert response.status == 404 and page.locator("h1").inner_text() == "Page not found"
     assert "<pre" not in page.content() and "Marketcast" in page.title()
     response = page.goto(f"{live_server}/policies?market=ZZ")
     assert response.status == 404 and "market 'ZZ' does not exist" in page.locator("[data-testid=problem]").inner_text()

@@ -25,7 +25,8 @@ def test_subscribe_see_attempts_and_redeliver(make_user, live_server, page, scre
     page.fill("#event_types", "market.*, market.paused")  # not a type: the form says which entry
     page.click("[data-testid=subscribe-form] button")
     assert "'market.paused' matches no event type" in page.locator("[data-testid=error-event_types]").inner_text()
-    page.click("[data-testid=event-types] summary")  # the known types, folded until asked for
+    # The known types are folded until asked for, and unfolded beside an event-type error.
+    assert page.locator("[data-testid=event-types]").get_attribute("open") is not None
     assert "order.paid" in page.locator("[data-testid=event-types]").inner_text()
     # Nothing listens on port 9 of this machine: every attempt fails at once.
     page.fill("#url", "http://127.0.0.1:9/hooks")
