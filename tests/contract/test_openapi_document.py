@@ -1,4 +1,4 @@
-"""The OpenAPI document says what the server does: errors, security, names, headers, files (docs/adr/0013)."""
+"""The OpenAPI document says what the server does: errors, security, names, headers, files (docs/adr/0021)."""
 
 import re
 

@@ -1,6 +1,6 @@
 """The catalogue of error codes: every `code` the API, the CLI or the console can answer with, its HTTP status
 and what it means. A `DomainError` with a code that is not here cannot be raised (see `core.errors`), the
-OpenAPI document declares these codes per operation (docs/adr/0013), and `docs/errors.md` is rendered from
+OpenAPI document declares these codes per operation (docs/adr/0021), and `docs/errors.md` is rendered from
 this table (tests/contract/test_error_catalogue.py keeps it current).
 
 A new code is one line in its area's section: `code, status, meaning`. One code, one status: a code names

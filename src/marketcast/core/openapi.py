@@ -1,4 +1,4 @@
-"""The OpenAPI document, true to what the server does (docs/adr/0013).
+"""The OpenAPI document, true to what the server does (docs/adr/0021).
 
 FastAPI writes the operations; `install` then derives, for each one, the problem+json responses it can return
 and its security from what the route is made of, plus the error codes the route declares with `@raises`:
