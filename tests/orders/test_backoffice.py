@@ -33,6 +33,10 @@ def test_suspend_stops_selling_and_reinstate_restores_the_status(client, shop, m
     history = client.get(f"{url}/history", headers=shop["headers"]).json()
     assert [(h["what"], h["status"], h["reason"]) for h in history][-2:] == [
         ("suspended", "suspended", "counterfeit reports"), ("reinstated", "active", "cleared")]
+    # The seller learns that staff acted, not which operator's address; operators see who.
+    assert {h["by"] for h in history[-2:]} == {"Marketcast staff"}
+    seen_by_ops = client.get(f"{url}/history", headers=ops).json()
+    assert all(h["by"].endswith("@example.com") for h in seen_by_ops[-2:])
     with db(write=False) as s:
         kinds = [e.type for e in s.scalars(select(OutboxEvent).where(OutboxEvent.type.like("shop.%")))]
     assert kinds == ["shop.suspended", "shop.reinstated"]

@@ -116,7 +116,9 @@ def get_creator_eligibility(creator_id: str, uow: UnitOfWork, actor: AnyUser,
 def get_creator_history(creator_id: str, uow: UnitOfWork, actor: AnyUser):
     """Every status change, oldest first, with the rules and policy versions that decided it."""
     creator = service.get_creator(uow, creator_id, actor=actor)
-    return [StatusChangeOut.model_validate(c) for c in service.history(uow, creator_id=creator.id)]
+    return [StatusChangeOut.model_validate(c).model_copy(
+        update={"actor_email": actor.shown_person(c.actor_email) or None})
+        for c in service.history(uow, creator_id=creator.id)]
 
 
 @router.post("/creators/{creator_id}/suspend", response_model=CreatorOut)

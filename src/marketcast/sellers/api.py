@@ -260,7 +260,8 @@ def get_shop(shop_id: str, uow: UnitOfWork, actor: AnyUser):
 def shop_history(shop_id: str, uow: UnitOfWork, actor: AnyUser):
     """Opened, graduated, suspended and reinstated (with the reason and who), oldest first."""
     shop = service.require_shop_owner(uow, shop_id=shop_id, actor=actor)
-    return [ShopHistoryLineOut.model_validate(line) for line in service.shop_history(uow, shop=shop)]
+    return [ShopHistoryLineOut.model_validate(line).model_copy(update={"by": actor.shown_person(line.by)})
+            for line in service.shop_history(uow, shop=shop)]
 
 
 @router.post("/shops/{shop_id}/suspend", response_model=ShopOut)

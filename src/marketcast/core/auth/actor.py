@@ -16,6 +16,13 @@ class Actor:
     def is_operator(self) -> bool:
         return self.role == "operator"
 
+    def shown_person(self, email: str | None) -> str:
+        """Who acted, as this actor may see it: operators see each other's emails; anyone else sees their own
+        and "Marketcast staff" for an operator's (a seller has no business knowing the reviewer's address)."""
+        if not email:
+            return ""
+        return email if self.is_operator or email == self.email else "Marketcast staff"
+
     def can_act_in(self, market: str | None) -> bool:
         if self.markets is None:
             return True
