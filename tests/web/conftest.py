@@ -49,7 +49,8 @@ def browser():
 def _save(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # A screenshot is evidence, not the assertion: a loaded machine gets longer than the page's 10 s default.
+    page.screenshot(path=str(path), full_page=True, timeout=60_000)
     return path
 
 

@@ -17,8 +17,8 @@ def test_api_docs_page_and_spec_from_the_browser(live_server, page, screenshot):
     response = page.goto(f"{live_server}/docs")
     assert response is not None and response.status == 200
     assert "Marketcast" in page.title()
-    # Swagger UI's scripts come from a CDN, which tests refuse to reach; fetching the spec from the page
-    # still proves scripts run there and the spec is served to a browser.
+    # Swagger UI is served by the app itself (no CDN); fetching the spec from the page proves scripts run there
+    # and the spec is served to a browser.
     spec = page.evaluate("() => fetch('/openapi.json').then(r => r.json())")
     assert spec["info"]["title"] == "Marketcast" and "/api/v1/auth/signup" in spec["paths"]
     screenshot(page, "smoke-docs")
