@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 00:37:05.180662
+Create Date: 2026-12-02 01:48:39.696894
 """
 
 import sqlalchemy as sa
@@ -250,6 +250,25 @@ def upgrade() -> None:
             batch_op.create_index('ix_products_search_text_trgm', ['search_text'], unique=False, postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})
 
         batch_op.create_index('ix_products_shop_status_id', ['shop_id', 'status', 'id'], unique=False)
+
+    op.create_table('programs',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=False),
+    sa.Column('cadence', sa.String(length=8), nullable=False),
+    sa.Column('starts_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('closed_through', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=254), nullable=False),
+    sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("cadence IN ('weekly', 'monthly')", name=op.f('ck_programs_cadence')),
+    sa.CheckConstraint('ends_at IS NULL OR ends_at > starts_at', name=op.f('ck_programs_dates')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_programs'))
+    )
+    with op.batch_alter_table('programs', schema=None) as batch_op:
+        batch_op.create_index('ix_programs_due', ['closed_through'], unique=False)
+        batch_op.create_index('ix_programs_market', ['market', 'starts_at'], unique=False)
 
     op.create_table('sandbox_clock',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -511,6 +530,54 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_payment_attempts_order_id'), ['order_id'], unique=False)
         batch_op.create_index('uq_payment_attempts_in_flight', ['order_id'], unique=True, sqlite_where=sa.text("status = 'processing'"), postgresql_where=sa.text("status = 'processing'"))
 
+    op.create_table('program_enrollments',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('program_id', sa.String(length=32), nullable=False),
+    sa.Column('shop_id', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('enrolled_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('excluded_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('excluded_by', sa.String(length=254), nullable=True),
+    sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.CheckConstraint("status IN ('enrolled', 'excluded')", name=op.f('ck_program_enrollments_status')),
+    sa.ForeignKeyConstraint(['program_id'], ['programs.id'], name=op.f('fk_program_enrollments_program_id_programs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_program_enrollments')),
+    sa.UniqueConstraint('program_id', 'shop_id', name='uq_program_enrollments_shop')
+    )
+    with op.batch_alter_table('program_enrollments', schema=None) as batch_op:
+        batch_op.create_index('ix_program_enrollments_shop', ['shop_id'], unique=False)
+
+    op.create_table('program_periods',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('program_id', sa.String(length=32), nullable=False),
+    sa.Column('period_start', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('period_end', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('enrolled', sa.Integer(), nullable=False),
+    sa.Column('qualified', sa.Integer(), nullable=False),
+    sa.Column('closed_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['program_id'], ['programs.id'], name=op.f('fk_program_periods_program_id_programs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_program_periods')),
+    sa.UniqueConstraint('program_id', 'period_start', name='uq_program_periods_start')
+    )
+    op.create_table('program_versions',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('program_id', sa.String(length=32), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('applies_from', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('description', sa.String(length=2000), nullable=False),
+    sa.Column('auto_enroll', sa.Boolean(), nullable=False),
+    sa.Column('eligibility', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('criteria', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('benefits', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('created_by', sa.String(length=254), nullable=False),
+    sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['program_id'], ['programs.id'], name=op.f('fk_program_versions_program_id_programs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_program_versions')),
+    sa.UniqueConstraint('program_id', 'version', name='uq_program_versions_version')
+    )
     op.create_table('refunds',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('order_id', sa.String(length=32), nullable=False),
@@ -670,6 +737,29 @@ def upgrade() -> None:
     with op.batch_alter_table('creator_status_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_creator_status_changes_creator_id'), ['creator_id'], unique=False)
 
+    op.create_table('program_standings',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('period_id', sa.String(length=32), nullable=False),
+    sa.Column('program_id', sa.String(length=32), nullable=False),
+    sa.Column('shop_id', sa.String(length=32), nullable=False),
+    sa.Column('qualifies', sa.Boolean(), nullable=False),
+    sa.Column('metrics', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('needed', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('explanation', sa.String(length=2000), nullable=False),
+    sa.Column('benefit', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=True),
+    sa.Column('fee_discount_id', sa.String(length=32), nullable=True),
+    sa.Column('ledger_entry_id', sa.String(length=32), nullable=True),
+    sa.Column('clawed_back_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('clawback_reason', sa.String(length=500), nullable=True),
+    sa.Column('clawback_by', sa.String(length=254), nullable=True),
+    sa.Column('clawback_entry_id', sa.String(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['period_id'], ['program_periods.id'], name=op.f('fk_program_standings_period_id_program_periods'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_program_standings')),
+    sa.UniqueConstraint('period_id', 'shop_id', name='uq_program_standings_shop')
+    )
+    with op.batch_alter_table('program_standings', schema=None) as batch_op:
+        batch_op.create_index('ix_program_standings_shop', ['shop_id', 'program_id'], unique=False)
+
     op.create_table('shops',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('seller_id', sa.String(length=32), nullable=False),
@@ -802,6 +892,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shops_contact_email'))
 
     op.drop_table('shops')
+    with op.batch_alter_table('program_standings', schema=None) as batch_op:
+        batch_op.drop_index('ix_program_standings_shop')
+
+    op.drop_table('program_standings')
     with op.batch_alter_table('creator_status_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_creator_status_changes_creator_id'))
 
@@ -837,6 +931,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_refunds_order_id'))
 
     op.drop_table('refunds')
+    op.drop_table('program_versions')
+    op.drop_table('program_periods')
+    with op.batch_alter_table('program_enrollments', schema=None) as batch_op:
+        batch_op.drop_index('ix_program_enrollments_shop')
+
+    op.drop_table('program_enrollments')
     with op.batch_alter_table('payment_attempts', schema=None) as batch_op:
         batch_op.drop_index('uq_payment_attempts_in_flight', sqlite_where=sa.text("status = 'processing'"), postgresql_where=sa.text("status = 'processing'"))
         batch_op.drop_index(batch_op.f('ix_payment_attempts_order_id'))
@@ -893,6 +993,11 @@ def downgrade() -> None:
     op.drop_table('shoppable_contents')
     op.drop_table('shop_daily_orders')
     op.drop_table('sandbox_clock')
+    with op.batch_alter_table('programs', schema=None) as batch_op:
+        batch_op.drop_index('ix_programs_market')
+        batch_op.drop_index('ix_programs_due')
+
+    op.drop_table('programs')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index('ix_products_shop_status_id')
         if op.get_bind().dialect.name == 'postgresql':

@@ -207,6 +207,38 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
                                 "(`policy_key`, `limit`, `week_start`)."),
     ("commission_not_freezable", 409, "Only pending or settleable commissions are frozen (`status_now`)."),
     ("commission_not_frozen", 409, "The commission is not frozen (`status_now`)."),
+    # Programs (docs/adr/0022).
+    ("program_not_found", 404, "No incentive program with that id."),
+    ("unknown_metric", 422, "A criterion or a reward pool's `rank_by` names no metric (GET /api/v1/programs/metrics "
+                            "lists them)."),
+    ("metric_unavailable", 422, "The metric is listed but not reported yet (its area is not there): a program cannot "
+                                "name it."),
+    ("criterion_bounds", 422, "A criterion has exactly one of `min` and `max`."),
+    ("duplicate_criterion", 422, "A program names each metric in at most one criterion."),
+    ("criteria_required", 422, "A program has at least one criterion."),
+    ("benefits_required", 422, "A program has at least one benefit."),
+    ("duplicate_benefit", 422, "A program has at most one benefit of each kind."),
+    ("discount_out_of_range", 422, "A referral-fee discount is 1 to 10,000 basis points."),
+    ("invalid_pool_amount", 422, "A reward pool is a positive whole number of minor units."),
+    ("pool_currency_not_market", 422, "A reward pool is in the market's currency."),
+    ("invalid_top_n", 422, "A reward pool is split among at least one shop (`top_n` >= 1, at most 1,000)."),
+    ("program_ends_before_starts", 422, "`ends_at` is after `starts_at`."),
+    ("program_end_too_soon", 422, "A program's new end may not cut the period running now: it is at least the "
+                                  "start of the next period."),
+    ("program_overlaps", 422, "Another program of the market covers the same shops (shop types, modes and host "
+                              "types intersect) over overlapping dates."),
+    ("program_ended", 409, "The program has ended."),
+    ("shop_not_in_market", 422, "The shop sells in another market than the program's."),
+    ("shop_type_not_eligible", 422, "The program is not open to this shop's type (local / cross-border)."),
+    ("shop_mode_not_eligible", 422, "The program is not open to this shop's mode (POP / managed)."),
+    ("shop_status_not_eligible", 409, "The shop's status (suspended, closed, applying, …) does not let it enroll."),
+    ("already_enrolled", 409, "The shop is already enrolled in this program."),
+    ("shop_excluded", 409, "An operator excluded the shop from this program."),
+    ("invalid_period", 422, "`period` is not a date (YYYY-MM-DD) within the program's dates."),
+    ("period_not_closed", 409, "The period has not closed yet: there is no result to claw back."),
+    ("standing_not_found", 404, "The shop has no result in that period of the program."),
+    ("nothing_to_claw_back", 409, "The shop earned no benefit in that period."),
+    ("already_clawed_back", 409, "That period's benefit was already clawed back."),
     # Webhooks.
     ("webhook_not_found", 404, "No webhook subscription with that id."),
     ("delivery_not_found", 404, "No delivery with that id."),

@@ -296,3 +296,31 @@ def report_scope(session: Session, *, actor: Actor, market: str | None = None,
         raise Invalid("a seller asks for one of their own shops: add shop_id", code="shop_id_required",
                         field="shop_id")
     return actor.markets
+
+
+# --- a period's figures per shop (the programs area judges shops on them) -----------------------------------------
+
+@dataclass(frozen=True)
+class ShopTotals:
+    gmv: int
+    refunds: int
+    orders: int
+    units: int
+    units_refunded: int
+
+
+def shop_totals(session: Session, *, shop_ids: Sequence[str], from_day: date, to_day: date) -> dict[str, ShopTotals]:
+    """Each shop's sums over the UTC days `from_day`..`to_day` (both included), read from the shop rollup: a few
+    rows per shop and day, never the orders. Shops with no row in the range are left out (their figures are 0)."""
+    found: dict[str, ShopTotals] = {}
+    ids = list(dict.fromkeys(shop_ids))
+    for i in range(0, len(ids), 500):
+        rows = session.execute(
+            select(_T.c.shop_id, func.sum(_T.c.gmv), func.sum(_T.c.refunds), func.sum(_T.c.orders),
+                   func.sum(_T.c.units_sold), func.sum(_T.c.units_refunded))
+            .where(_T.c.shop_id.in_(ids[i:i + 500]), _T.c.day >= from_day, _T.c.day <= to_day)
+            .group_by(_T.c.shop_id)).all()
+        for shop_id, gmv, refunds, orders, units, refunded in rows:
+            found[shop_id] = ShopTotals(int(gmv or 0), int(refunds or 0), int(orders or 0), int(units or 0),
+                                        int(refunded or 0))
+    return found

@@ -121,3 +121,12 @@ def graduate_shops(session: Session) -> int:
         count += len(graduated)
     return count
 
+
+
+def shop_ids_matching(session: Session, *, market: str, shop_types: list[str], modes: list[str],
+                      statuses: list[str]) -> list[str]:
+    """Ids of the market's shops of these types, modes and statuses, in one query (set-based passes in higher
+    areas, such as a program's auto-enrollment)."""
+    return list(session.scalars(select(Shop.id).where(Shop.market == market, Shop.shop_type.in_(shop_types),
+                                                      Shop.mode.in_(modes), Shop.status.in_(statuses))
+                                .order_by(Shop.id)))

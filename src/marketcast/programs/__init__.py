@@ -1,0 +1,1 @@
+"""Incentive programs: operator-defined criteria over a period, enrollment, standings and benefits."""

@@ -1,0 +1,77 @@
+"""Incentive programs over HTTP: operators define and change them, shops enroll, operators exclude and claw back;
+everyone signed in reads programs, their metrics and standings."""
+
+from typing import Annotated
+
+from fastapi import Query, status
+
+from marketcast.core import clock
+from marketcast.core.openapi import api_router, raises
+from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork
+from marketcast.programs import rules, service
+from marketcast.programs.schemas import MetricOut, PeriodOut, ProgramIn, ProgramOut, ProgramPatch, VersionOut
+
+router = api_router("programs", "Incentive programs (the merchant self-broadcast support plan is one): definitions "
+                    "and their versions, enrollment and exclusions, standings per period with explanations, "
+                    "benefits and clawbacks.")
+DEFINITION_CODES = ("unknown_metric", "metric_unavailable", "criterion_bounds", "duplicate_criterion",
+                    "criteria_required", "benefits_required", "duplicate_benefit", "discount_out_of_range",
+                    "invalid_pool_amount", "pool_currency_not_market", "invalid_top_n", "program_ends_before_starts",
+                    "program_overlaps")
+
+
+def program_out(uow, program) -> ProgramOut:
+    v = service.latest(uow, program.id)
+    running = rules.period_at(clock.now(), cadence=program.cadence, starts_at=program.starts_at,
+                              ends_at=program.ends_at)
+    return ProgramOut(
+        id=program.id, market=program.market, name=v.name, description=v.description, starts_at=program.starts_at,
+        ends_at=program.ends_at, cadence=program.cadence, eligibility=v.eligibility, criteria=v.criteria,
+        benefits=v.benefits, auto_enroll=v.auto_enroll, version=program.version,
+        versions=[VersionOut(version=x.version, applies_from=x.applies_from, created_at=x.created_at)
+                  for x in service.versions(uow, program.id)],
+        current_period=PeriodOut(start=running.start, end=running.end) if running else None)
+
+
+@router.get("/programs/metrics", response_model=list[MetricOut])
+def list_program_metrics(actor: AnyUser):
+    """The metrics a criterion or a reward pool's `rank_by` may name, each with its unit (a criterion's `min` /
+    `max` is in it) and whether it is reported yet."""
+    return [MetricOut(name=m.name, unit=m.unit, description=m.description, higher_is_better=m.higher_is_better,
+                      available=m.available) for m in service.METRICS.values()]
+
+
+@router.post("/programs", status_code=status.HTTP_201_CREATED, response_model=ProgramOut)
+@raises("unknown_market", "market_out_of_scope", *DEFINITION_CODES)
+def create_program(body: ProgramIn, uow: UnitOfWork, actor: Operator):
+    """Define a program: who may enroll, what a shop must reach in each period (weekly: Monday to Monday UTC;
+    monthly: calendar months UTC), and what it gets. Version 1 applies from `starts_at`."""
+    data = body.model_dump()
+    program = service.create(uow, market=body.market, name=body.name, description=body.description,
+                             starts_at=body.starts_at, ends_at=body.ends_at, cadence=body.cadence,
+                             eligibility=data["eligibility"], criteria=data["criteria"], benefits=data["benefits"],
+                             auto_enroll=body.auto_enroll, actor=actor)
+    return program_out(uow, program)
+
+
+@router.get("/programs", response_model=list[ProgramOut])
+def list_programs(uow: UnitOfWork, actor: AnyUser,
+                  market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None):
+    """Programs, newest start first, of one market or all."""
+    return [program_out(uow, p) for p in service.list_programs(uow, market=market)]
+
+
+@router.get("/programs/{program_id}", response_model=ProgramOut)
+@raises("program_not_found")
+def get_program(program_id: str, uow: UnitOfWork, actor: AnyUser):
+    """A program as its latest version defines it, with every version and where it applies from."""
+    return program_out(uow, service.get(uow, program_id))
+
+
+@router.patch("/programs/{program_id}", response_model=ProgramOut)
+@raises("program_not_found", "market_out_of_scope", "program_end_too_soon", *DEFINITION_CODES)
+def change_program(program_id: str, body: ProgramPatch, uow: UnitOfWork, actor: Operator):
+    """A new version from the next period (the first one if the program has not started): the running period and
+    the closed ones keep the version they were judged by. Fields left out keep their value."""
+    program = service.change(uow, program_id=program_id, changes=body.model_dump(exclude_unset=True), actor=actor)
+    return program_out(uow, program)

@@ -1,0 +1,181 @@
+"""What the programs API takes and gives. The schema holds the shapes; the service judges the values (a metric's
+name, bounds, a pool's currency, overlaps), so that each refusal has a code of its own and names its field."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from marketcast.core.fields import Currency, WholeNumber
+from marketcast.core.money import Money
+from marketcast.programs.rules import BenefitKind, Cadence, EnrollmentStatus, HostType, Mode, ShopStatus, ShopType
+
+IdStr = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[^\x00]*$")]
+Description = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
+MetricName = Annotated[str, Field(min_length=1, max_length=40, description="a name from GET /programs/metrics")]
+Bound = Annotated[WholeNumber, Field(ge=0, le=10**12, description="in the metric's unit")]
+Big = Annotated[WholeNumber, Field(ge=-10**12, le=10**12)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EligibilityIn(Strict):
+    """Who may enroll; each list defaults to every value."""
+
+    host_types: list[HostType] = Field(default_factory=lambda: list(HostType), min_length=1, max_length=5)
+    shop_types: list[ShopType] = Field(default_factory=lambda: list(ShopType), min_length=1, max_length=5)
+    modes: list[Mode] = Field(default_factory=lambda: list(Mode), min_length=1, max_length=5)
+    shop_statuses: list[ShopStatus] = Field(default_factory=lambda: list(ShopStatus), min_length=1, max_length=5)
+
+
+class CriterionIn(Strict):
+    """One figure over a period and its bound: exactly one of `min` (at least) and `max` (at most)."""
+
+    metric: MetricName
+    min: Bound | None = None
+    max: Bound | None = None
+
+
+class MoneyIn(Strict):
+    amount: Big
+    currency: Currency
+
+
+class DiscountIn(Strict):
+    """A referral-fee discount, in basis points, for the period after the one a shop qualified in."""
+
+    kind: Literal[BenefitKind.referral_fee_discount_bps]
+    value: Big
+
+
+class PoolIn(Strict):
+    """A reward split equally among the `top_n` qualifying shops ranked by `rank_by`, paid as a statement credit."""
+
+    kind: Literal[BenefitKind.reward_pool]
+    amount: MoneyIn
+    rank_by: MetricName
+    top_n: Big
+
+
+Benefit = Annotated[DiscountIn | PoolIn, Field(discriminator="kind")]
+
+
+class ProgramIn(Strict):
+    market: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")]
+    name: Name
+    description: Description = ""
+    starts_at: datetime
+    ends_at: datetime | None = None
+    cadence: Cadence
+    eligibility: EligibilityIn = Field(default_factory=EligibilityIn)
+    criteria: list[CriterionIn] = Field(max_length=20)
+    benefits: list[Benefit] = Field(max_length=5)
+    auto_enroll: bool = False
+
+
+class ProgramPatch(Strict):
+    """What changes from the next period (a new version); fields left out keep their value. `ends_at` is the
+    program's own and may not cut the running period."""
+
+    name: Name | None = None
+    description: Description | None = None
+    ends_at: datetime | None = None
+    eligibility: EligibilityIn | None = None
+    criteria: list[CriterionIn] | None = Field(None, max_length=20)
+    benefits: list[Benefit] | None = Field(None, max_length=5)
+    auto_enroll: bool | None = None
+
+
+class VersionOut(BaseModel):
+    version: int
+    applies_from: datetime
+    created_at: datetime
+
+
+class PeriodOut(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class ProgramOut(BaseModel):
+    id: str
+    market: str
+    name: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime | None
+    cadence: Cadence
+    eligibility: dict[str, list[str]]
+    criteria: list[dict[str, Any]]
+    benefits: list[dict[str, Any]]
+    auto_enroll: bool
+    version: int = Field(description="the latest version (it may apply only from the next period)")
+    versions: list[VersionOut]
+    current_period: PeriodOut | None = Field(description="the period running now, if the program is")
+
+
+class MetricOut(BaseModel):
+    name: str
+    unit: str
+    description: str
+    higher_is_better: bool
+    available: bool = Field(description="false: the area that reports it is not there yet; programs cannot "
+                                        "name it")
+
+
+class EnrollmentIn(Strict):
+    shop_id: IdStr
+
+
+class ExclusionIn(Strict):
+    shop_id: IdStr
+    reason: str = Field(max_length=2000)
+
+
+class ClawbackIn(Strict):
+    shop_id: IdStr
+    period: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="a date in the period (YYYY-MM-DD)")]
+    reason: str = Field(max_length=2000)
+
+
+class EnrollmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    program_id: str
+    shop_id: str
+    status: EnrollmentStatus
+    source: str
+    enrolled_at: datetime
+    excluded_at: datetime | None
+    reason: str | None
+
+
+class StandingOut(BaseModel):
+    shop_id: str
+    qualifies: bool
+    metrics: dict[str, int | float]
+    needed: dict[str, int | float] = Field(description="per criterion: how far the figure is from its bound (0: met)")
+    explanation: str
+    benefit: dict[str, Any] | None = Field(description="referral_fee_discount_bps, reward {amount, currency}, "
+                                                       "rank; null when the shop does not qualify")
+    clawed_back: bool = False
+
+
+class StandingsOut(BaseModel):
+    program_id: str
+    period: PeriodOut
+    status: Literal["open", "closed"]
+    version: int
+    items: list[StandingOut]
+
+
+class ClawbackOut(BaseModel):
+    program_id: str
+    shop_id: str
+    period: PeriodOut
+    reason: str
+    reversed: Money | None = Field(description="the reward taken back (a negative benefit entry), if any")
+    fee_discount_withdrawn: bool
