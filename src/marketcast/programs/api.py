@@ -3,17 +3,31 @@ everyone signed in reads programs, their metrics and standings."""
 
 from typing import Annotated
 
-from fastapi import Query, status
+from fastapi import Depends, Query, status
 
 from marketcast.core import clock
+from marketcast.core.auth.actor import Actor
 from marketcast.core.openapi import api_router, raises
-from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork
+from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork, requires
 from marketcast.programs import rules, service
-from marketcast.programs.schemas import MetricOut, PeriodOut, ProgramIn, ProgramOut, ProgramPatch, VersionOut
+from marketcast.programs.schemas import (
+    EnrollmentIn,
+    EnrollmentOut,
+    ExclusionIn,
+    MetricOut,
+    PeriodOut,
+    ProgramIn,
+    ProgramOut,
+    ProgramPatch,
+    StandingOut,
+    StandingsOut,
+    VersionOut,
+)
 
 router = api_router("programs", "Incentive programs (the merchant self-broadcast support plan is one): definitions "
                     "and their versions, enrollment and exclusions, standings per period with explanations, "
                     "benefits and clawbacks.")
+Seller = Annotated[Actor, Depends(requires("seller", "operator"))]
 DEFINITION_CODES = ("unknown_metric", "metric_unavailable", "criterion_bounds", "duplicate_criterion",
                     "criteria_required", "benefits_required", "duplicate_benefit", "discount_out_of_range",
                     "invalid_pool_amount", "pool_currency_not_market", "invalid_top_n", "program_ends_before_starts",
@@ -75,3 +89,50 @@ def change_program(program_id: str, body: ProgramPatch, uow: UnitOfWork, actor: 
     the closed ones keep the version they were judged by. Fields left out keep their value."""
     program = service.change(uow, program_id=program_id, changes=body.model_dump(exclude_unset=True), actor=actor)
     return program_out(uow, program)
+
+
+def enrollment_out(e) -> EnrollmentOut:
+    return EnrollmentOut.model_validate(e)
+
+
+@router.post("/programs/{program_id}/enrollments", status_code=status.HTTP_201_CREATED, response_model=EnrollmentOut)
+@raises("program_not_found", "program_ended", "shop_not_found", "not_owner", "market_out_of_scope",
+        "shop_not_in_market", "shop_type_not_eligible", "shop_mode_not_eligible", "shop_status_not_eligible",
+        "already_enrolled", "shop_excluded")
+def enroll_shop(program_id: str, body: EnrollmentIn, uow: UnitOfWork, actor: Seller):
+    """The shop's seller (or an operator of the market) enrolls a shop the program is open to: its market, type,
+    mode and status as the version in force says."""
+    return enrollment_out(service.enroll(uow, program_id=program_id, shop_id=body.shop_id, actor=actor))
+
+
+@router.get("/programs/{program_id}/enrollments", response_model=list[EnrollmentOut])
+@raises("program_not_found")
+def list_enrollments(program_id: str, uow: UnitOfWork, actor: Seller):
+    """Enrolled and excluded shops (a seller sees only their own)."""
+    return [enrollment_out(e) for e in service.of_program(uow, program_id=program_id, actor=actor)]
+
+
+@router.post("/programs/{program_id}/exclusions", response_model=EnrollmentOut)
+@raises("program_not_found", "market_out_of_scope", "shop_not_found", "shop_not_in_market", "shop_excluded",
+        "reason_required", "invalid_reason", "reason_too_long")
+def exclude_shop(program_id: str, body: ExclusionIn, uow: UnitOfWork, actor: Operator):
+    """An operator excludes a shop, with a reason: it leaves the program's standings from now on and is never
+    enrolled again automatically."""
+    return enrollment_out(service.exclude(uow, program_id=program_id, shop_id=body.shop_id, reason=body.reason,
+                                          actor=actor))
+
+
+@router.get("/programs/{program_id}/standings", response_model=StandingsOut)
+@raises("program_not_found", "market_out_of_scope", "invalid_period")
+def get_standings(program_id: str, uow: UnitOfWork, actor: Seller,
+                  period: Annotated[str | None, Query(max_length=10, description="a date in the period, "
+                                                                                 "YYYY-MM-DD (default: now)")] = None):
+    """Each enrolled shop's figures, what it still needs, why it does or does not qualify, and its benefit. A
+    closed period is read as recorded; an open one is computed now ("So far: …"). Sellers see their shops."""
+    program, chosen, state, version, items = service.standings(uow, program_id=program_id, period=period,
+                                                               actor=actor)
+    return StandingsOut(program_id=program.id, period=PeriodOut(start=chosen.start, end=chosen.end), status=state,
+                        version=version,
+                        items=[StandingOut(shop_id=j.shop_id, qualifies=j.qualifies, metrics=j.metrics,
+                                           needed=j.needed, explanation=j.explanation, benefit=j.benefit,
+                                           clawed_back=j.clawed_back) for j in items])

@@ -132,3 +132,14 @@ def ranked(values: dict[str, Any], *, higher_is_better: bool) -> list[str]:
     """Shop ids best first; equal values by shop id, so the order is the same on every run."""
     sign = -1 if higher_is_better else 1
     return sorted(values, key=lambda shop_id: (sign * values[shop_id], shop_id))
+
+
+def why_not_eligible(*, shop_type: str, mode: str, status: str, eligibility: dict[str, list[str]]) -> str | None:
+    """The code that says why a shop may not enroll under `eligibility`, or None when it may."""
+    if shop_type not in eligibility["shop_types"]:
+        return "shop_type_not_eligible"
+    if mode not in eligibility["modes"]:
+        return "shop_mode_not_eligible"
+    if status not in eligibility["shop_statuses"]:
+        return "shop_status_not_eligible"
+    return None
