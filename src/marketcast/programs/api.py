@@ -5,23 +5,19 @@ from typing import Annotated
 
 from fastapi import Depends, Query, status
 
-from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
 from marketcast.core.openapi import api_router, raises
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork, requires
-from marketcast.programs import rules, service
+from marketcast.programs import service
 from marketcast.programs.schemas import (
     EnrollmentIn,
     EnrollmentOut,
     ExclusionIn,
     MetricOut,
-    PeriodOut,
     ProgramIn,
     ProgramOut,
     ProgramPatch,
-    StandingOut,
     StandingsOut,
-    VersionOut,
 )
 
 router = api_router("programs", "Incentive programs (the merchant self-broadcast support plan is one): definitions "
@@ -35,16 +31,7 @@ DEFINITION_CODES = ("unknown_metric", "metric_unavailable", "criterion_bounds", 
 
 
 def program_out(uow, program) -> ProgramOut:
-    v = service.latest(uow, program.id)
-    running = rules.period_at(clock.now(), cadence=program.cadence, starts_at=program.starts_at,
-                              ends_at=program.ends_at)
-    return ProgramOut(
-        id=program.id, market=program.market, name=v.name, description=v.description, starts_at=program.starts_at,
-        ends_at=program.ends_at, cadence=program.cadence, eligibility=v.eligibility, criteria=v.criteria,
-        benefits=v.benefits, auto_enroll=v.auto_enroll, version=program.version,
-        versions=[VersionOut(version=x.version, applies_from=x.applies_from, created_at=x.created_at)
-                  for x in service.versions(uow, program.id)],
-        current_period=PeriodOut(start=running.start, end=running.end) if running else None)
+    return service.describe(uow, program)
 
 
 @router.get("/programs/metrics", response_model=list[MetricOut])
@@ -129,10 +116,4 @@ def get_standings(program_id: str, uow: UnitOfWork, actor: Seller,
                                                                                  "YYYY-MM-DD (default: now)")] = None):
     """Each enrolled shop's figures, what it still needs, why it does or does not qualify, and its benefit. A
     closed period is read as recorded; an open one is computed now ("So far: …"). Sellers see their shops."""
-    program, chosen, state, version, items = service.standings(uow, program_id=program_id, period=period,
-                                                               actor=actor)
-    return StandingsOut(program_id=program.id, period=PeriodOut(start=chosen.start, end=chosen.end), status=state,
-                        version=version,
-                        items=[StandingOut(shop_id=j.shop_id, qualifies=j.qualifies, metrics=j.metrics,
-                                           needed=j.needed, explanation=j.explanation, benefit=j.benefit,
-                                           clawed_back=j.clawed_back) for j in items])
+    return service.report(uow, program_id=program_id, period=period, actor=actor)

@@ -3,9 +3,9 @@ it is stored, each refusal with its own code and the field at fault, and nothing
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
@@ -16,6 +16,9 @@ from marketcast.markets import service as markets
 from marketcast.programs import locks, metrics, rules
 from marketcast.programs.models import Program, ProgramVersion
 from marketcast.programs.rules import BenefitKind
+
+if TYPE_CHECKING:
+    from marketcast.programs.schemas import ProgramOut
 
 MAX_TOP_N = 1000
 
@@ -117,6 +120,9 @@ def _check_overlap(session: Session, *, market: str, starts_at: datetime, ends_a
 def _dates(starts_at: datetime, ends_at: datetime | None) -> tuple[datetime, datetime | None]:
     start = clock.as_utc_input(starts_at, "starts_at")
     end = clock.as_utc_input(ends_at, "ends_at") if ends_at is not None else None
+    for name, value in (("starts_at", start), ("ends_at", end)):
+        if value is not None and not 2000 <= value.year <= 2200:
+            raise Invalid(f"{name} is a date between the years 2000 and 2200", field=name)
     if end is not None and end <= start:
         raise Invalid("ends_at must be after starts_at", code="program_ends_before_starts", field="ends_at")
     return start, end
@@ -228,8 +234,17 @@ def list_programs(session: Session, *, market: str | None = None) -> list[Progra
     return list(session.scalars(stmt.order_by(Program.starts_at.desc(), Program.id)))
 
 
-def count(session: Session, *, market: str | None = None) -> int:
-    stmt = select(func.count()).select_from(Program)
-    if market:
-        stmt = stmt.where(Program.market == market.strip().upper())
-    return int(session.scalar(stmt) or 0)
+def describe(session: Session, program: Program) -> "ProgramOut":
+    """The program as its latest version defines it, with every version and the period running now."""
+    from marketcast.programs.schemas import PeriodOut, ProgramOut, VersionOut
+
+    v = latest(session, program.id)
+    running = rules.period_at(clock.now(), cadence=program.cadence, starts_at=program.starts_at,
+                              ends_at=program.ends_at)
+    return ProgramOut(
+        id=program.id, market=program.market, name=v.name, description=v.description, starts_at=program.starts_at,
+        ends_at=program.ends_at, cadence=program.cadence, eligibility=v.eligibility, criteria=v.criteria,
+        benefits=v.benefits, auto_enroll=v.auto_enroll, version=program.version,
+        versions=[VersionOut(version=x.version, applies_from=x.applies_from, created_at=x.created_at)
+                  for x in versions(session, program.id)],
+        current_period=PeriodOut(start=running.start, end=running.end) if running else None)

@@ -9,6 +9,7 @@ clawbacks). metrics.py is the registry of what a criterion may name."""
 from marketcast.programs.definitions import (  # noqa: F401
     change,
     create,
+    describe,
     get,
     latest,
     list_programs,
@@ -17,4 +18,4 @@ from marketcast.programs.definitions import (  # noqa: F401
 )
 from marketcast.programs.enrollment import auto_enroll, enroll, exclude, of_program, of_shop  # noqa: F401
 from marketcast.programs.metrics import REGISTRY as METRICS  # noqa: F401
-from marketcast.programs.standings import close_one, due_periods, resolve_period, standings  # noqa: F401
+from marketcast.programs.standings import close_one, due_periods, report, resolve_period, standings  # noqa: F401
