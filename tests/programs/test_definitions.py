@@ -18,9 +18,9 @@ def test_a_program_is_defined_and_read_back(client, create, us_operator, at):
         assert made["benefits"][1]["amount"] == {"amount": 100_000, "currency": "USD"}
         assert made["eligibility"]["shop_statuses"] == ["active", "probation"]  # the default: every status
         assert made["versions"][0]["applies_from"].startswith("2024-04-01") and made["current_period"] is None
-        listed = client.get("/api/v1/programs?market=US", headers=us_operator).json()
+        listed = client.get("/api/v1/programs?market=US", headers=us_operator).json()["items"]
         assert [p["id"] for p in listed] == [made["id"]]
-        assert client.get("/api/v1/programs?market=ES", headers=us_operator).json() == []
+        assert client.get("/api/v1/programs?market=ES", headers=us_operator).json()["items"] == []
         assert client.get(f"/api/v1/programs/{made['id']}", headers=us_operator).json()["name"] == BASE["name"]
     with clock.frozen(at(2024, 5, 10)):
         period = client.get(f"/api/v1/programs/{made['id']}", headers=us_operator).json()["current_period"]
@@ -78,7 +78,7 @@ def test_a_bad_definition_is_refused_naming_the_field_and_nothing_is_written(cli
     assert problem["code"] == code, problem
     if field is not None:
         assert problem["field"] == field, problem
-    assert client.get("/api/v1/programs", headers=us_operator).json() == []
+    assert client.get("/api/v1/programs", headers=us_operator).json()["items"] == []
 
 
 def test_live_metrics_are_listed_with_units_and_refused_while_unreported(client, us_operator, body):
@@ -101,12 +101,12 @@ def test_an_overlapping_program_for_the_same_shops_is_refused(client, create, us
         wider = body(starts_at="2024-01-01T00:00:00Z", ends_at="2024-04-02T00:00:00Z",
                      eligibility={"shop_types": ["local", "cross_border"]})
         assert client.post("/api/v1/programs", json=wider, headers=us_operator).json()["code"] == "program_overlaps"
-        assert len(client.get("/api/v1/programs", headers=us_operator).json()) == 1
+        assert len(client.get("/api/v1/programs", headers=us_operator).json()["items"]) == 1
         # Other shops, or dates that only touch, do not overlap.
         create(eligibility={"shop_types": ["cross_border"]})
         create(starts_at="2024-07-01T00:00:00Z")
         create(market="ES", benefits=[{"kind": "referral_fee_discount_bps", "value": 100}])
-        assert len(client.get("/api/v1/programs", headers=us_operator).json()) == 4
+        assert len(client.get("/api/v1/programs", headers=us_operator).json()["items"]) == 4
 
 
 def test_only_operators_of_the_market_define_programs(client, make_user, body, live_markets):

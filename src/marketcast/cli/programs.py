@@ -8,9 +8,9 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from marketcast.cli.common import AS, JSON, cli_actor, console, dump, err_console, uow, when
+from marketcast.cli.common import AS, JSON, cli_actor, console, dump, err_console, every_page, uow, when
 from marketcast.programs import jobs, service
-from marketcast.programs.schemas import EnrollmentOut, MetricOut, ProgramIn, ProgramPatch
+from marketcast.programs.schemas import ProgramEnrollmentOut, ProgramIn, ProgramMetricOut, ProgramPatch
 
 app = typer.Typer(no_args_is_help=True)
 DEFINITION = typer.Option(..., "--definition", "-d", help="the JSON body of POST /api/v1/programs (or PATCH), "
@@ -40,7 +40,7 @@ def _print_program(out) -> None:
 @app.command("metrics")
 def metrics_list(as_json: bool = JSON) -> None:
     """The metrics a criterion or a reward pool may name, with their units."""
-    items = [MetricOut(name=m.name, unit=m.unit, description=m.description, higher_is_better=m.higher_is_better,
+    items = [ProgramMetricOut(name=m.name, unit=m.unit, description=m.description, higher_is_better=m.higher_is_better,
                        available=m.available) for m in service.METRICS.values()]
     if as_json:
         dump(items)
@@ -79,9 +79,11 @@ def change(program_id: str, definition: str = DEFINITION, as_email: str | None =
 
 @app.command("list")
 def list_programs(market: str | None = typer.Option(None, "--market"), as_json: bool = JSON) -> None:
-    """Programs, newest start first."""
+    """Programs, in the order they were defined."""
     with uow(write=False) as session:
-        items = [service.describe(session, p) for p in service.list_programs(session, market=market)]
+        rows = every_page(lambda token: service.list_programs(session, market=market, page_size=200,
+                                                              page_token=token))
+        items = [service.describe(session, p) for p in rows]
     if as_json:
         dump(items)
         return
@@ -103,7 +105,7 @@ def show(program_id: str, as_json: bool = JSON) -> None:
 def enroll(program_id: str, shop_id: str, as_email: str | None = AS, as_json: bool = JSON) -> None:
     """Enroll a shop (as its seller with --as, or as an operator)."""
     with uow() as session:
-        out = EnrollmentOut.model_validate(service.enroll(session, program_id=program_id, shop_id=shop_id,
+        out = ProgramEnrollmentOut.model_validate(service.enroll(session, program_id=program_id, shop_id=shop_id,
                                                           actor=cli_actor(session, as_email)))
     dump(out) if as_json else console.print(f"shop {out.shop_id} is {out.status} in {out.program_id}")
 
@@ -113,7 +115,7 @@ def exclude(program_id: str, shop_id: str, reason: str = typer.Option(..., "--re
             as_json: bool = JSON) -> None:
     """Exclude a shop from a program, with a reason."""
     with uow() as session:
-        out = EnrollmentOut.model_validate(service.exclude(session, program_id=program_id, shop_id=shop_id,
+        out = ProgramEnrollmentOut.model_validate(service.exclude(session, program_id=program_id, shop_id=shop_id,
                                                            reason=reason, actor=cli_actor(session, as_email)))
     dump(out) if as_json else console.print(f"shop {out.shop_id} is excluded from {out.program_id}: {out.reason}")
 

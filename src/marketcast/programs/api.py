@@ -7,17 +7,18 @@ from fastapi import Depends, Query, status
 
 from marketcast.core.auth.actor import Actor
 from marketcast.core.openapi import api_router, raises
+from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork, requires
 from marketcast.programs import service
 from marketcast.programs.schemas import (
-    EnrollmentIn,
-    EnrollmentOut,
-    ExclusionIn,
-    MetricOut,
+    ProgramEnrollmentIn,
+    ProgramEnrollmentOut,
+    ProgramExclusionIn,
     ProgramIn,
+    ProgramMetricOut,
     ProgramOut,
     ProgramPatch,
-    StandingsOut,
+    ProgramStandingsOut,
 )
 
 router = api_router("programs", "Incentive programs (the merchant self-broadcast support plan is one): definitions "
@@ -34,11 +35,11 @@ def program_out(uow, program) -> ProgramOut:
     return service.describe(uow, program)
 
 
-@router.get("/programs/metrics", response_model=list[MetricOut])
+@router.get("/programs/metrics", response_model=list[ProgramMetricOut])
 def list_program_metrics(actor: AnyUser):
     """The metrics a criterion or a reward pool's `rank_by` may name, each with its unit (a criterion's `min` /
     `max` is in it) and whether it is reported yet."""
-    return [MetricOut(name=m.name, unit=m.unit, description=m.description, higher_is_better=m.higher_is_better,
+    return [ProgramMetricOut(name=m.name, unit=m.unit, description=m.description, higher_is_better=m.higher_is_better,
                       available=m.available) for m in service.METRICS.values()]
 
 
@@ -55,11 +56,13 @@ def create_program(body: ProgramIn, uow: UnitOfWork, actor: Operator):
     return program_out(uow, program)
 
 
-@router.get("/programs", response_model=list[ProgramOut])
+@router.get("/programs", response_model=Page[ProgramOut])
 def list_programs(uow: UnitOfWork, actor: AnyUser,
-                  market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None):
-    """Programs, newest start first, of one market or all."""
-    return [program_out(uow, p) for p in service.list_programs(uow, market=market)]
+                  market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+                  page_size: PageSize = None, page_token: PageToken = None):
+    """Programs of one market or all, in the order they were defined."""
+    rows, token = service.list_programs(uow, market=market, page_size=page_size, page_token=page_token)
+    return Page[ProgramOut](items=[program_out(uow, p) for p in rows], next_page_token=token)
 
 
 @router.get("/programs/{program_id}", response_model=ProgramOut)
@@ -78,38 +81,39 @@ def change_program(program_id: str, body: ProgramPatch, uow: UnitOfWork, actor: 
     return program_out(uow, program)
 
 
-def enrollment_out(e) -> EnrollmentOut:
-    return EnrollmentOut.model_validate(e)
+def enrollment_out(e) -> ProgramEnrollmentOut:
+    return ProgramEnrollmentOut.model_validate(e)
 
 
-@router.post("/programs/{program_id}/enrollments", status_code=status.HTTP_201_CREATED, response_model=EnrollmentOut)
+@router.post("/programs/{program_id}/enrollments", status_code=status.HTTP_201_CREATED,
+             response_model=ProgramEnrollmentOut)
 @raises("program_not_found", "program_ended", "shop_not_found", "not_owner", "market_out_of_scope",
         "shop_not_in_market", "shop_type_not_eligible", "shop_mode_not_eligible", "shop_status_not_eligible",
         "already_enrolled", "shop_excluded")
-def enroll_shop(program_id: str, body: EnrollmentIn, uow: UnitOfWork, actor: Seller):
+def enroll_shop(program_id: str, body: ProgramEnrollmentIn, uow: UnitOfWork, actor: Seller):
     """The shop's seller (or an operator of the market) enrolls a shop the program is open to: its market, type,
     mode and status as the version in force says."""
     return enrollment_out(service.enroll(uow, program_id=program_id, shop_id=body.shop_id, actor=actor))
 
 
-@router.get("/programs/{program_id}/enrollments", response_model=list[EnrollmentOut])
+@router.get("/programs/{program_id}/enrollments", response_model=list[ProgramEnrollmentOut])
 @raises("program_not_found")
 def list_enrollments(program_id: str, uow: UnitOfWork, actor: Seller):
     """Enrolled and excluded shops (a seller sees only their own)."""
     return [enrollment_out(e) for e in service.of_program(uow, program_id=program_id, actor=actor)]
 
 
-@router.post("/programs/{program_id}/exclusions", response_model=EnrollmentOut)
+@router.post("/programs/{program_id}/exclusions", response_model=ProgramEnrollmentOut)
 @raises("program_not_found", "market_out_of_scope", "shop_not_found", "shop_not_in_market", "shop_excluded",
         "reason_required", "invalid_reason", "reason_too_long")
-def exclude_shop(program_id: str, body: ExclusionIn, uow: UnitOfWork, actor: Operator):
+def exclude_shop(program_id: str, body: ProgramExclusionIn, uow: UnitOfWork, actor: Operator):
     """An operator excludes a shop, with a reason: it leaves the program's standings from now on and is never
     enrolled again automatically."""
     return enrollment_out(service.exclude(uow, program_id=program_id, shop_id=body.shop_id, reason=body.reason,
                                           actor=actor))
 
 
-@router.get("/programs/{program_id}/standings", response_model=StandingsOut)
+@router.get("/programs/{program_id}/standings", response_model=ProgramStandingsOut)
 @raises("program_not_found", "market_out_of_scope", "invalid_period")
 def get_standings(program_id: str, uow: UnitOfWork, actor: Seller,
                   period: Annotated[str | None, Query(max_length=10, description="a date in the period, "

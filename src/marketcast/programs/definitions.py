@@ -12,6 +12,7 @@ from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
+from marketcast.core.pagination import Paged, paginate
 from marketcast.markets import service as markets
 from marketcast.programs import locks, metrics, rules
 from marketcast.programs.models import Program, ProgramVersion
@@ -227,16 +228,18 @@ def versions(session: Session, program_id: str) -> list[ProgramVersion]:
                                 .order_by(ProgramVersion.version)))
 
 
-def list_programs(session: Session, *, market: str | None = None) -> list[Program]:
+def list_programs(session: Session, *, market: str | None = None, page_size: int | None = None,
+                  page_token: str | None = None) -> Paged:
+    """In the order they were defined, a page at a time."""
     stmt = select(Program)
     if market:
         stmt = stmt.where(Program.market == market.strip().upper())
-    return list(session.scalars(stmt.order_by(Program.starts_at.desc(), Program.id)))
+    return paginate(session, stmt, order_by=[Program.id], page_size=page_size, page_token=page_token)
 
 
 def describe(session: Session, program: Program) -> "ProgramOut":
     """The program as its latest version defines it, with every version and the period running now."""
-    from marketcast.programs.schemas import PeriodOut, ProgramOut, VersionOut
+    from marketcast.programs.schemas import ProgramOut, ProgramPeriodOut, ProgramVersionOut
 
     v = latest(session, program.id)
     running = rules.period_at(clock.now(), cadence=program.cadence, starts_at=program.starts_at,
@@ -245,6 +248,6 @@ def describe(session: Session, program: Program) -> "ProgramOut":
         id=program.id, market=program.market, name=v.name, description=v.description, starts_at=program.starts_at,
         ends_at=program.ends_at, cadence=program.cadence, eligibility=v.eligibility, criteria=v.criteria,
         benefits=v.benefits, auto_enroll=v.auto_enroll, version=program.version,
-        versions=[VersionOut(version=x.version, applies_from=x.applies_from, created_at=x.created_at)
+        versions=[ProgramVersionOut(version=x.version, applies_from=x.applies_from, created_at=x.created_at)
                   for x in versions(session, program.id)],
-        current_period=PeriodOut(start=running.start, end=running.end) if running else None)
+        current_period=ProgramPeriodOut(start=running.start, end=running.end) if running else None)

@@ -152,3 +152,20 @@ def of_program(session: Session, *, program_id: str, actor: Actor) -> list[Enrol
 def of_shop(session: Session, *, shop_id: str) -> dict[str, Enrollment]:
     rows = session.scalars(select(Enrollment).where(Enrollment.shop_id == shop_id))
     return {e.program_id: e for e in rows}
+
+
+def open_to(session: Session, *, shop) -> list[tuple[Program, Enrollment | None, str | None]]:
+    """The programs of the shop's market that have not ended, each with the shop's enrollment (if any) and why
+    it may not enroll (None: it may, or it is in)."""
+    now = clock.now()
+    mine = of_shop(session, shop_id=shop.id)
+    out = []
+    for program in session.scalars(select(Program).where(Program.market == shop.market,
+                                                         (Program.ends_at.is_(None)) | (Program.ends_at > now))
+                                   .order_by(Program.starts_at, Program.id)):
+        found = mine.get(program.id)
+        why = None if found else rules.why_not_eligible(shop_type=shop.shop_type, mode=shop.mode,
+                                                        status=shop.status,
+                                                        eligibility=eligibility_now(session, program, now))
+        out.append((program, found, why))
+    return out

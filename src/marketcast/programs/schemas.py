@@ -22,7 +22,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class EligibilityIn(Strict):
+class ProgramEligibilityIn(Strict):
     """Who may enroll; each list defaults to every value."""
 
     host_types: list[HostType] = Field(default_factory=lambda: list(HostType), min_length=1, max_length=5)
@@ -31,7 +31,7 @@ class EligibilityIn(Strict):
     shop_statuses: list[ShopStatus] = Field(default_factory=lambda: list(ShopStatus), min_length=1, max_length=5)
 
 
-class CriterionIn(Strict):
+class ProgramCriterionIn(Strict):
     """One figure over a period and its bound: exactly one of `min` (at least) and `max` (at most)."""
 
     metric: MetricName
@@ -39,28 +39,28 @@ class CriterionIn(Strict):
     max: Bound | None = None
 
 
-class MoneyIn(Strict):
+class PoolAmountIn(Strict):
     amount: Big
     currency: Currency
 
 
-class DiscountIn(Strict):
+class FeeDiscountBenefitIn(Strict):
     """A referral-fee discount, in basis points, for the period after the one a shop qualified in."""
 
     kind: Literal[BenefitKind.referral_fee_discount_bps]
     value: Big
 
 
-class PoolIn(Strict):
+class RewardPoolBenefitIn(Strict):
     """A reward split equally among the `top_n` qualifying shops ranked by `rank_by`, paid as a statement credit."""
 
     kind: Literal[BenefitKind.reward_pool]
-    amount: MoneyIn
+    amount: PoolAmountIn
     rank_by: MetricName
     top_n: Big
 
 
-Benefit = Annotated[DiscountIn | PoolIn, Field(discriminator="kind")]
+Benefit = Annotated[FeeDiscountBenefitIn | RewardPoolBenefitIn, Field(discriminator="kind")]
 
 
 class ProgramIn(Strict):
@@ -70,8 +70,8 @@ class ProgramIn(Strict):
     starts_at: datetime
     ends_at: datetime | None = None
     cadence: Cadence
-    eligibility: EligibilityIn = Field(default_factory=EligibilityIn)
-    criteria: list[CriterionIn] = Field(max_length=20)
+    eligibility: ProgramEligibilityIn = Field(default_factory=ProgramEligibilityIn)
+    criteria: list[ProgramCriterionIn] = Field(max_length=20)
     benefits: list[Benefit] = Field(max_length=5)
     auto_enroll: bool = False
 
@@ -83,19 +83,19 @@ class ProgramPatch(Strict):
     name: Name | None = None
     description: Description | None = None
     ends_at: datetime | None = None
-    eligibility: EligibilityIn | None = None
-    criteria: list[CriterionIn] | None = Field(None, max_length=20)
+    eligibility: ProgramEligibilityIn | None = None
+    criteria: list[ProgramCriterionIn] | None = Field(None, max_length=20)
     benefits: list[Benefit] | None = Field(None, max_length=5)
     auto_enroll: bool | None = None
 
 
-class VersionOut(BaseModel):
+class ProgramVersionOut(BaseModel):
     version: int
     applies_from: datetime
     created_at: datetime
 
 
-class PeriodOut(BaseModel):
+class ProgramPeriodOut(BaseModel):
     start: datetime
     end: datetime
 
@@ -113,11 +113,11 @@ class ProgramOut(BaseModel):
     benefits: list[dict[str, Any]]
     auto_enroll: bool
     version: int = Field(description="the latest version (it may apply only from the next period)")
-    versions: list[VersionOut]
-    current_period: PeriodOut | None = Field(description="the period running now, if the program is")
+    versions: list[ProgramVersionOut]
+    current_period: ProgramPeriodOut | None = Field(description="the period running now, if the program is")
 
 
-class MetricOut(BaseModel):
+class ProgramMetricOut(BaseModel):
     name: str
     unit: str
     description: str
@@ -126,22 +126,22 @@ class MetricOut(BaseModel):
                                         "name it")
 
 
-class EnrollmentIn(Strict):
+class ProgramEnrollmentIn(Strict):
     shop_id: IdStr
 
 
-class ExclusionIn(Strict):
+class ProgramExclusionIn(Strict):
     shop_id: IdStr
     reason: str = Field(max_length=2000)
 
 
-class ClawbackIn(Strict):
+class ProgramClawbackIn(Strict):
     shop_id: IdStr
     period: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="a date in the period (YYYY-MM-DD)")]
     reason: str = Field(max_length=2000)
 
 
-class EnrollmentOut(BaseModel):
+class ProgramEnrollmentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     program_id: str
@@ -153,7 +153,7 @@ class EnrollmentOut(BaseModel):
     reason: str | None
 
 
-class StandingOut(BaseModel):
+class ProgramStandingOut(BaseModel):
     shop_id: str
     qualifies: bool
     metrics: dict[str, int | float]
@@ -164,18 +164,18 @@ class StandingOut(BaseModel):
     clawed_back: bool = False
 
 
-class StandingsOut(BaseModel):
+class ProgramStandingsOut(BaseModel):
     program_id: str
-    period: PeriodOut
+    period: ProgramPeriodOut
     status: Literal["open", "closed"]
     version: int
-    items: list[StandingOut]
+    items: list[ProgramStandingOut]
 
 
-class ClawbackOut(BaseModel):
+class ProgramClawbackOut(BaseModel):
     program_id: str
     shop_id: str
-    period: PeriodOut
+    period: ProgramPeriodOut
     reason: str
     reversed: Money | None = Field(description="the reward taken back (a negative benefit entry), if any")
     fee_discount_withdrawn: bool

@@ -16,6 +16,6 @@ from marketcast.programs.definitions import (  # noqa: F401
     version_for,
     versions,
 )
-from marketcast.programs.enrollment import auto_enroll, enroll, exclude, of_program, of_shop  # noqa: F401
+from marketcast.programs.enrollment import auto_enroll, enroll, exclude, of_program, of_shop, open_to  # noqa: F401
 from marketcast.programs.metrics import REGISTRY as METRICS  # noqa: F401
 from marketcast.programs.standings import close_one, due_periods, report, resolve_period, standings  # noqa: F401

@@ -234,12 +234,12 @@ def standings(session: Session, *, program_id: str, period: date | str | None, a
 
 
 def report(session: Session, *, program_id: str, period: date | str | None, actor: Actor):
-    """`standings` shaped as the API, the CLI and the console show it (schemas.StandingsOut)."""
-    from marketcast.programs.schemas import PeriodOut, StandingOut, StandingsOut
+    """`standings` shaped as the API, the CLI and the console show it (schemas.ProgramStandingsOut)."""
+    from marketcast.programs.schemas import ProgramPeriodOut, ProgramStandingOut, ProgramStandingsOut
 
     program, chosen, state, version, items = standings(session, program_id=program_id, period=period, actor=actor)
-    return StandingsOut(program_id=program.id, period=PeriodOut(start=chosen.start, end=chosen.end), status=state,
-                        version=version,
-                        items=[StandingOut(shop_id=j.shop_id, qualifies=j.qualifies, metrics=j.metrics,
+    return ProgramStandingsOut(program_id=program.id, period=ProgramPeriodOut(start=chosen.start, end=chosen.end),
+                               status=state, version=version,
+                        items=[ProgramStandingOut(shop_id=j.shop_id, qualifies=j.qualifies, metrics=j.metrics,
                                            needed=j.needed, explanation=j.explanation, benefit=j.benefit,
                                            clawed_back=j.clawed_back) for j in items])

@@ -54,9 +54,9 @@ def day(value: date | datetime | None) -> Markup:
 OPERATOR_PAGES = [("/markets", "Markets"), ("/policies", "Policies"), ("/applications", "Applications"),
                   ("/creators", "Creators"), ("/shops", "Shops"), ("/orders", "Orders"), ("/products", "Products"),
                   ("/sellers", "Sellers"), ("/reports/gmv", "GMV"), ("/webhooks", "Webhooks"),
-                  ("/commissions", "Commissions")]
-SELLER_PAGES = [("/shops", "My shops"), ("/applications", "My applications"), ("/markets", "Markets"),
-                ("/policies", "Policies")]
+                  ("/commissions", "Commissions"), ("/programs", "Programs")]
+SELLER_PAGES = [("/shops", "My shops"), ("/applications", "My applications"), ("/programs", "Programs"),
+                ("/markets", "Markets"), ("/policies", "Policies")]
 CREATOR_PAGES = [("/creators", "My status"), ("/affiliate", "Affiliate"), ("/markets", "Markets"),
                  ("/policies", "Policies")]
 OTHER_PAGES = [("/markets", "Markets"), ("/policies", "Policies")]
