@@ -51,9 +51,10 @@ def check_shop(session: Session, program: Program, shop, now: datetime) -> None:
 def _insert(session: Session, rows: list[dict]) -> int:
     if not rows:
         return 0
+    # RETURNING counts the rows actually inserted on both databases (a skipped conflict returns nothing).
     stmt = upsert_insert(session, Enrollment.__table__).values(rows).on_conflict_do_nothing(
-        index_elements=["program_id", "shop_id"])
-    return session.execute(stmt).rowcount or 0
+        index_elements=["program_id", "shop_id"]).returning(Enrollment.__table__.c.id)
+    return len(session.execute(stmt).all())
 
 
 def enroll(session: Session, *, program_id: str, shop_id: str, actor: Actor) -> Enrollment:
@@ -103,9 +104,9 @@ def exclude(session: Session, *, program_id: str, shop_id: str, reason: str, act
         raise Invalid(f"the shop sells in {shop.market}", code="shop_not_in_market", field="shop_id")
     now = clock.now()
     values = {"status": "excluded", "excluded_at": now, "excluded_by": actor.email, "reason": why}
-    changed = session.execute(update(Enrollment).where(Enrollment.program_id == program.id,
-                                                       Enrollment.shop_id == shop.id,
-                                                       Enrollment.status == "enrolled").values(**values)).rowcount
+    changed = session.execute(update(Enrollment.__table__).where(
+        Enrollment.program_id == program.id, Enrollment.shop_id == shop.id, Enrollment.status == "enrolled")
+        .values(**values).returning(Enrollment.__table__.c.id)).all()
     if not changed and not _insert(session, [{"id": new_id("pen"), "program_id": program.id, "shop_id": shop.id,
                                               "source": "operator", "enrolled_at": now, **values}]):
         raise Conflict("the shop is already excluded", code="shop_excluded", field="shop_id")
