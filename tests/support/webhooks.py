@@ -3,6 +3,7 @@
 import threading
 import time
 from datetime import datetime
+from enum import Enum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
@@ -90,6 +91,8 @@ def _sample(annotation: Any) -> Any:
         return []
     if get_origin(annotation) is Literal:
         return get_args(annotation)[0]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return next(iter(annotation))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation(**{name: _sample(f.annotation) for name, f in annotation.model_fields.items()})
     return {str: "x", int: 1, bool: True, datetime: clock.now()}.get(annotation, 1)

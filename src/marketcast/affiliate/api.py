@@ -10,13 +10,13 @@ from marketcast.affiliate.schemas import (
     AdjustmentOut,
     ClickOut,
     CollaborationIn,
+    CollaborationKind,
     CollaborationOut,
     CommissionOut,
     CommissionStatus,
     ContentIn,
     ContentOut,
     EarningsOut,
-    Kind,
     LinkOut,
     MembershipOut,
     MemberStatus,
@@ -81,7 +81,8 @@ def list_shop_collaborations(shop_id: str, uow: UnitOfWork, actor: Seller):
 def browse_collaborations(uow: UnitOfWork, market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
                           q: Annotated[str | None, Query(max_length=100)] = None,
                           min_rate_bps: Annotated[int | None, Query(ge=0, le=10000)] = None,
-                          kind: Kind = "open", page_size: PageSize = None, page_token: PageToken = None):
+                          kind: CollaborationKind = CollaborationKind.OPEN, page_size: PageSize = None,
+                          page_token: PageToken = None):
     """Active collaborations creators can browse, by market, text (name and message) and least rate."""
     rows, token = service.browse(uow, market=market, q=q, min_rate_bps=min_rate_bps, kind=kind,
                                  page_size=page_size, page_token=page_token)

@@ -3,6 +3,7 @@ each move of a commission, and closed statements."""
 
 from pydantic import Field
 
+from marketcast.affiliate.schemas import CollaborationKind, CommissionStatus, ContentKind, MemberStatus
 from marketcast.core.events import EventPayload, Instant, event_type
 
 
@@ -16,7 +17,7 @@ class CollaborationEvent(EventPayload):
 class CollaborationCreated(CollaborationEvent):
     """A shop opened a collaboration (open, or targeted with the invites it could make)."""
 
-    kind: str = Field(description="open or targeted")
+    kind: CollaborationKind
     commission_rate_bps: int
     product_ids: list[str]
     all_products: bool
@@ -43,7 +44,7 @@ class CollaborationMemberJoined(CollaborationEvent):
     """A creator joined (or asked to join, pending the shop's approval) a collaboration."""
 
     creator_id: str
-    status: str = Field(description="joined or pending_approval")
+    status: MemberStatus = Field(description="joined or pending_approval")
     commission_rate_bps: int
     locked_until: Instant | None = Field(description="until when the rate is locked against decreases")
 
@@ -85,7 +86,7 @@ class ContentRegistered(EventPayload):
 
     content_id: str
     creator_id: str
-    kind: str = Field(description="video or post")
+    kind: ContentKind
     product_ids: list[str]
     market: str
 
@@ -97,7 +98,7 @@ class CommissionEvent(EventPayload):
     order_line_id: str
     shop_id: str
     market: str
-    status: str = Field(description="the commission's status after this event")
+    status: CommissionStatus = Field(description="the commission's status after this event")
     amount: int = Field(description="minor units")
     currency: str
     commission_rate_bps: int

@@ -2,20 +2,54 @@
 checked by the service against the values in force, so the schema bounds here are only against abuse."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from marketcast.core.fields import WholeNumber
 from marketcast.core.money import Money
+from marketcast.orders.service import AttributionSource
 
 IdStr = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
-Kind = Literal["open", "targeted"]
-CollaborationStatus = Literal["active", "ended"]
-MemberStatus = Literal["invited", "pending_approval", "joined"]
-CommissionStatus = Literal["pending", "settleable", "settled", "reversed", "frozen", "ineligible"]
-ContentKind = Literal["video", "post"]
 Rate = Annotated[WholeNumber, Field(ge=-1_000_000, le=1_000_000, description="basis points: 1000 = 10%")]
+
+
+class CollaborationKind(StrEnum):
+    """Open: any eligible creator may join; targeted: only the creators the shop invites."""
+
+    OPEN = "open"
+    TARGETED = "targeted"
+
+
+class CollaborationStatus(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class MemberStatus(StrEnum):
+    """A creator's place in a collaboration: invited (targeted), waiting for the shop's approval, or joined."""
+
+    INVITED = "invited"
+    PENDING_APPROVAL = "pending_approval"
+    JOINED = "joined"
+
+
+class CommissionStatus(StrEnum):
+    """Pending until the hold after delivery ends, then settleable, settled on a statement; reversed by a
+    cancellation or full refund, frozen by an operator, ineligible from the start (with the reason)."""
+
+    PENDING = "pending"
+    SETTLEABLE = "settleable"
+    SETTLED = "settled"
+    REVERSED = "reversed"
+    FROZEN = "frozen"
+    INELIGIBLE = "ineligible"
+
+
+class ContentKind(StrEnum):
+    VIDEO = "video"
+    POST = "post"
 
 
 class Strict(BaseModel):
@@ -23,7 +57,7 @@ class Strict(BaseModel):
 
 
 class CollaborationIn(Strict):
-    kind: Kind
+    kind: CollaborationKind
     commission_rate_bps: Rate
     product_ids: list[IdStr] = Field(default_factory=list, max_length=1000)
     all_products: bool = False
@@ -48,7 +82,7 @@ class CollaborationOut(BaseModel):
     id: str
     shop_id: str
     market: str
-    kind: Kind
+    kind: CollaborationKind
     status: CollaborationStatus
     name: str
     message: str
@@ -134,7 +168,7 @@ class CommissionOut(BaseModel):
     collaboration_id: str | None
     shop_id: str
     status: CommissionStatus
-    source: str
+    source: AttributionSource
     base: Money
     amount: Money
     commission_rate_bps: int

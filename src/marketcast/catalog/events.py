@@ -1,11 +1,19 @@
 """What the catalog area announces: products on and off the listing, and stock set by a seller."""
 
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import Field
 
+from marketcast.catalog.schemas import ProductStatus
 from marketcast.core.events import EventPayload, event_type
 from marketcast.core.money import Money
+
+
+class DelistedBy(StrEnum):
+    """Who took a product off the listing."""
+
+    SHOP = "shop"
+    OPERATOR = "operator"
 
 
 @event_type("product.published")
@@ -28,7 +36,7 @@ class ProductDelisted(EventPayload):
     shop_id: str
     market: str
     reason: str | None = Field(None, description="Why, when an operator delisted it")
-    by: Literal["shop", "operator"] = "shop"
+    by: DelistedBy = DelistedBy.SHOP
 
 
 @event_type("product.updated")
@@ -39,7 +47,7 @@ class ProductUpdated(EventPayload):
     shop_id: str
     market: str
     title: str
-    status: str
+    status: ProductStatus
     min_price: Money = Field(description="The lowest price among its SKUs")
 
 

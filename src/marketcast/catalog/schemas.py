@@ -2,14 +2,23 @@
 value is a 422 here and never an overflow in the database."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from marketcast.core.fields import WholeNumber
 from marketcast.core.money import Money
 
-ProductStatus = Literal["draft", "live", "delisted"]
+
+class ProductStatus(StrEnum):
+    """A product is bought only while live; a delisted one may be published again by its shop."""
+
+    DRAFT = "draft"
+    LIVE = "live"
+    DELISTED = "delisted"
+
+
 MAX_AMOUNT = 10**12  # minor units: ten billion dollars, far above any one price
 MAX_STOCK = 10**9
 MAX_SKUS = 50

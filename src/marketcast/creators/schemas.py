@@ -1,14 +1,25 @@
 """What the creators API takes and gives. Input is strict (extra fields are a 422)."""
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from marketcast.core.fields import IsoDate, WholeNumber
 from marketcast.core.pagination import Page
 
-AffiliateStatus = Literal["ineligible", "pilot", "active", "suspended"]
+
+class AffiliateStatus(StrEnum):
+    """A creator's standing in the affiliate program, derived from the policies in force (suspended: by an
+    operator)."""
+
+    INELIGIBLE = "ineligible"
+    PILOT = "pilot"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
 Country = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2", examples=["US"])]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -86,8 +97,8 @@ class StatusChangeOut(BaseModel):
 
     id: str
     kind: str
-    from_status: str | None
-    to_status: str
+    from_status: AffiliateStatus | None
+    to_status: AffiliateStatus
     rule: str | None
     rules: list[RuleOut]
     policy_versions: list[str]

@@ -13,8 +13,8 @@ from marketcast.markets.schemas import (
     MarketEventOut,
     MarketIn,
     MarketOut,
+    MarketStatus,
     RescheduleIn,
-    Status,
     TransitionIn,
     WaitlistEntryOut,
     WaitlistOut,
@@ -33,7 +33,7 @@ def _out(market, count: int | None = None) -> MarketOut:
 
 @router.get("", response_model=Page[MarketOut])
 @raises("invalid_status")
-def list_markets(uow: UnitOfWork, status: Status | None = None,
+def list_markets(uow: UnitOfWork, status: MarketStatus | None = None,
                  page_size: PageSize = None,
                  page_token: PageToken = None):
     """Every market, in code order, with its waitlist count; filter by `status`. Public."""
@@ -89,7 +89,8 @@ def reschedule_market(code: str, body: RescheduleIn, uow: UnitOfWork, actor: Ope
 
 
 @router.put("/{code}/waitlist", response_model=WaitlistEntryOut,
-            responses={200: {"description": "already on the waitlist"}, 201: {"description": "joined"}})
+            responses={200: {"description": "already on the waitlist"},
+                       201: {"description": "joined", "model": WaitlistEntryOut}})
 @raises("user_required", "market_not_found", "market_already_live", "market_closed")
 def join_waitlist(code: str, uow: UnitOfWork, actor: AnyUser, response: Response):
     """Join the market's waitlist (any signed-in user) while it is planned or postponed: 201 joined, 200

@@ -3,7 +3,7 @@
 from pydantic import Field
 
 from marketcast.core.events import EventPayload, Instant, event_type
-from marketcast.markets.schemas import Status
+from marketcast.markets.schemas import MarketStatus
 
 
 @event_type("market.created")
@@ -14,7 +14,7 @@ class MarketCreated(EventPayload):
     name: str
     currency: str
     timezone: str
-    status: Status
+    status: MarketStatus
     launch_window: str | None
     reason: str
 
@@ -24,8 +24,8 @@ class MarketStatusChanged(EventPayload):
     """A market moved between planned, live, postponed and paused."""
 
     market: str
-    from_status: Status = Field(alias="from")
-    to: Status
+    from_status: MarketStatus = Field(alias="from")
+    to: MarketStatus
     reason: str
     from_window: str | None
     launch_window: str | None
@@ -39,8 +39,8 @@ class MarketRescheduled(EventPayload):
     old_window: str | None
     new_window: str | None
     reason: str
-    from_status: Status
-    status: Status
+    from_status: MarketStatus
+    status: MarketStatus
 
 
 @event_type("market.launch_rescheduled")

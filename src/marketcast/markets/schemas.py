@@ -2,14 +2,40 @@
 so a bad one answers with the stable code `invalid_launch_window`."""
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from marketcast.core.fields import Currency
 
-Status = Literal["planned", "live", "postponed", "paused", "closed"]
-CreatableStatus = Literal["planned", "live", "postponed"]
+
+class MarketStatus(StrEnum):
+    """Where a market is in its life: onboarding, listing and checkout open only while it is live."""
+
+    PLANNED = "planned"
+    LIVE = "live"
+    POSTPONED = "postponed"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class CreatableMarketStatus(StrEnum):
+    """The statuses a market may be created in (it is paused or closed only once it exists)."""
+
+    PLANNED = "planned"
+    LIVE = "live"
+    POSTPONED = "postponed"
+
+
+class MarketEventKind(StrEnum):
+    """What a line of a market's history records."""
+
+    CREATED = "created"
+    TRANSITION = "transition"
+    RESCHEDULED = "rescheduled"
+
+
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 WindowText = Annotated[str, Field(max_length=16, examples=["2025-Q1", "2024-07", "2025-03-15"])]
 
@@ -22,14 +48,14 @@ class MarketIn(BaseModel):
     currency: Currency = Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 currency code", examples=["EUR"])
     timezone: str = Field(min_length=1, max_length=64, description="IANA time zone", examples=["Europe/Madrid"])
     launch_window: WindowText | None = None
-    status: CreatableStatus = "planned"
+    status: CreatableMarketStatus = CreatableMarketStatus.PLANNED
     reason: Reason = "created"
 
 
 class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    status: Status
+    status: MarketStatus
     reason: Reason
     launch_window: WindowText | None = Field(
         None, description="only when going from postponed back to planned: the new launch window")
@@ -50,7 +76,7 @@ class MarketOut(BaseModel):
     name: str
     currency: str
     timezone: str
-    status: Status
+    status: MarketStatus
     launch_window: str | None
     window_start: date | None
     launched_at: datetime | None
@@ -64,9 +90,9 @@ class MarketEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    kind: Literal["created", "transition", "rescheduled"]
-    from_status: str | None
-    to_status: str
+    kind: MarketEventKind
+    from_status: MarketStatus | None
+    to_status: MarketStatus
     from_window: str | None
     to_window: str | None
     reason: str

@@ -1,12 +1,51 @@
 from datetime import datetime
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from marketcast.core.fields import WholeNumber
 from marketcast.core.money import Money
 
-OrderStatus = Literal["pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"]
+
+class OrderStatus(StrEnum):
+    """An order waits for payment (and expires unpaid), then is shipped, delivered and completed; cancelled is
+    final."""
+
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class AttributionSource(StrEnum):
+    """Where a creator brought the buyer: their link, showcase, a video or a LIVE."""
+
+    LINK = "link"
+    SHOWCASE = "showcase"
+    VIDEO = "video"
+    LIVE = "live"
+
+
+class CreatorSource(StrEnum):
+    """Where a creator named at checkout brought the buyer (a link is named by its token instead)."""
+
+    SHOWCASE = "showcase"
+    VIDEO = "video"
+    LIVE = "live"
+
+
+class PaymentStatus(StrEnum):
+    """A payment attempt: processing while the provider answers, then approved, declined or error."""
+
+    PROCESSING = "processing"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    ERROR = "error"
+
+
 # Ids are short, prefixed and url-safe; anything else cannot name a row, so it is a 422 before any query.
 IdStr = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
 
@@ -18,9 +57,6 @@ class CheckoutLineIn(BaseModel):
     quantity: WholeNumber = Field(ge=1, le=1000)
 
 
-AttributionSource = Literal["link", "showcase", "video", "live"]
-
-
 class AttributionIn(BaseModel):
     """Who brought the buyer: a creator's link (`link_token`), or a creator and where (`creator_id`, `source`)."""
 
@@ -28,7 +64,7 @@ class AttributionIn(BaseModel):
 
     link_token: str | None = Field(None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")
     creator_id: IdStr | None = None
-    source: Literal["showcase", "video", "live"] | None = None
+    source: CreatorSource | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> "AttributionIn":
@@ -122,7 +158,7 @@ class PaymentAttemptOut(BaseModel):
 
     id: str
     provider: str
-    status: Literal["processing", "approved", "declined", "error"]
+    status: PaymentStatus
     reference: str
     card_last4: str
     amount: int

@@ -23,6 +23,7 @@ from marketcast.core.pagination import Paged, paginate
 from marketcast.orders import daily_cap, events, hooks, rules
 from marketcast.orders.events import OrderCreated, OrderExpired, OrderRefunded
 from marketcast.orders.models import Order, OrderLine, PaymentAttempt, Refund
+from marketcast.orders.schemas import AttributionSource  # noqa: F401  (re-exported for the areas above)
 from marketcast.orders.timeline import TimelineEntry, timeline  # noqa: F401  (re-exported for the console)
 from marketcast.policies import service as policies
 from marketcast.reports import service as reports

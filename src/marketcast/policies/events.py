@@ -1,17 +1,16 @@
 """What the policies area announces: a version scheduled, withdrawn before it took effect, or now in effect."""
 
-from typing import Any
-
 from pydantic import Field
 
 from marketcast.core.events import EventPayload, Instant, event_type
+from marketcast.policies.values import PolicyValueOut
 
 
 class PolicyVersionEvent(EventPayload):
     version_id: str
     key: str = Field(description="Policy key, such as creator.affiliate.min_followers")
     market: str | None = Field(description="Market code, or null for the global version")
-    value: Any = Field(description="The version's value, in the form the key's registry entry declares")
+    value: PolicyValueOut = Field(description="The version's value, in the form the key's registry entry declares")
     effective_from: Instant
 
 
@@ -31,4 +30,4 @@ class PolicyWithdrawn(PolicyVersionEvent):
 class PolicyEffective(PolicyVersionEvent):
     """A policy version took effect (announced by the worker once its time came)."""
 
-    previous_value: Any = Field(description="The value in force just before, or the key's default")
+    previous_value: PolicyValueOut = Field(description="The value in force just before, or the key's default")

@@ -4,11 +4,21 @@ Adding a key is one line in KEYS. Defaults come from what the real platforms do 
 every market can override them with dated versions, so none of these numbers is a literal in code."""
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from marketcast.core.errors import NotFound
 
-PolicyType = Literal["int", "money", "bool", "duration", "enum"]
+
+class PolicyType(StrEnum):
+    """The kind of a policy's value: an integer, money {amount, currency}, a boolean, a duration in seconds
+    or one of a key's choices."""
+
+    INT = "int"
+    MONEY = "money"
+    BOOL = "bool"
+    DURATION = "duration"
+    ENUM = "enum"
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,41 @@
 """Policies in and out of the API. Values are in their JSON form; money is {"amount", "currency"}."""
 
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field
 
 from marketcast.policies.models import PolicyVersion
-from marketcast.policies.registry import PolicyKey
+from marketcast.policies.registry import PolicyKey, PolicyType
+from marketcast.policies.values import PolicyValueIn, PolicyValueOut
 
 MarketCode = Field(pattern=r"^[A-Za-z]{2}$", description="Two-letter market code; null for the global version")
 
 
+class PolicyVersionStatus(StrEnum):
+    """A version's place in its key's timeline for its market."""
+
+    SUPERSEDED = "superseded"
+    IN_FORCE = "in_force"
+    SCHEDULED = "scheduled"
+    WITHDRAWN = "withdrawn"
+
+
+class PolicySource(StrEnum):
+    """Where a value in force comes from: the market's own version, the global one, or the key's default."""
+
+    MARKET = "market"
+    GLOBAL = "global"
+    DEFAULT = "default"
+
+
 class PolicyKeyOut(BaseModel):
     key: str
-    type: Literal["int", "money", "bool", "duration", "enum"]
+    type: PolicyType
     unit: str | None
     nullable: bool = Field(description="true where none (null) means 'no requirement'")
-    default: Any
+    default: PolicyValueOut
     min: int | None
     max: int | None
     choices: list[str] | None
@@ -36,7 +55,7 @@ class VersionOut(BaseModel):
     id: str
     key: str
     market: str | None
-    value: Any
+    value: PolicyValueOut
     effective_from: datetime
     reason: str
     set_by: str
@@ -45,7 +64,7 @@ class VersionOut(BaseModel):
     withdrawn_by: str | None
     withdraw_reason: str | None
     announced_at: datetime | None
-    status: Literal["superseded", "in_force", "scheduled", "withdrawn"] | None = None
+    status: PolicyVersionStatus | None = None
 
     @classmethod
     def of(cls, v: Any, status: str | None = None) -> "VersionOut":
@@ -70,7 +89,7 @@ class VersionsOut(BaseModel):
 class NextOut(BaseModel):
     version_id: str
     market: str | None
-    value: Any
+    value: PolicyValueOut
     effective_from: datetime
     reason: str
 
@@ -79,10 +98,10 @@ class ResolvedOut(BaseModel):
     key: str
     market: str | None
     at: datetime
-    value: Any
+    value: PolicyValueOut
     version_id: str | None
     effective_from: datetime | None
-    source: Literal["market", "global", "default"]
+    source: PolicySource
     reason: str | None
     set_by: str | None
     created_at: datetime | None
@@ -113,7 +132,7 @@ class ScheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     market: str | None = MarketCode
-    value: JsonValue = Field(description='int, bool, string, null for none, or money {"amount", "currency"}')
+    value: PolicyValueIn
     effective_from: datetime = Field(description="when the version takes effect; not in the past (naive means UTC)")
     reason: str = Field(min_length=1, max_length=500)
 
@@ -128,7 +147,7 @@ class SimulationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     market: str = Field(pattern=r"^[A-Za-z]{2}$", examples=["US"])
-    value: JsonValue = Field(description='the value to try, as in a version (money {"amount", "currency"}; none: null)')
+    value: PolicyValueIn
     effective_from: datetime | None = Field(None, description="when it would take effect (default now; not past)")
 
 
@@ -148,7 +167,7 @@ class SimulationOut(BaseModel):
 
     key: str
     market: str
-    value: JsonValue
+    value: PolicyValueOut
     effective_from: datetime
     at: datetime = Field(description="the subjects are judged as they stand at this time, then as of effective_from")
     subject_type: str

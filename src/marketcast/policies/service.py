@@ -23,6 +23,7 @@ from marketcast.policies import hooks, registry, rules, simulation
 from marketcast.policies.events import PolicyEffective, PolicyScheduled, PolicyWithdrawn
 from marketcast.policies.models import PolicyVersion
 from marketcast.policies.registry import PolicyKey
+from marketcast.policies.values import PolicyValueIn, PolicyValueOut  # noqa: F401  (re-exported for the areas above)
 
 Source = Literal["market", "global", "default"]
 

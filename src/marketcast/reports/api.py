@@ -11,7 +11,7 @@ from marketcast.core.openapi import api_router, raises
 from marketcast.core.pagination import PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, UnitOfWork
 from marketcast.reports import service
-from marketcast.reports.schemas import GmvReportOut, GmvRowOut, GroupBy, TrailingGmvOut
+from marketcast.reports.schemas import GmvGroupBy, GmvReportOut, GmvRowOut, TrailingGmvOut
 
 router = api_router("reports", "GMV reports from the daily rollups (see docs/gmv.md).")
 
@@ -26,7 +26,7 @@ def get_gmv_report(
     uow: UnitOfWork, actor: AnyUser, market: MarketQuery = None, shop_id: ShopQuery = None,
     from_day: Annotated[date | None, Query(alias="from", description="first UTC day (default: to - 29 days)")] = None,
     to_day: Annotated[date | None, Query(alias="to", description="last UTC day, included (default: today)")] = None,
-    group_by: GroupBy = "day",
+    group_by: GmvGroupBy = GmvGroupBy.DAY,
     page_size: PageSize = None,
     page_token: PageToken = None,
 ):

@@ -1,13 +1,21 @@
 """Reports out of the API. Amounts are money objects {"amount" (minor units), "currency"}."""
 
 from datetime import date
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_serializer
 
 from marketcast.core.money import Money
 
-GroupBy = Literal["day", "shop", "market", "creator", "collaboration"]
+
+class GmvGroupBy(StrEnum):
+    """What one line of a GMV report is: a day, a shop, a market, a creator or a collaboration."""
+
+    DAY = "day"
+    SHOP = "shop"
+    MARKET = "market"
+    CREATOR = "creator"
+    COLLABORATION = "collaboration"
 
 
 _KEYS = ("day", "shop_id", "market", "creator_id", "collaboration_id")
@@ -52,7 +60,7 @@ class GmvReportOut(BaseModel):
     next_page_token: str | None = None
     from_: date = Field(alias="from", serialization_alias="from")
     to: date
-    group_by: GroupBy
+    group_by: GmvGroupBy
 
     model_config = {"populate_by_name": True}
 

@@ -1,8 +1,8 @@
 """Sellers and shop applications over HTTP. Sellers apply and see their own; operators review their markets."""
 
-from typing import Annotated, get_args
+from typing import Annotated
 
-from fastapi import Depends, Query, Request, status
+from fastapi import Depends, Query, Request, Response, status
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -19,13 +19,13 @@ from marketcast.sellers import documents, service
 from marketcast.sellers.schemas import (
     ApplicationIn,
     ApplicationOut,
+    ApplicationOutcome,
+    ApplicationStatus,
     ApplicationSummary,
     ApproveIn,
-    AppStatus,
-    DocType,
     DocumentOut,
+    DocumentType,
     ExplanationOut,
-    Outcome,
     ReevaluateIn,
     ReevaluateOut,
     RejectIn,
@@ -109,8 +109,8 @@ def submit_application(body: ApplicationIn, uow: UnitOfWork, actor: AnyUser):
 @raises("wrong_role", "market_out_of_scope")
 def list_applications(uow: UnitOfWork, actor: AnyUser,
                       market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
-                      shop_type: ShopType | None = None, outcome: Outcome | None = None,
-                      status: AppStatus | None = None,
+                      shop_type: ShopType | None = None, outcome: ApplicationOutcome | None = None,
+                      status: ApplicationStatus | None = None,
                       page_size: PageSize = None,
                       page_token: PageToken = None):
     """The review queue (operators: their markets only); a seller gets their own applications."""
@@ -180,9 +180,9 @@ DOCUMENT_UPLOAD = "/applications/{application_id}/documents"
 UPLOAD_OVERHEAD = 64 * 1024
 _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["type", "file"],
-    "properties": {"type": {"type": "string", "enum": list(get_args(DocType))},
+    "properties": {"type": {"$ref": "#/components/schemas/DocumentType"},
                    "file": {"type": "string", "format": "binary"}}}}}}}
-_DOC_TYPES = TypeAdapter(DocType)
+_DOC_TYPES = TypeAdapter(DocumentType)
 
 
 @router.post(DOCUMENT_UPLOAD, status_code=status.HTTP_201_CREATED, response_model=DocumentOut,
@@ -201,7 +201,7 @@ async def upload_document(application_id: str, request: Request,
         try:
             doc_type = _DOC_TYPES.validate_python(form.get("type"))
         except ValidationError:
-            raise Invalid(f"type must be one of {', '.join(get_args(DocType))}", field="type") from None
+            raise Invalid(f"type must be one of {', '.join(DocumentType)}", field="type") from None
 
         def save() -> DocumentOut:
             with unit_of_work() as session:
@@ -225,9 +225,12 @@ def list_documents(application_id: str, uow: UnitOfWork, actor: AnyUser,
                              next_page_token=token)
 
 
-@router.get("/applications/{application_id}/documents/{document_id}/file", responses={
+_FILE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get("/applications/{application_id}/documents/{document_id}/file", response_class=Response, responses={
     200: {"description": "the file, as an attachment (never inline), with X-Content-Type-Options: nosniff",
-          "content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}}}})
+          "content": {"application/pdf": _FILE, "image/png": _FILE, "image/jpeg": _FILE}}})
 @raises("application_not_found", "wrong_role", "not_owner", "market_out_of_scope", "document_not_found")
 def download_document(application_id: str, document_id: str, uow: UnitOfWork, actor: AnyUser):
     """The applying seller or an operator of the application's market downloads an uploaded document."""

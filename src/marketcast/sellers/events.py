@@ -1,11 +1,18 @@
 """What the sellers area announces: sellers, their applications (and each re-judgement), and their shops."""
 
-from typing import Literal
-
 from pydantic import Field
 
 from marketcast.core.events import EventPayload, event_type
-from marketcast.sellers.schemas import AppStatus, EntityType, Mode, Outcome, RuleName, ShopType
+from marketcast.sellers.schemas import (
+    ApplicationOutcome,
+    ApplicationStatus,
+    EligibilityRule,
+    EntityType,
+    RejectedBy,
+    ShopMode,
+    ShopStatus,
+    ShopType,
+)
 
 
 @event_type("seller.created")
@@ -23,10 +30,10 @@ class ApplicationEvent(EventPayload):
     seller_id: str
     market: str
     shop_type: ShopType
-    mode: Mode
-    status: AppStatus
-    outcome: Outcome = Field(description="The rules' verdict")
-    failed_rules: list[RuleName]
+    mode: ShopMode
+    status: ApplicationStatus
+    outcome: ApplicationOutcome = Field(description="The rules' verdict")
+    failed_rules: list[EligibilityRule]
 
 
 @event_type("application.submitted")
@@ -40,7 +47,7 @@ class ApplicationApproved(ApplicationEvent):
 
     shop_id: str
     reason: str
-    overridden_rules: list[RuleName] = Field(description="Failed rules the reviewer approved over")
+    overridden_rules: list[EligibilityRule] = Field(description="Failed rules the reviewer approved over")
 
 
 @event_type("application.rejected")
@@ -48,7 +55,7 @@ class ApplicationRejected(ApplicationEvent):
     """An operator rejected an open application."""
 
     reason: str
-    rejected_by: Literal["rules", "reviewer"] = Field(description="rules: confirming an ineligible verdict")
+    rejected_by: RejectedBy = Field(description="rules: confirming an ineligible verdict")
 
 
 class ApplicationRejudged(EventPayload):
@@ -56,10 +63,10 @@ class ApplicationRejudged(EventPayload):
     seller_id: str
     market: str
     shop_type: ShopType
-    status: AppStatus
-    from_outcome: Outcome = Field(alias="from")
-    to: Outcome
-    failed_rules: list[RuleName]
+    status: ApplicationStatus
+    from_outcome: ApplicationOutcome = Field(alias="from")
+    to: ApplicationOutcome
+    failed_rules: list[EligibilityRule]
     policy_versions: list[str] = Field(description="The policy versions the new verdict used")
     trigger: str
 
@@ -82,8 +89,8 @@ class ShopCreated(EventPayload):
     seller_id: str
     market: str
     shop_type: ShopType
-    mode: Mode
-    status: str = Field(description="probation or active")
+    mode: ShopMode
+    status: ShopStatus = Field(description="probation or active")
     application_id: str
 
 
@@ -103,8 +110,8 @@ class ShopStatusChange(EventPayload):
     shop_id: str
     seller_id: str
     market: str
-    status: str = Field(description="The shop's status after the change")
-    from_status: str
+    status: ShopStatus = Field(description="The shop's status after the change")
+    from_status: ShopStatus
     reason: str
 
 

@@ -3,12 +3,15 @@ and out-of-range numbers are a 422) so nothing odd reaches the database."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from marketcast.core import clock
 from marketcast.core.fields import IsoDate, WholeNumber
+from marketcast.core.money import Money
+from marketcast.policies.service import PolicyValueIn, PolicyValueOut
 
 
 def _no_nul(value: str) -> str:
@@ -35,15 +38,83 @@ Country = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 a
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 BirthDate = Annotated[IsoDate, AfterValidator(_past_date)]
 Reason = Text(500)
-EntityType = Literal["individual", "sole_proprietorship", "company"]
-ShopType = Literal["local", "cross_border"]
-Mode = Literal["pop", "managed"]
-AppStatus = Literal["open", "approved", "rejected"]
-Outcome = Literal["eligible", "ineligible"]
-RuleName = Literal["market_live", "representative_age", "contact_unique", "local_business_address",
-                   "cross_border_external_gmv"]
-Platform = Literal["amazon", "ebay", "walmart", "own_site", "other"]
-DocType = Literal["id_card", "business_licence", "w9", "bank_statement", "other"]
+
+
+class EntityType(StrEnum):
+    INDIVIDUAL = "individual"
+    SOLE_PROPRIETORSHIP = "sole_proprietorship"
+    COMPANY = "company"
+
+
+class ShopType(StrEnum):
+    """A local shop ships from the market; a cross-border one from abroad."""
+
+    LOCAL = "local"
+    CROSS_BORDER = "cross_border"
+
+
+class ShopMode(StrEnum):
+    """pop: the merchant operates the shop; managed: the platform does, the merchant supplies stock."""
+
+    POP = "pop"
+    MANAGED = "managed"
+
+
+class ApplicationStatus(StrEnum):
+    """Open until an operator approves or rejects it (a rule-rejected one opens again when the rules pass)."""
+
+    OPEN = "open"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ApplicationOutcome(StrEnum):
+    """The rules' verdict on an application, as of its last judgement."""
+
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+
+
+class EligibilityRule(StrEnum):
+    """A rule an application is judged by."""
+
+    MARKET_LIVE = "market_live"
+    REPRESENTATIVE_AGE = "representative_age"
+    CONTACT_UNIQUE = "contact_unique"
+    LOCAL_BUSINESS_ADDRESS = "local_business_address"
+    CROSS_BORDER_EXTERNAL_GMV = "cross_border_external_gmv"
+
+
+class RejectedBy(StrEnum):
+    """rules: a reviewer confirmed an ineligible verdict; reviewer: an eligible application was turned down."""
+
+    RULES = "rules"
+    REVIEWER = "reviewer"
+
+
+class ExternalPlatform(StrEnum):
+    AMAZON = "amazon"
+    EBAY = "ebay"
+    WALMART = "walmart"
+    OWN_SITE = "own_site"
+    OTHER = "other"
+
+
+class DocumentType(StrEnum):
+    ID_CARD = "id_card"
+    BUSINESS_LICENCE = "business_licence"
+    W9 = "w9"
+    BANK_STATEMENT = "bank_statement"
+    OTHER = "other"
+
+
+class ShopStatus(StrEnum):
+    """A new shop is on probation until it has served its days and paid orders; suspended by an operator."""
+
+    PROBATION = "probation"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
 
 
 class Strict(BaseModel):
@@ -75,14 +146,20 @@ class ContactOut(BaseModel):
     phone: str
 
 
+class OwnerOut(BaseModel):
+    name: str
+    date_of_birth: date
+    ownership_bp: int = Field(description="share in basis points (2500 = 25%)")
+
+
 class SellerOut(BaseModel):
     id: str
     owner_user_id: str
     legal_name: str
-    entity_type: str
+    entity_type: EntityType
     country: str
     tax_id: str
-    beneficial_owners: list[dict[str, Any]]
+    beneficial_owners: list[OwnerOut]
     contact: ContactOut
     created_at: datetime
 
@@ -101,13 +178,27 @@ class AddressIn(Strict):
     postal_code: Text(20)
 
 
+class RepresentativeOut(BaseModel):
+    name: str
+    date_of_birth: date
+
+
+class AddressOut(BaseModel):
+    country: str
+    line1: str
+    line2: str | None = None
+    city: str
+    region: str | None = None
+    postal_code: str
+
+
 class MoneyIn(Strict):
     amount: int = Field(ge=0, le=10**15, description="minor units")
     currency: Currency
 
 
 class ExternalRecordIn(Strict):
-    platform: Platform
+    platform: ExternalPlatform
     annual_gmv: MoneyIn
     rating: Decimal | None = Field(None, ge=0, le=5, decimal_places=2, description="store rating, 0 to 5")
     months_trading: int | None = Field(None, ge=0, le=1200)
@@ -116,7 +207,7 @@ class ExternalRecordIn(Strict):
 class ApplicationIn(Strict):
     market: Country
     shop_type: ShopType
-    mode: Mode = "pop"
+    mode: ShopMode = ShopMode.POP
     shop_name: Text(200) | None = Field(None, description="defaults to the seller's legal name")
     representative: RepresentativeIn
     contact: ContactIn
@@ -125,7 +216,7 @@ class ApplicationIn(Strict):
 
 
 class RuleResultOut(BaseModel):
-    rule: str
+    rule: EligibilityRule
     passed: bool
     compared: dict[str, Any]
     policy_key: str | None = None
@@ -134,17 +225,25 @@ class RuleResultOut(BaseModel):
     detail: str
 
 
+class NextStepOut(BaseModel):
+    """What an applicant can do while the market is not live yet."""
+
+    action: str = Field(examples=["join the waitlist"])
+    market: str
+    launch_window: str | None
+
+
 class DecisionOut(BaseModel):
-    outcome: str
+    outcome: ApplicationOutcome
     rules: list[RuleResultOut]
-    next_step: dict[str, Any] | None = None
+    next_step: NextStepOut | None = None
     policy_versions: list[str]
     evaluated_at: datetime
 
 
 class ExternalRecordOut(BaseModel):
-    platform: str
-    annual_gmv: dict[str, Any]
+    platform: ExternalPlatform
+    annual_gmv: Money
     rating: float | None
     months_trading: int | None
 
@@ -153,16 +252,16 @@ class ApplicationOut(BaseModel):
     id: str
     seller_id: str
     market: str
-    shop_type: str
-    mode: str
+    shop_type: ShopType
+    mode: ShopMode
     shop_name: str
-    representative: dict[str, Any]
+    representative: RepresentativeOut
     contact: ContactOut
-    business_address: dict[str, Any]
+    business_address: AddressOut
     external_records: list[ExternalRecordOut]
-    status: str
-    rejected_by: str | None
-    outcome: str
+    status: ApplicationStatus
+    rejected_by: RejectedBy | None
+    outcome: ApplicationOutcome
     decision: DecisionOut
     shop_id: str | None
     created_at: datetime
@@ -173,12 +272,12 @@ class ApplicationSummary(BaseModel):
     id: str
     seller_id: str
     market: str
-    shop_type: str
-    mode: str
+    shop_type: ShopType
+    mode: ShopMode
     shop_name: str
-    status: str
-    outcome: str
-    failed_rules: list[str]
+    status: ApplicationStatus
+    outcome: ApplicationOutcome
+    failed_rules: list[EligibilityRule]
     evaluated_at: datetime
     shop_id: str | None
     created_at: datetime
@@ -186,13 +285,13 @@ class ApplicationSummary(BaseModel):
 
 class ExplanationOut(DecisionOut):
     application_id: str
-    status: str
+    status: ApplicationStatus
     explanation: list[str]
 
 
 class ApproveIn(Strict):
     reason: Reason
-    override_rules: list[RuleName] = Field(default_factory=list, max_length=5)
+    override_rules: list[EligibilityRule] = Field(default_factory=list, max_length=5)
 
 
 class RejectIn(Strict):
@@ -206,22 +305,22 @@ class ReevaluateIn(Strict):
 class SimulateIn(Strict):
     market: Country
     key: str = Field(max_length=100, examples=["seller.cross_border.min_external_gmv"])
-    value: Any = Field(description="a value of the key, as in a policy version (money: {amount, currency}; none: null)")
+    value: PolicyValueIn
     at: datetime | None = Field(None, description="judge as of this time (default now)")
 
 
 class SimulatedFlip(BaseModel):
     application_id: str
     shop_name: str
-    shop_type: str
-    to: str
-    from_: str = Field(alias="from")
+    shop_type: ShopType
+    to: ApplicationOutcome
+    from_: ApplicationOutcome = Field(alias="from")
 
 
 class SimulateOut(BaseModel):
     market: str
     key: str
-    value: Any
+    value: PolicyValueOut
     at: datetime
     evaluated: int
     would_become_eligible: int
@@ -237,15 +336,12 @@ class ReevaluateOut(BaseModel):
 
 class DocumentOut(BaseModel):
     id: str
-    type: str
+    type: DocumentType
     file_name: str
     content_type: str
     size: int
     sha256: str
     uploaded_at: datetime
-
-
-ShopStatus = Literal["probation", "active", "suspended", "closed"]
 
 
 class ShopOut(BaseModel):
@@ -255,9 +351,9 @@ class ShopOut(BaseModel):
     seller_id: str
     market: str
     name: str
-    shop_type: str
-    mode: str
-    status: str
+    shop_type: ShopType
+    mode: ShopMode
+    status: ShopStatus
     paid_orders: int
     application_id: str | None
     probation_started_at: datetime | None
@@ -270,7 +366,7 @@ class ShopHistoryLineOut(BaseModel):
 
     at: datetime
     what: str
-    status: str
+    status: ShopStatus
     reason: str = ""
     by: str = ""
 

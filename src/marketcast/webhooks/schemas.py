@@ -1,5 +1,6 @@
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -9,8 +10,22 @@ from marketcast.core.events import EventType
 EVENT_PATTERN = r"^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$"
 EventPattern = Annotated[str, StringConstraints(pattern=EVENT_PATTERN, max_length=80)]
 EventTypes = Annotated[list[EventPattern], Field(min_length=1, max_length=50)]
-SubscriptionStatus = Literal["active", "disabled"]
-DeliveryStatus = Literal["pending", "delivering", "delivered", "failed"]
+
+
+class SubscriptionStatus(StrEnum):
+    """Disabled subscriptions receive nothing (a 410 answer disables one; `disabled_reason` says why)."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery waits, is being sent, was delivered, or failed after its last retry."""
+
+    PENDING = "pending"
+    DELIVERING = "delivering"
+    DELIVERED = "delivered"
+    FAILED = "failed"
 
 
 class SubscriptionIn(BaseModel):

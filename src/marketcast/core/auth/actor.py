@@ -1,8 +1,26 @@
 """Who is acting. Passed into services so they can record it and scope what it may touch."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from marketcast.core.errors import Forbidden
+
+
+class Role(StrEnum):
+    """What a user is; it decides what they may see and do."""
+
+    OPERATOR = "operator"
+    SELLER = "seller"
+    CREATOR = "creator"
+    BUYER = "buyer"
+
+
+class SignupRole(StrEnum):
+    """The roles anyone may sign up for; operators are made by operators."""
+
+    SELLER = "seller"
+    CREATOR = "creator"
+    BUYER = "buyer"
 
 
 @dataclass(frozen=True)

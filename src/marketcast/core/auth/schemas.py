@@ -1,16 +1,14 @@
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-Role = Literal["operator", "seller", "creator", "buyer"]
-SelfServiceRole = Literal["seller", "creator", "buyer"]
+from marketcast.core.auth.actor import Role, SignupRole
 
 
 class SignupIn(BaseModel):
     email: EmailStr
     password: str = Field(min_length=8, max_length=200)
-    role: SelfServiceRole
+    role: SignupRole
 
 
 class TokenIn(BaseModel):
