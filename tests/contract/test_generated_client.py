@@ -6,6 +6,7 @@ upload. Every error on the way comes back parsed as the generated `Problem` mode
 import enum
 import importlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -25,9 +26,14 @@ def generated(live_server, tmp_path_factory):
     root = tmp_path_factory.mktemp("client")
     (root / "openapi.json").write_text(httpx.get(f"{live_server}/openapi.json", timeout=30).text)
     name = f"marketcast_client_{uuid.uuid4().hex[:8]}"
+    # The generator knows JSON, text and octet-stream answers; a document download (PDF, PNG or JPEG) is read as
+    # bytes, as an integrator configures it.
+    (root / "config.json").write_text(json.dumps({"content_type_overrides": {
+        media_type: "application/octet-stream" for media_type in ("application/pdf", "image/png", "image/jpeg")}}))
     # --fail-on-warning: a part of the document the generator cannot read fails here. Its ruff pass needs PATH.
     done = subprocess.run([str(GENERATOR), "generate", "--path", str(root / "openapi.json"), "--meta", "none",
-                           "--output-path", str(root / name), "--fail-on-warning"],
+                           "--config", str(root / "config.json"), "--output-path", str(root / name),
+                           "--fail-on-warning"],
                           capture_output=True, text=True, timeout=600, cwd=root,
                           env={**os.environ, "PATH": f"{GENERATOR.parent}{os.pathsep}{os.environ['PATH']}"})
     assert done.returncode == 0, done.stdout + done.stderr
@@ -114,6 +120,8 @@ def test_the_shop_flow_with_a_generated_client(generated, live_markets, make_use
     upload = c.model("UploadDocumentBody")(type_=c.model("DocumentType").BUSINESS_LICENCE, file=pdf)
     r = c.op("sellers", "upload_document").sync_detailed(application.id, client=seller, body=upload)
     assert r.status_code == 201 and r.parsed.size == len(b"%PDF-1.4 licence"), r.content
+    r = c.op("sellers", "download_document").sync_detailed(application.id, r.parsed.id, client=seller)
+    assert r.status_code == 200 and r.content == b"%PDF-1.4 licence", r.content
 
     r = c.op("sellers", "approve_application").sync_detailed(
         application.id, client=operator, body=c.model("ApproveIn", {"reason": "KYB checked"}))
