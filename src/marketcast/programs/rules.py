@@ -25,19 +25,16 @@ class HostType(StrEnum):
     self_broadcast = "self_broadcast"
 
 
-class ShopType(StrEnum):
-    local = "local"
-    cross_border = "cross_border"
+class EligibleShopStatus(StrEnum):
+    """The shop statuses a program may be open to (suspended and closed shops take part in none)."""
 
-
-class Mode(StrEnum):
-    pop = "pop"
-    managed = "managed"
-
-
-class ShopStatus(StrEnum):
     probation = "probation"
     active = "active"
+
+
+class PeriodStatus(StrEnum):
+    open = "open"
+    closed = "closed"
 
 
 class EnrollmentStatus(StrEnum):

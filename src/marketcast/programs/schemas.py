@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from marketcast.core.fields import Currency, WholeNumber
 from marketcast.core.money import Money
-from marketcast.programs.rules import BenefitKind, Cadence, EnrollmentStatus, HostType, Mode, ShopStatus, ShopType
+from marketcast.programs.rules import BenefitKind, Cadence, EligibleShopStatus, EnrollmentStatus, HostType, PeriodStatus
+from marketcast.sellers.service import ShopMode, ShopType
 
 IdStr = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[^\x00]*$")]
@@ -27,8 +28,9 @@ class ProgramEligibilityIn(Strict):
 
     host_types: list[HostType] = Field(default_factory=lambda: list(HostType), min_length=1, max_length=5)
     shop_types: list[ShopType] = Field(default_factory=lambda: list(ShopType), min_length=1, max_length=5)
-    modes: list[Mode] = Field(default_factory=lambda: list(Mode), min_length=1, max_length=5)
-    shop_statuses: list[ShopStatus] = Field(default_factory=lambda: list(ShopStatus), min_length=1, max_length=5)
+    modes: list[ShopMode] = Field(default_factory=lambda: list(ShopMode), min_length=1, max_length=5)
+    shop_statuses: list[EligibleShopStatus] = Field(default_factory=lambda: list(EligibleShopStatus), min_length=1,
+                                                    max_length=5)
 
 
 class ProgramCriterionIn(Strict):
@@ -167,7 +169,7 @@ class ProgramStandingOut(BaseModel):
 class ProgramStandingsOut(BaseModel):
     program_id: str
     period: ProgramPeriodOut
-    status: Literal["open", "closed"]
+    status: PeriodStatus
     version: int
     items: list[ProgramStandingOut]
 

@@ -50,6 +50,7 @@ from marketcast.sellers.reevaluation import (  # noqa: F401  (re-judging and sim
     simulate,
     total,
 )
+from marketcast.sellers.schemas import ShopMode, ShopType  # noqa: F401  (re-exported for the areas above)
 from marketcast.sellers.shops import (  # noqa: F401  (the back office's shop operations)
     SHOP_STATUSES,
     list_shops,
