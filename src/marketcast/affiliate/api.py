@@ -30,7 +30,7 @@ from marketcast.affiliate.schemas import (
 )
 from marketcast.core.auth.actor import Actor
 from marketcast.core.money import Money
-from marketcast.core.openapi import api_router, raises
+from marketcast.core.openapi import REASON_CODES, api_router, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork, requires
 
@@ -245,16 +245,14 @@ def list_commissions(uow: UnitOfWork, actor: Operator,
 
 
 @router.post("/commissions/{commission_id}/freeze", response_model=CommissionOut)
-@raises("commission_not_found", "market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long",
-        "commission_not_freezable")
+@raises(*REASON_CODES, "commission_not_found", "market_out_of_scope", "commission_not_freezable")
 def freeze_commission(commission_id: str, body: ReasonIn, uow: UnitOfWork, actor: Operator):
     """Suspected fraud: held out of settlement until unfrozen."""
     return CommissionOut.of(service.freeze(uow, commission_id=commission_id, reason=body.reason, actor=actor))
 
 
 @router.post("/commissions/{commission_id}/unfreeze", response_model=CommissionOut)
-@raises("commission_not_found", "market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long",
-        "commission_not_frozen")
+@raises(*REASON_CODES, "commission_not_found", "market_out_of_scope", "commission_not_frozen")
 def unfreeze_commission(commission_id: str, body: ReasonIn, uow: UnitOfWork, actor: Operator):
     """Operators of its market lift a freeze, with a reason; the commission goes back to its course."""
     return CommissionOut.of(service.unfreeze(uow, commission_id=commission_id, reason=body.reason, actor=actor))

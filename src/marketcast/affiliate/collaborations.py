@@ -15,6 +15,7 @@ from marketcast.catalog import service as catalog
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Invalid, NotFound
+from marketcast.core.fields import market_code
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import paginate
 from marketcast.markets import service as markets
@@ -177,7 +178,7 @@ def browse(session: Session, *, market: str | None = None, q: str | None = None,
     """Active collaborations (open ones by default, what creators browse) by market, text and least rate."""
     stmt = select(Collaboration).where(Collaboration.status == "active", Collaboration.kind == kind)
     if market:
-        stmt = stmt.where(Collaboration.market == market.strip().upper())
+        stmt = stmt.where(Collaboration.market == market_code(market))
     if shop_id:
         stmt = stmt.where(Collaboration.shop_id == shop_id)
     if min_rate_bps is not None:

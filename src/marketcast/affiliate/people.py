@@ -5,7 +5,7 @@ only on their own profile; operators of the creator's market read everything."""
 
 from sqlalchemy.orm import Session
 
-from marketcast.core.auth.actor import Actor
+from marketcast.core.auth.actor import Actor, Role
 from marketcast.core.errors import Conflict, Forbidden
 from marketcast.creators import service as creators
 
@@ -19,8 +19,7 @@ def creator(session: Session, creator_id: str):
 
 def own_creator(session: Session, *, actor: Actor, market: str):
     """The acting creator's profile in `market` (403 wrong_role / 404 creator_not_found)."""
-    if actor.role != "creator":
-        raise Forbidden(f"this needs a creator; {actor.email} is {actor.role}", code="wrong_role")
+    actor.require_role(Role.CREATOR, "this")
     for found in creators.creators_of_user(session, user_id=actor.user_id):
         if found.market == market:
             return found

@@ -18,7 +18,7 @@ from marketcast.catalog.schemas import (
     StockIn,
 )
 from marketcast.core.money import Money
-from marketcast.core.openapi import api_router, raises
+from marketcast.core.openapi import REASON_CODES, api_router, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, MaybeUser, UnitOfWork
 
@@ -106,8 +106,7 @@ def update_product(product_id: str, body: ProductUpdateIn, uow: UnitOfWork, acto
 
 
 @router.post("/products/{product_id}/delist", response_model=ProductDetailOut)
-@raises("product_not_found", "shop_not_found", "not_owner", "market_out_of_scope", "product_not_live",
-        "reason_required", "invalid_reason", "reason_too_long")
+@raises(*REASON_CODES, "product_not_found", "shop_not_found", "not_owner", "market_out_of_scope", "product_not_live")
 def delist_product(product_id: str, uow: UnitOfWork, actor: AnyUser, body: DelistIn | None = None):
     """The shop's owner or an operator of its market (409 `product_not_live` for a draft). An operator gives a
     reason (422 `reason_required`), which the `product.delisted` event carries to the shop."""

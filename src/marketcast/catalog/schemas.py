@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from marketcast.core.fields import WholeNumber
+from marketcast.core.fields import WholeNumber, no_nul
 from marketcast.core.money import Money
 
 
@@ -26,17 +26,11 @@ MAX_SKUS = 50
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it here (422) rather than fail in the database
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
-    return value
-
-
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)]
-SkuCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_no_nul)]
-AttrKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), AfterValidator(_no_nul)]
-AttrValue = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_nul)]
-Description = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_nul)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(no_nul)]
+SkuCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(no_nul)]
+AttrKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), AfterValidator(no_nul)]
+AttrValue = Annotated[str, StringConstraints(max_length=100), AfterValidator(no_nul)]
+Description = Annotated[str, StringConstraints(max_length=5000), AfterValidator(no_nul)]
 
 
 class PriceIn(BaseModel):

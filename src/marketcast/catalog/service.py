@@ -24,6 +24,7 @@ from marketcast.catalog.stock import (  # noqa: F401  (the public stock operatio
 from marketcast.core import clock, outbox, text
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
+from marketcast.core.fields import market_code
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.money import Money
 from marketcast.core.pagination import Paged, paginate
@@ -203,7 +204,7 @@ def list_products(session: Session, *, market: str | None = None, shop_id: str |
         raise Invalid("max_price must not be below min_price", field="max_price")
     stmt = select(Product).where(Product.status == "live")
     if market:
-        stmt = stmt.where(Product.market == market.strip().upper())
+        stmt = stmt.where(Product.market == market_code(market))
     if shop_id:
         if not looks_like_id(shop_id):
             return Paged([], None)  # no shop has such an id

@@ -5,19 +5,10 @@ from rich.table import Table
 
 from marketcast.affiliate import service
 from marketcast.affiliate.schemas import CollaborationOut, CommissionOut, MembershipOut
-from marketcast.cli.common import AS, JSON, cli_actor, console, dump, uow, when
+from marketcast.cli.common import AS, JSON, cli_actor, console, dump, every_page, uow, when
 
 commissions_app = typer.Typer(no_args_is_help=True)
 collaborations_app = typer.Typer(no_args_is_help=True)
-
-
-def _all_pages(fetch) -> list:
-    token, rows = None, []
-    while True:
-        page, token = fetch(token)
-        rows.extend(page)
-        if token is None:
-            return rows
 
 
 @commissions_app.command("list")
@@ -29,7 +20,7 @@ def commissions_list(market: str | None = typer.Option(None, "--market"),
     """Commissions of the operator's markets, oldest first."""
     with uow(write=False) as session:
         actor = cli_actor(session, as_email)
-        rows = _all_pages(lambda token: service.list_for_operator(
+        rows = every_page(lambda token: service.list_for_operator(
             session, actor=actor, market=market, status=status, creator_id=creator, page_size=200,
             page_token=token))
         items = [CommissionOut.of(c) for c in rows]
@@ -77,7 +68,7 @@ def collaborations_list(market: str | None = typer.Option(None, "--market"),
                         as_json: bool = JSON) -> None:
     """Active collaborations, oldest first."""
     with uow(write=False) as session:
-        rows = _all_pages(lambda token: service.browse(session, market=market, q=q, min_rate_bps=min_rate_bps,
+        rows = every_page(lambda token: service.browse(session, market=market, q=q, min_rate_bps=min_rate_bps,
                                                        kind=kind, shop_id=shop, page_size=200, page_token=token))
         items = [CollaborationOut.of(c, service.product_ids_of(session, c.id)) for c in rows]
     if as_json:

@@ -3,7 +3,7 @@
 import typer
 from rich.table import Table
 
-from marketcast.cli.common import AS, JSON, cli_actor, console, dump, uow
+from marketcast.cli.common import AS, JSON, cli_actor, console, dump, every_page, uow
 from marketcast.core.chunks import commit_each
 from marketcast.sellers import service
 
@@ -25,13 +25,9 @@ def list_cmd(market: str | None = typer.Option(None, "--market"),
              as_json: bool = JSON, as_email: str | None = AS) -> None:
     """The review queue, oldest first."""
     with uow(write=False) as session:
-        actor, token, items = cli_actor(session, as_email), None, []
-        while True:
-            rows, token = service.list_applications(session, actor=actor, market=market, outcome=outcome,
-                                                    status=status, page_size=200, page_token=token)
-            items.extend(_summary(a) for a in rows)
-            if token is None:
-                break
+        actor = cli_actor(session, as_email)
+        items = [_summary(a) for a in every_page(lambda token: service.list_applications(
+            session, actor=actor, market=market, outcome=outcome, status=status, page_size=200, page_token=token))]
     if as_json:
         dump(items)
         return

@@ -4,15 +4,11 @@ import typer
 from rich.table import Table
 
 from marketcast.catalog import service
-from marketcast.cli.common import AS, JSON, cli_actor, console, dump, uow
-from marketcast.core.money import Money
+from marketcast.cli.common import AS, JSON, cli_actor, console, dump, every_page, uow
+from marketcast.core.money import format_money
 
 app = typer.Typer(no_args_is_help=True)
 
-
-
-def _money(amount: int, currency: str) -> str:
-    return str(Money(amount=amount, currency=currency))
 
 
 def _product(p) -> dict:
@@ -34,20 +30,15 @@ def list_cmd(market: str | None = typer.Option(None, "--market"), shop: str | No
              as_json: bool = JSON) -> None:
     """Live products, in id order."""
     with uow(write=False) as session:
-        items, token = [], None
-        while True:
-            rows, token = service.list_products(session, market=market, shop_id=shop, q=q, page_size=200,
-                                                page_token=token)
-            items.extend(_product(p) for p in rows)
-            if token is None:
-                break
+        items = [_product(p) for p in every_page(lambda token: service.list_products(
+            session, market=market, shop_id=shop, q=q, page_size=200, page_token=token))]
     if as_json:
         dump(items)
         return
     table = Table("id", "market", "shop", "title", "from")
     for p in items:
         table.add_row(p["id"], p["market"], p["shop_id"], p["title"],
-                      _money(p["min_price"]["amount"], p["min_price"]["currency"]))
+                      format_money(p["min_price"]["amount"], p["min_price"]["currency"]))
     console.print(table)
 
 
@@ -56,8 +47,8 @@ def _print_product(product: dict, skus: list[dict]) -> None:
                   f"market {product['market']}, shop {product['shop_id']})", markup=False, highlight=False)
     table = Table("sku", "code", "price", "available", "reserved", "sold")
     for s in skus:
-        table.add_row(s["id"], s["code"], _money(s["price"]["amount"], s["price"]["currency"]), str(s["available"]),
-                      str(s["reserved"]), str(s["sold"]))
+        table.add_row(s["id"], s["code"], format_money(s["price"]["amount"], s["price"]["currency"]),
+                      str(s["available"]), str(s["reserved"]), str(s["sold"]))
     console.print(table)
 
 

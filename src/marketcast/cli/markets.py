@@ -3,7 +3,7 @@
 import typer
 from rich.table import Table
 
-from marketcast.cli.common import AS, JSON, cli_actor, console, dump, uow, when
+from marketcast.cli.common import AS, JSON, cli_actor, console, dump, every_page, uow, when
 from marketcast.markets import service
 from marketcast.markets.schemas import MarketEventOut, MarketOut
 
@@ -31,12 +31,9 @@ def _show(out: MarketOut) -> None:
 def list_cmd(status: str | None = typer.Option(None, "--status"), as_json: bool = JSON) -> None:
     """Markets, by code, with their waitlist sizes."""
     with uow(write=False) as session:
-        token, items = None, []
-        while True:  # every page: the console lists all markets, however many there are
-            rows, token = service.list_markets(session, status=status, page_size=200, page_token=token)
-            items.extend(rows)
-            if token is None:
-                break
+        # every page: the console lists all markets, however many there are
+        items = every_page(lambda token: service.list_markets(session, status=status, page_size=200,
+                                                              page_token=token))
         counts = service.waitlist_counts(session)
         outs = [_out(m, counts.get(m.code, 0)) for m in items]
     if as_json:

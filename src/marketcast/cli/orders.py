@@ -3,7 +3,7 @@
 import typer
 from rich.table import Table
 
-from marketcast.cli.common import AS, JSON, cli_actor, console, dump, err_console, uow, when
+from marketcast.cli.common import AS, JSON, cli_actor, console, dump, err_console, every_page, uow, when
 from marketcast.core.money import Money
 from marketcast.orders import service
 from marketcast.orders.schemas import OrderOut, OrderSummaryOut, RefundOut
@@ -21,13 +21,9 @@ def list_cmd(shop: str | None = typer.Option(None, "--shop", help="only this sho
     """Orders, oldest first (every page)."""
     with uow(write=False) as session:
         actor = cli_actor(session, as_email)
-        token, items = None, []
-        while True:
-            rows, token = service.list_orders(session, actor=actor, shop_id=shop, market=market, status=status,
-                                              buyer_email=buyer, page_size=200, page_token=token)
-            items.extend(OrderSummaryOut.of(o) for o in rows)
-            if token is None:
-                break
+        items = [OrderSummaryOut.of(o) for o in every_page(lambda token: service.list_orders(
+            session, actor=actor, shop_id=shop, market=market, status=status, buyer_email=buyer, page_size=200,
+            page_token=token))]
     if as_json:
         dump(items)
         return

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from marketcast.cli.common import console, dump, err_console, uow
 from marketcast.core import clock
-from marketcast.core.money import Money
+from marketcast.core.money import format_money
 from marketcast.markets import service as markets
 from marketcast.reports import service
 from marketcast.reports.schemas import GmvRowOut
@@ -56,22 +56,18 @@ def gmv(
         table.add_column(column, justify="right")
     totals: dict[str, list[int]] = {}
     for r in rows:
-        table.add_row(str(r.key), str(_money(r.gmv, r.currency)), str(_money(r.refunds, r.currency)),
-                      str(_money(r.net_gmv, r.currency)), f"{r.orders:,}", f"{r.units:,}")
+        table.add_row(str(r.key), format_money(r.gmv, r.currency), format_money(r.refunds, r.currency),
+                      format_money(r.net_gmv, r.currency), f"{r.orders:,}", f"{r.units:,}")
         t = totals.setdefault(r.currency, [0, 0, 0, 0])
         for i, value in enumerate((r.gmv, r.refunds, r.orders, r.units)):
             t[i] += value
     for currency, (g, f, o, u) in sorted(totals.items()):
-        table.add_row(f"[bold]total {currency}[/bold]", str(_money(g, currency)), str(_money(f, currency)),
-                      str(_money(g - f, currency)), f"{o:,}", f"{u:,}", end_section=True)
+        table.add_row(f"[bold]total {currency}[/bold]", format_money(g, currency), format_money(f, currency),
+                      format_money(g - f, currency), f"{o:,}", f"{u:,}", end_section=True)
     if not rows:
         console.print(f"no paid orders or refunds {from_day} .. {to_day}")
         return
     console.print(table)
-
-
-def _money(amount: int, currency: str) -> Money:
-    return Money(amount=amount, currency=currency)
 
 
 def register(root: typer.Typer) -> None:

@@ -2,7 +2,7 @@
 
 import typer
 
-from marketcast.cli.common import cli_actor, console, dump, uow
+from marketcast.cli.common import cli_actor, console, dump, every_page, uow
 from marketcast.webhooks import service
 from marketcast.webhooks.schemas import DeliveryOut, EventOut, EventTypeOut, SubscriptionOut
 
@@ -48,11 +48,8 @@ def event_types(as_json: bool = JSON_OPTION) -> None:
 def list_(as_json: bool = JSON_OPTION) -> None:
     """Every subscription (without secrets)."""
     with uow(write=False) as session:
-        rows, token = service.list_subscriptions(session, page_size=200)
-        items = [SubscriptionOut.model_validate(r) for r in rows]
-        while token:
-            rows, token = service.list_subscriptions(session, page_size=200, page_token=token)
-            items += [SubscriptionOut.model_validate(r) for r in rows]
+        items = [SubscriptionOut.model_validate(r) for r in every_page(
+            lambda token: service.list_subscriptions(session, page_size=200, page_token=token))]
     if as_json:
         dump(items)
         return

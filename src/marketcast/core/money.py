@@ -39,3 +39,8 @@ class Money(BaseModel):
         major, minor = divmod(abs(self.amount), 10**digits)
         sign = "-" if self.amount < 0 else ""
         return f"{sign}{major:,}.{minor:0{digits}d} {self.currency}"
+
+
+def format_money(amount: int, currency: str) -> str:
+    """Minor units as a person reads them: 1850 USD -> "18.50 USD" (the CLI's tables, the console)."""
+    return str(Money(amount=amount, currency=currency))

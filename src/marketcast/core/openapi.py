@@ -33,6 +33,8 @@ BEARER = "bearerAuth"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_CODES = ("idempotency_key_required", "invalid_idempotency_key", "idempotency_key_reused",
                      "idempotency_in_progress")
+# What `core.text.reason` answers: declare it with `@raises(*REASON_CODES, …)` on a route that takes a reason.
+REASON_CODES = ("reason_required", "invalid_reason", "reason_too_long")
 _TAGS: dict[str, str] = {}
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Query, UploadFile, status
 
 from marketcast.core.errors import Invalid
-from marketcast.core.openapi import api_router, raises
+from marketcast.core.openapi import REASON_CODES, api_router, raises
 from marketcast.core.pagination import PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork
 from marketcast.creators import imports, service
@@ -122,16 +122,14 @@ def get_creator_history(creator_id: str, uow: UnitOfWork, actor: AnyUser):
 
 
 @router.post("/creators/{creator_id}/suspend", response_model=CreatorOut)
-@raises("creator_not_found", "market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long",
-        "creator_suspended")
+@raises(*REASON_CODES, "creator_not_found", "market_out_of_scope", "creator_suspended")
 def suspend_creator(creator_id: str, body: ReasonIn, uow: UnitOfWork, actor: Operator):
     """Operators of the creator's market suspend a creator, with a reason; a suspended creator sells nothing."""
     return CreatorOut.of(service.suspend(uow, creator_id=creator_id, reason=body.reason, actor=actor))
 
 
 @router.post("/creators/{creator_id}/unsuspend", response_model=CreatorOut)
-@raises("creator_not_found", "market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long",
-        "creator_not_suspended")
+@raises(*REASON_CODES, "creator_not_found", "market_out_of_scope", "creator_not_suspended")
 def unsuspend_creator(creator_id: str, body: ReasonIn, uow: UnitOfWork, actor: Operator):
     """Lift a suspension; the status is derived again from the policies in force."""
     return CreatorOut.of(service.unsuspend(uow, creator_id=creator_id, reason=body.reason, actor=actor))

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import DomainError, Invalid
+from marketcast.core.fields import market_code
 from marketcast.creators import judging, rules
 from marketcast.creators.models import Creator
-from marketcast.creators.profiles import check_snapshot, record_snapshots, require_operator_of
+from marketcast.creators.profiles import check_snapshot, record_snapshots
 from marketcast.creators.reevaluation import reevaluate_ids
 
 COLUMNS = ("handle", "market", "followers", "as_of")
@@ -82,7 +83,7 @@ def parse(line: int, fields: list[str], now: datetime) -> Row:
                       code="wrong_column_count", field="row")
     handle_text, market_text, followers_text, as_of_text = fields
     handle = rules.normalize_handle(handle_text)
-    market = market_text.strip().upper()
+    market = market_code(market_text)
     if len(market) != 2 or not market.isalpha() or not market.isascii():
         raise Invalid(f"market {market_text!r} is not a two-letter code", code="invalid_market", field="market")
     try:
@@ -112,7 +113,7 @@ def import_chunk(session: Session, batch: list[tuple[int, list[str]]], *, actor:
     in_scope: set[str] = set()
     for market in sorted({r.market for r in good}):
         try:
-            require_operator_of(actor, market, "importing follower counts")
+            actor.require_operator_of(market, "importing follower counts")
         except DomainError as exc:
             rejected += [Rejected(r.line, exc.code, "market", exc.detail) for r in good if r.market == market]
             continue

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox, text
 from marketcast.core.auth import scope
-from marketcast.core.auth.actor import Actor
+from marketcast.core.auth.actor import Actor, Role
 from marketcast.core.db import upsert_insert
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
@@ -24,12 +24,6 @@ from marketcast.creators.models import Creator, FollowerSnapshot, StatusChange
 from marketcast.policies import service as policies
 
 MAX_FOLLOWERS = 10**11
-
-
-def require_operator_of(actor: Actor, market: str, what: str = "this") -> None:
-    if not actor.is_operator:
-        raise Forbidden(f"{what} is for operators; you are {actor.role}", code="wrong_role")
-    actor.require_market(market)
 
 
 def _write(session: Session, creator: Creator, judgement: rules.Judgement, *, kind: str, at: datetime,
@@ -49,8 +43,7 @@ def _write(session: Session, creator: Creator, judgement: rules.Judgement, *, ki
 
 def create_creator(session: Session, *, actor: Actor, market: str, handle: str, date_of_birth: date) -> Creator:
     """A creator user's profile in a market, judged at once (ineligible until followers are reported)."""
-    if actor.role != "creator":
-        raise Forbidden(f"a creator profile needs the role creator; you are {actor.role}", code="wrong_role")
+    actor.require_role(Role.CREATOR, "a creator profile")
     now = clock.now()
     ctx = judging.context(session, market=market, at=now, field="market")
     handle = rules.normalize_handle(handle)
@@ -158,7 +151,7 @@ def set_followers(session: Session, *, creator_id: str, count: int, as_of: datet
                   source: str = "api") -> Creator:
     """Record a follower count the social platform reported, then judge the creator again as of now."""
     creator = find(session, creator_id, lock=True)
-    require_operator_of(actor, creator.market, "setting follower counts")
+    actor.require_operator_of(creator.market, "setting follower counts")
     now = clock.now()
     when = check_snapshot(count, clock.as_utc_input(as_of, "as_of"), now)
     record_snapshots(session, [(creator.id, count, when)], source=source, actor=actor, now=now)
@@ -206,7 +199,7 @@ def record_snapshots(session: Session, rows: list[tuple[str, int, datetime]], *,
 
 def suspend(session: Session, *, creator_id: str, reason: str, actor: Actor) -> Creator:
     creator = find(session, creator_id, lock=True)
-    require_operator_of(actor, creator.market, "suspending a creator")
+    actor.require_operator_of(creator.market, "suspending a creator")
     why = text.reason(reason)
     if creator.suspended_at is not None:
         raise Conflict(f"creator {creator.id} is already suspended", code="creator_suspended")
@@ -220,7 +213,7 @@ def suspend(session: Session, *, creator_id: str, reason: str, actor: Actor) -> 
 def unsuspend(session: Session, *, creator_id: str, reason: str, actor: Actor) -> Creator:
     """Lift a suspension: the status is derived again from the policies in force now."""
     creator = find(session, creator_id, lock=True)
-    require_operator_of(actor, creator.market, "lifting a suspension")
+    actor.require_operator_of(creator.market, "lifting a suspension")
     why = text.reason(reason)
     if creator.suspended_at is None:
         raise Conflict(f"creator {creator.id} is not suspended", code="creator_not_suspended")

@@ -17,7 +17,7 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.chunks import DEFAULT_CHUNK, keyset_chunks
 from marketcast.creators import judging, rules
 from marketcast.creators.models import Creator, FollowerSnapshot
-from marketcast.creators.profiles import Moves, require_operator_of
+from marketcast.creators.profiles import Moves
 
 COLUMNS = (Creator.id, Creator.user_id, Creator.market, Creator.handle, Creator.date_of_birth, Creator.followers,
            Creator.affiliate_status, Creator.failed_rules, Creator.pilot_started_at, Creator.graduated_at,
@@ -49,7 +49,7 @@ def reevaluate(session: Session, *, market: str, trigger: str, actor: Actor | No
     Always as of now (tests and the scenario move the clock): a status written under other policies would
     overwrite the current one."""
     if actor is not None:
-        require_operator_of(actor, market.upper(), "re-evaluating creators")
+        actor.require_operator_of(market.upper(), "re-evaluating creators")
     when = clock.now()
     ctx = judging.context(session, market=market, at=when, field="market")
     moves: Counter[str] = Counter()

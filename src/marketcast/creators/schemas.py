@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from marketcast.core.fields import IsoDate, WholeNumber
+from marketcast.core.fields import IsoDate, MarketCode, WholeNumber
 from marketcast.core.pagination import Page
 
 
@@ -20,7 +20,6 @@ class AffiliateStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
-Country = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2", examples=["US"])]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
@@ -29,7 +28,7 @@ class Strict(BaseModel):
 
 
 class CreatorIn(Strict):
-    market: Country
+    market: MarketCode
     handle: str = Field(max_length=64, description="2..30 of a-z, 0-9, '.' and '_' (upper case is lowered)",
                         examples=["maya.makes"])
     date_of_birth: IsoDate
@@ -45,7 +44,7 @@ class ReasonIn(Strict):
 
 
 class ReevaluateIn(Strict):
-    market: Country
+    market: MarketCode
 
 
 class CreatorOut(BaseModel):

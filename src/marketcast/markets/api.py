@@ -4,7 +4,7 @@
 from fastapi import Response, status
 
 from marketcast.core.auth.actor import shown_email
-from marketcast.core.openapi import api_router, raises
+from marketcast.core.openapi import REASON_CODES, api_router, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, MaybeUser, Operator, UnitOfWork
 from marketcast.markets import service
@@ -43,9 +43,8 @@ def list_markets(uow: UnitOfWork, status: MarketStatus | None = None,
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MarketOut)
-@raises("invalid_market_code", "market_out_of_scope", "invalid_name", "reason_required", "invalid_reason",
-        "reason_too_long", "invalid_status", "invalid_launch_window", "market_exists", "invalid_currency",
-        "invalid_timezone")
+@raises(*REASON_CODES, "invalid_market_code", "market_out_of_scope", "invalid_name", "invalid_status",
+        "invalid_launch_window", "market_exists", "invalid_currency", "invalid_timezone")
 def create_market(body: MarketIn, uow: UnitOfWork, actor: Operator):
     """Operators with no market limit, or limited to markets that include this code."""
     market = service.create(uow, code=body.code, name=body.name, currency=body.currency, timezone=body.timezone,
@@ -70,8 +69,8 @@ def get_market_history(code: str, uow: UnitOfWork, viewer: MaybeUser):
 
 
 @router.post("/{code}/transitions", response_model=MarketOut)
-@raises("market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long", "market_not_found",
-        "invalid_status", "invalid_transition", "invalid_launch_window", "launch_window_not_allowed")
+@raises(*REASON_CODES, "market_out_of_scope", "market_not_found", "invalid_status", "invalid_transition",
+        "invalid_launch_window", "launch_window_not_allowed")
 def transition_market(code: str, body: TransitionIn, uow: UnitOfWork, actor: Operator):
     """Operators of this market. Allowed moves: see the transition table in the docs (409 invalid_transition)."""
     market = service.transition(uow, code=code, status=body.status, reason=body.reason, actor=actor,
@@ -80,8 +79,8 @@ def transition_market(code: str, body: TransitionIn, uow: UnitOfWork, actor: Ope
 
 
 @router.post("/{code}/reschedule", response_model=MarketOut)
-@raises("market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long", "invalid_launch_window",
-        "market_not_found", "market_not_reschedulable", "window_unchanged")
+@raises(*REASON_CODES, "market_out_of_scope", "invalid_launch_window", "market_not_found", "market_not_reschedulable",
+        "window_unchanged")
 def reschedule_market(code: str, body: RescheduleIn, uow: UnitOfWork, actor: Operator):
     """Operators of this market. Only planned or postponed markets (409 market_not_reschedulable)."""
     market = service.reschedule(uow, code=code, launch_window=body.launch_window, reason=body.reason, actor=actor)

@@ -10,6 +10,7 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from marketcast.core.errors import Conflict, Invalid
+from marketcast.core.fields import market_code
 
 STATUSES = ("planned", "live", "postponed", "paused", "closed")
 
@@ -100,7 +101,7 @@ def is_overdue(status: str, window: str | None, today: date) -> bool:
 
 
 def normalize_code(code: str) -> str:
-    return (code or "").strip().upper()
+    return market_code(code)
 
 
 def check_code(code: str) -> str:

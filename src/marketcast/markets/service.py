@@ -27,13 +27,6 @@ from marketcast.markets.models import Market, MarketEvent, WaitlistEntry
 STATUSES = rules.STATUSES  # for the console and other areas, which read markets through this module
 
 
-def _require_operator(actor: Actor, code: str) -> None:
-    # The API admits only operators already; the CLI (`--as`) and other callers are checked here too.
-    if not actor.is_operator:
-        raise Forbidden(f"changing markets needs the role operator; {actor.email} is {actor.role}", code="wrong_role")
-    actor.require_market(code)
-
-
 def _find(session: Session, code: str, *, lock: str | None = None) -> Market:
     stmt = select(Market).where(Market.code == rules.normalize_code(code))
     if lock == "update":
@@ -102,7 +95,7 @@ def _status_changed(session: Session, market: Market, *, from_status: str, from_
 def create(session: Session, *, code: str, name: str, currency: str, timezone: str, launch_window: str | None = None,
            status: str = "planned", reason: str = "created", actor: Actor) -> Market:
     code = rules.check_code(code)
-    _require_operator(actor, code)
+    actor.require_operator_of(code, "changing markets")
     name = rules.check_name(name)
     reason = text.reason(reason)
     if status not in rules.CREATABLE:
@@ -151,7 +144,7 @@ def list_markets(session: Session, *, status: str | None = None, page_size: int 
 def transition(session: Session, *, code: str, status: str, reason: str, actor: Actor,
                launch_window: str | None = None) -> Market:
     """Move a market to `status`. Going to postponed clears the window; going back to planned may set one."""
-    _require_operator(actor, rules.normalize_code(code))
+    actor.require_operator_of(rules.normalize_code(code), "changing markets")
     reason = text.reason(reason)
     market = _find(session, code, lock="update")
     from_status, from_window = market.status, market.launch_window
@@ -177,7 +170,7 @@ def transition(session: Session, *, code: str, status: str, reason: str, actor: 
 
 def reschedule(session: Session, *, code: str, launch_window: str | None, reason: str, actor: Actor) -> Market:
     """Give a planned or postponed market a new window (None: no date yet); a postponed one becomes planned."""
-    _require_operator(actor, rules.normalize_code(code))
+    actor.require_operator_of(rules.normalize_code(code), "changing markets")
     reason = text.reason(reason)
     window = rules.parse_window(launch_window)
     market = _find(session, code, lock="update")

@@ -16,8 +16,9 @@ from marketcast.catalog import service as catalog
 from marketcast.core import clock, outbox
 from marketcast.core.auth import scope
 from marketcast.core.auth import service as auth
-from marketcast.core.auth.actor import Actor
+from marketcast.core.auth.actor import Actor, Role
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
+from marketcast.core.fields import market_code
 from marketcast.core.ids import new_id
 from marketcast.core.pagination import Paged, paginate
 from marketcast.orders import daily_cap, events, hooks, rules
@@ -39,12 +40,6 @@ class OrderDetail:
     lines: list[OrderLine]
     refunds: list[Refund]
     payments: list[PaymentAttempt]
-
-
-def _require_buyer_role(actor: Actor) -> None:
-    if actor.role != "buyer":
-        raise Forbidden(f"placing and paying orders needs the role buyer; {actor.email} is {actor.role}",
-                        code="wrong_role")
 
 
 @dataclass(frozen=True)
@@ -74,7 +69,7 @@ def draft_checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int
     probation slot counted yet. The caller MUST call `take_stock` in the same transaction (checkout does); the
     API stores its Idempotency-Key answer in between, so that the hot SKU's row lock, taken by `take_stock`, is held
     from that UPDATE to the commit only. A short SKU then still rolls everything back. See docs/adr/0013."""
-    _require_buyer_role(buyer)
+    buyer.require_role(Role.BUYER, "placing and paying orders")
     quantities = rules.fold_lines(lines)
     views = catalog.lines_for_checkout(session, sku_ids=list(quantities))
     first = rules.check_skus(quantities, views)
@@ -173,7 +168,7 @@ def list_orders(session: Session, *, actor: Actor, shop_id: str | None = None, m
     """Buyers see their own orders; sellers one shop of theirs (shop_id); operators their markets. Searchable by
     order id, buyer email and the time it was placed (`placed_from` ≤ created_at < `placed_before`)."""
     stmt = select(Order)
-    market = market.strip().upper() if market else None
+    market = market_code(market) if market else None
     if actor.role == "buyer":
         stmt = stmt.where(Order.buyer_id == actor.user_id)
     elif actor.role == "seller":
@@ -221,8 +216,7 @@ def ship(session: Session, *, order_id: str, actor: Actor, carrier: str, trackin
     parcel's tracking number, which the buyer and the order's events carry from then on."""
     carrier, tracking_number = rules.check_shipment(carrier, tracking_number)
     order = get_order(session, order_id, lock=True)
-    if actor.role != "seller":
-        raise Forbidden("only the shop's owner ships an order", code="wrong_role")
+    actor.require_role(Role.SELLER, "shipping an order")
     sellers.require_shop_owner(session, shop_id=order.shop_id, actor=actor)
     order.carrier, order.tracking_number = carrier, tracking_number
     _move(session, order, "ship", events.OrderShipped, carrier=carrier, tracking_number=tracking_number)

@@ -5,7 +5,7 @@ from fastapi import Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from marketcast.core.auth.actor import shown_email
-from marketcast.core.openapi import api_router, raises
+from marketcast.core.openapi import REASON_CODES, api_router, raises
 from marketcast.core.web_deps import MaybeUser, Operator, UnitOfWork
 from marketcast.policies import service, simulation
 from marketcast.policies.schemas import (
@@ -88,9 +88,8 @@ def _seen_by(out, viewer):
 
 
 @router.post("/{key}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionOut)
-@raises("policy_not_found", "invalid_market", "market_not_found", "market_out_of_scope",
-        "invalid_policy_value", "effective_from_in_past", "reason_required", "invalid_reason",
-        "reason_too_long", "policy_version_exists")
+@raises(*REASON_CODES, "policy_not_found", "invalid_market", "market_not_found", "market_out_of_scope",
+        "invalid_policy_value", "effective_from_in_past", "policy_version_exists")
 def schedule_policy_version(key: str, body: ScheduleIn, uow: UnitOfWork, actor: Operator):
     """Schedule a new value from a date not in the past (operators; a market-limited one only for its markets)."""
     version = service.schedule(uow, key=key, market=body.market, value=body.value,
@@ -99,8 +98,8 @@ def schedule_policy_version(key: str, body: ScheduleIn, uow: UnitOfWork, actor: 
 
 
 @router.post("/versions/{version_id}/withdraw", response_model=VersionOut)
-@raises("policy_version_not_found", "market_out_of_scope", "reason_required", "invalid_reason",
-        "reason_too_long", "policy_version_withdrawn", "policy_version_in_effect")
+@raises(*REASON_CODES, "policy_version_not_found", "market_out_of_scope", "policy_version_withdrawn",
+        "policy_version_in_effect")
 def withdraw_policy_version(version_id: str, body: WithdrawIn, uow: UnitOfWork, actor: Operator):
     """Withdraw a version that has not taken effect (operators of that version's market)."""
     version = service.withdraw(uow, version_id=version_id, reason=body.reason, actor=actor)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from marketcast.core import clock, outbox, text
 from marketcast.core.auth.actor import SYSTEM, Actor, shown_email
 from marketcast.core.decisions import PolicyValue
-from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
+from marketcast.core.errors import Conflict, Invalid, NotFound
+from marketcast.core.fields import market_code
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.markets import service as markets
 from marketcast.policies import hooks, registry, rules, simulation
@@ -97,7 +98,7 @@ def parse_value(key: str, text: str) -> Any:
 def normalize_market(market: str | None) -> str | None:
     if market is None:
         return None
-    code = market.strip().upper()
+    code = market_code(market)
     if len(code) != 2 or not code.isascii() or not code.isalpha():
         raise Invalid(f"market must be a two-letter code, got {market!r}", code="invalid_market", field="market")
     return code
@@ -230,12 +231,6 @@ def value_explained(session: Session, *, key: str, market: str | None, at: datet
 
 # --- writing ----------------------------------------------------------------------------------------
 
-def _require_operator(actor: Actor, market: str | None) -> None:
-    if not actor.is_operator:
-        raise Forbidden(f"only operators change policies; you are {actor.role}", code="wrong_role")
-    actor.require_market(market)
-
-
 def check_value(session: Session, *, key: str, market: str | None, value: Any) -> Any:
     """`value` as a valid value of `key` for `market` (422 naming the field otherwise), e.g. for a simulation."""
     code = normalize_market(market)
@@ -248,7 +243,7 @@ def schedule(session: Session, *, key: str, market: str | None, value: Any, effe
     """A new version of `key` for `market` (global when None) from `effective_from`, which is not in the past."""
     pk = registry.get(key)
     code = normalize_market(market)
-    _require_operator(actor, code)
+    actor.require_operator_of(code, "changing policies")
     currency = markets.get(session, code).currency if code is not None else None
     checked = rules.check_value(pk, value, currency=currency)
     when, now = clock.as_utc_input(effective_from, "effective_from"), clock.now()
@@ -289,7 +284,7 @@ def withdraw(session: Session, *, version_id: str, reason: str, actor: Actor) ->
         version = session.scalar(select(PolicyVersion).where(PolicyVersion.id == version_id).with_for_update())
     if version is None:
         raise NotFound("policy_version", version_id)
-    _require_operator(actor, version.market)
+    actor.require_operator_of(version.market, "changing policies")
     if version.withdrawn_at is not None:
         raise Conflict(f"{version_id} was already withdrawn", code="policy_version_withdrawn")
     now = clock.now()
@@ -317,7 +312,7 @@ def _simulation(session: Session, *, key: str, market: str, value: Any, effectiv
     code = normalize_market(market)
     if code is None:
         raise Invalid("a simulation is for one market", code="invalid_market", field="market")
-    _require_operator(actor, code)
+    actor.require_operator_of(code, "changing policies")
     markets.get(session, code)
     found = simulation.simulator_for(key)
     if found is None:

@@ -12,7 +12,7 @@ from marketcast.core.chunks import commit_each
 from marketcast.core.db import unit_of_work
 from marketcast.core.downloads import attachment
 from marketcast.core.errors import Invalid
-from marketcast.core.openapi import api_router, raises
+from marketcast.core.openapi import REASON_CODES, api_router, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork, requires_own_session
 from marketcast.sellers import documents, service
@@ -268,16 +268,14 @@ def shop_history(shop_id: str, uow: UnitOfWork, actor: AnyUser):
 
 
 @router.post("/shops/{shop_id}/suspend", response_model=ShopOut)
-@raises("shop_not_found", "market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long",
-        "shop_not_suspendable")
+@raises(*REASON_CODES, "shop_not_found", "market_out_of_scope", "shop_not_suspendable")
 def suspend_shop(shop_id: str, body: ShopReasonIn, uow: UnitOfWork, actor: Operator):
     """An operator of the shop's market stops it selling; orders already placed go on (event `shop.suspended`)."""
     return ShopOut.model_validate(service.suspend_shop(uow, shop_id=shop_id, reason=body.reason, actor=actor))
 
 
 @router.post("/shops/{shop_id}/reinstate", response_model=ShopOut)
-@raises("shop_not_found", "market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long",
-        "shop_not_suspended")
+@raises(*REASON_CODES, "shop_not_found", "market_out_of_scope", "shop_not_suspended")
 def reinstate_shop(shop_id: str, body: ShopReasonIn, uow: UnitOfWork, actor: Operator):
     """Back to the status the shop was suspended from (event `shop.reinstated`)."""
     return ShopOut.model_validate(service.reinstate_shop(uow, shop_id=shop_id, reason=body.reason, actor=actor))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox, text
 from marketcast.core.auth import scope
-from marketcast.core.auth.actor import Actor
+from marketcast.core.auth.actor import Actor, Role
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import Paged, paginate
@@ -23,8 +23,6 @@ from marketcast.sellers.profiles import (
     get_seller,
     normalize_email,
     normalize_phone,
-    require_operator_of,
-    require_role,
     seller_of_user,
 )
 
@@ -46,7 +44,7 @@ def _apply(app: Application, decision: rules.Decision, at: datetime) -> None:
 def submit_application(session: Session, *, actor: Actor, market: str, shop_type: str, mode: str,
                        shop_name: str | None, representative: dict[str, Any], contact: dict[str, Any],
                        business_address: dict[str, Any], external_records: list[dict[str, Any]]) -> Application:
-    require_role(actor, "seller", "applying for a shop")
+    actor.require_role(Role.SELLER, "applying for a shop")
     seller = seller_of_user(session, actor.user_id)
     if seller is None:
         raise Conflict("register your seller profile first (POST /api/v1/sellers)", code="seller_profile_required")
@@ -107,7 +105,7 @@ def get_application(session: Session, application_id: str, *, actor: Actor) -> A
     if actor.is_operator:
         actor.require_market(app.market)
         return app
-    require_role(actor, "seller", "reading an application")
+    actor.require_role(Role.SELLER, "reading an application")
     seller = seller_of_user(session, actor.user_id)
     if seller is None or seller.id != app.seller_id:
         raise Forbidden(f"application {app.id} is not yours", code="not_owner")
@@ -127,7 +125,7 @@ def list_applications(session: Session, *, actor: Actor, market: str | None = No
     if actor.is_operator:
         stmt = scope.in_markets(stmt, Application.market, actor, market)
     else:
-        require_role(actor, "seller", "listing applications")
+        actor.require_role(Role.SELLER, "listing applications")
         seller = seller_of_user(session, actor.user_id)
         stmt = stmt.where(Application.seller_id == (seller.id if seller else None))
     for column, value in ((Application.market, market.upper() if market else None),
@@ -153,7 +151,7 @@ def approve(session: Session, *, application_id: str, reason: str, override_rule
     """Approve an open application and open its shop on probation. The rules are judged afresh; every rule
     that fails must be overridden by name, and the reason is recorded with the overrides."""
     app = _find_application(session, application_id, lock=True)
-    require_operator_of(actor, app.market)
+    actor.require_operator_of(app.market, "reviewing applications")
     reason = text.reason(reason)
     if app.status != "open":
         raise Conflict(f"application {app.id} is {app.status}", code="application_not_open")
@@ -193,7 +191,7 @@ def reject(session: Session, *, application_id: str, reason: str, actor: Actor) 
     """Reject an open application. Rejecting an ineligible one confirms the rules' verdict (rejected_by
     "rules"), so it is judged again when policies change; rejecting an eligible one is the reviewer's call."""
     app = _find_application(session, application_id, lock=True)
-    require_operator_of(actor, app.market)
+    actor.require_operator_of(app.market, "reviewing applications")
     reason = text.reason(reason)
     if app.status != "open":
         raise Conflict(f"application {app.id} is {app.status}", code="application_not_open")

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
-from marketcast.core.auth.actor import Actor
-from marketcast.core.errors import DomainError, Forbidden, NotFound
+from marketcast.core.auth.actor import Actor, Role
+from marketcast.core.errors import DomainError, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import paginate
 from marketcast.core.settings import get_settings
@@ -62,8 +62,7 @@ def _clean_name(file_name: str | None) -> str:
 def save_document(session: Session, *, application_id: str, actor: Actor, doc_type: str, file_name: str | None,
                   content_type: str | None, stream: BinaryIO) -> ApplicationDocument:
     app = service.get_application(session, application_id, actor=actor)
-    if actor.role != "seller":
-        raise Forbidden("documents are uploaded by the applying seller", code="wrong_role")
+    actor.require_role(Role.SELLER, "uploading a document")
     settings = get_settings()
     name = _clean_name(file_name)
     folder = Path(settings.upload_dir) / app.id

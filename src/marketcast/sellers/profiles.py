@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox, text
-from marketcast.core.auth.actor import Actor
+from marketcast.core.auth.actor import Actor, Role
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
+from marketcast.core.fields import market_code
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import Paged, paginate
 from marketcast.sellers.events import SellerCreated
@@ -30,19 +31,9 @@ def normalize_phone(phone: str) -> str:
     return "+" + digits
 
 
-def require_role(actor: Actor, role: str, what: str) -> None:
-    if actor.role != role:
-        raise Forbidden(f"{what} needs the role {role}; you are {actor.role}", code="wrong_role")
-
-
-def require_operator_of(actor: Actor, market: str) -> None:
-    require_role(actor, "operator", "reviewing applications")
-    actor.require_market(market)
-
-
 def create_seller(session: Session, *, actor: Actor, legal_name: str, entity_type: str, country: str, tax_id: str,
                   beneficial_owners: list[dict[str, Any]], contact_email: str, contact_phone: str) -> Seller:
-    require_role(actor, "seller", "registering a seller")
+    actor.require_role(Role.SELLER, "registering a seller")
     if session.scalar(select(Seller.id).where(Seller.owner_user_id == actor.user_id)):
         raise Conflict("this user already has a seller profile", code="seller_exists")
     if sum(o["ownership_bp"] for o in beneficial_owners) > 10000:
@@ -97,7 +88,7 @@ def list_sellers(session: Session, *, actor: Actor, q: str | None = None, countr
                  page_size: int | None = None, page_token: str | None = None) -> Paged:
     """Operators find sellers by legal name, contact email or tax id (`q`) and country; an operator limited to
     markets sees the sellers that applied for or have a shop in one of them."""
-    require_role(actor, "operator", "listing sellers")
+    actor.require_role(Role.OPERATOR, "listing sellers")
     stmt = select(Seller)
     if actor.markets is not None:
         applied = select(Application.seller_id).where(Application.market.in_(actor.markets))
@@ -107,5 +98,5 @@ def list_sellers(session: Session, *, actor: Actor, q: str | None = None, countr
         stmt = stmt.where(or_(*(column.ilike(like, escape=text.LIKE_ESCAPE)
                                 for column in (Seller.legal_name, Seller.contact_email, Seller.tax_id))))
     if country and country.strip():
-        stmt = stmt.where(Seller.country == country.strip().upper())
+        stmt = stmt.where(Seller.country == market_code(country))
     return paginate(session, stmt, order_by=[Seller.id], page_size=page_size, page_token=page_token)

@@ -21,7 +21,6 @@ from marketcast.policies import service as policies
 from marketcast.sellers import judging, rules
 from marketcast.sellers.events import ApplicationNoLongerEligible, ApplicationNowEligible
 from marketcast.sellers.models import Application, ApplicationDecision, Shop
-from marketcast.sellers.profiles import require_operator_of
 
 CHUNK = 2000  # applications per chunk: a few MB in memory, well under a second of row locks
 
@@ -45,7 +44,7 @@ def reevaluate_chunks(session: Session, *, market: str, trigger: str, actor: Act
     Each chunk's candidates are locked while they are judged, so an approval or rejection that commits
     meanwhile is not overwritten."""
     if actor is not None:
-        require_operator_of(actor, market.upper())
+        actor.require_operator_of(market.upper(), "re-evaluating applications")
     when = clock.now()
     ctx = judging.context(session, market=market, at=when)
     for rows in keyset_chunks(session, _candidates(ctx).with_for_update(of=Application), Application.id,
@@ -148,7 +147,7 @@ def simulate(session: Session, *, market: str, key: str, value: Any, at: datetim
     """The former `POST /applications/simulate`, kept as an alias of the policies' simulation
     (`POST /policies/{key}/simulations`, docs/adr/0012) in its first shape: how many applications would become
     eligible or ineligible, with examples. `at` is when the value would take effect. Nothing is written."""
-    require_operator_of(actor, market.upper())
+    actor.require_operator_of(market.upper(), "simulating a policy")
     if key not in SIMULATED_KEYS:
         raise Invalid(f"applications depend on {', '.join(sorted(SIMULATED_KEYS))}; {key} does not change them",
                       code="policy_not_simulated", field="key")

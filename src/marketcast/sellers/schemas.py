@@ -9,15 +9,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from marketcast.core import clock
-from marketcast.core.fields import IsoDate, WholeNumber
+from marketcast.core.fields import IsoDate, MarketCode, WholeNumber, no_nul
 from marketcast.core.money import Money
 from marketcast.policies.service import PolicyValueIn, PolicyValueOut
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL
-        raise ValueError("must not contain a NUL character")
-    return value
 
 
 def _past_date(value: date) -> date:
@@ -26,18 +20,22 @@ def _past_date(value: date) -> date:
     return value
 
 
-def Text(max_length: int) -> Any:  # noqa: N802 - reads like a type
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
-                     AfterValidator(_no_nul)]
+def _trimmed(max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
 
-Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(_no_nul)]
+Name = Annotated[str, _trimmed(200), AfterValidator(no_nul)]
+Place = Annotated[str, _trimmed(100), AfterValidator(no_nul)]
+TaxId = Annotated[str, _trimmed(64), AfterValidator(no_nul)]
+PostalCode = Annotated[str, _trimmed(20), AfterValidator(no_nul)]
+
+
+Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(no_nul)]
 Phone = Annotated[str, Field(min_length=4, max_length=32, pattern=r"^\+?[0-9 ().\-]+$",
                              examples=["+1 (555) 010-2030"])]
-Country = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2", examples=["US"])]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 BirthDate = Annotated[IsoDate, AfterValidator(_past_date)]
-Reason = Text(500)
+Reason = Annotated[str, _trimmed(500), AfterValidator(no_nul)]
 
 
 class EntityType(StrEnum):
@@ -127,16 +125,16 @@ class ContactIn(Strict):
 
 
 class OwnerIn(Strict):
-    name: Text(200)
+    name: Name
     date_of_birth: BirthDate
     ownership_bp: WholeNumber = Field(ge=1, le=10000, description="share in basis points (2500 = 25%)")
 
 
 class SellerIn(Strict):
-    legal_name: Text(200)
+    legal_name: Name
     entity_type: EntityType
-    country: Country
-    tax_id: Text(64)
+    country: MarketCode
+    tax_id: TaxId
     beneficial_owners: list[OwnerIn] = Field(default_factory=list, max_length=20)
     contact: ContactIn
 
@@ -165,17 +163,17 @@ class SellerOut(BaseModel):
 
 
 class RepresentativeIn(Strict):
-    name: Text(200)
+    name: Name
     date_of_birth: BirthDate
 
 
 class AddressIn(Strict):
-    country: Country
-    line1: Text(200)
-    line2: Text(200) | None = None
-    city: Text(100)
-    region: Text(100) | None = None
-    postal_code: Text(20)
+    country: MarketCode
+    line1: Name
+    line2: Name | None = None
+    city: Place
+    region: Place | None = None
+    postal_code: PostalCode
 
 
 class RepresentativeOut(BaseModel):
@@ -205,10 +203,10 @@ class ExternalRecordIn(Strict):
 
 
 class ApplicationIn(Strict):
-    market: Country
+    market: MarketCode
     shop_type: ShopType
     mode: ShopMode = ShopMode.POP
-    shop_name: Text(200) | None = Field(None, description="defaults to the seller's legal name")
+    shop_name: Name | None = Field(None, description="defaults to the seller's legal name")
     representative: RepresentativeIn
     contact: ContactIn
     business_address: AddressIn
@@ -299,11 +297,11 @@ class RejectIn(Strict):
 
 
 class ReevaluateIn(Strict):
-    market: Country
+    market: MarketCode
 
 
 class SimulateIn(Strict):
-    market: Country
+    market: MarketCode
     key: str = Field(max_length=100, examples=["seller.cross_border.min_external_gmv"])
     value: PolicyValueIn
     at: datetime | None = Field(None, description="judge as of this time (default now)")

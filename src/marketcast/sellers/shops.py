@@ -9,13 +9,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox, text
-from marketcast.core.auth.actor import Actor
+from marketcast.core.auth.actor import Actor, Role
 from marketcast.core.errors import Conflict, Forbidden, NotFound
+from marketcast.core.fields import market_code
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import Paged, paginate
 from marketcast.sellers.events import ShopReinstated, ShopSuspended
 from marketcast.sellers.models import Seller, Shop, ShopEvent
-from marketcast.sellers.profiles import require_role
 
 SHOP_STATUSES = ("probation", "active", "suspended", "closed")
 
@@ -28,7 +28,7 @@ def list_shops(session: Session, *, actor: Actor, q: str | None = None, seller: 
     stmt = select(Shop)
     if actor.is_operator:
         if market:
-            actor.require_market(market.strip().upper())
+            actor.require_market(market_code(market))
         elif actor.markets is not None:
             stmt = stmt.where(Shop.market.in_(actor.markets))
     elif actor.role == "seller":
@@ -47,7 +47,7 @@ def list_shops(session: Session, *, actor: Actor, q: str | None = None, seller: 
         by_id = [Shop.seller_id == named] if looks_like_id(named) else []
         stmt = stmt.where(or_(*by_id, Shop.seller_id.in_(sellers)))
     if market:
-        stmt = stmt.where(Shop.market == market.strip().upper())
+        stmt = stmt.where(Shop.market == market_code(market))
     if status:
         stmt = stmt.where(Shop.status == status)
     return paginate(session, stmt, order_by=[Shop.id], page_size=page_size, page_token=page_token)
@@ -62,7 +62,7 @@ def _locked_shop(session: Session, shop_id: str, actor: Actor, what: str) -> Sho
     shop = session.get(Shop, shop_id) if looks_like_id(shop_id) else None
     if shop is None:
         raise NotFound("shop", shop_id)
-    require_role(actor, "operator", what)
+    actor.require_role(Role.OPERATOR, what)
     actor.require_market(shop.market)
     return session.scalars(select(Shop).where(Shop.id == shop.id).with_for_update()
                            .execution_options(populate_existing=True)).one()

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from marketcast.core import clock, problems, sandbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import DomainError, Forbidden, NotFound
-from marketcast.core.money import Money
+from marketcast.core.money import Money, format_money
 from marketcast.core.web_deps import optional_actor
 from marketcast.policies import service as policies
 
@@ -24,10 +24,6 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 def policy_value(value: Any, key: str) -> str:
     return policies.describe(key, value)
-
-
-def money(amount: int, currency: str) -> str:
-    return str(Money(amount=amount, currency=currency))
 
 
 def amount(minor: int, currency: str) -> str:
@@ -72,7 +68,7 @@ def nav_links(actor: Actor | None) -> list[tuple[str, str]]:
 
 templates.env.globals["nav_links"] = nav_links
 templates.env.filters["policy_value"] = policy_value
-templates.env.filters["money"] = money
+templates.env.filters["money"] = format_money
 templates.env.filters["when"] = when
 templates.env.filters["amount"] = amount
 templates.env.filters["day"] = day

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Form, Request
 
 from marketcast.core import clock
 from marketcast.core.errors import DomainError, Invalid
+from marketcast.core.fields import market_code
 from marketcast.core.web_deps import UnitOfWork
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/policies")
 
 def _market_param(uow, market: str | None) -> str | None:
     """The market named in a query, or None for the global values; an unknown market is an error (404)."""
-    code = market.strip().upper() if market else ""
+    code = market_code(market)
     return markets.get(uow, code).code if code else None
 
 

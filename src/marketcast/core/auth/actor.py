@@ -46,6 +46,17 @@ class Actor:
             return True
         return market is not None and market.upper() in self.markets
 
+    def require_role(self, role: str, doing: str) -> None:
+        """403 wrong_role unless the actor has `role`. The API admits by role already (`requires`); services
+        check again for the CLI's `--as`, jobs and other callers."""
+        if self.role != role:
+            raise Forbidden(f"{doing} needs the role {role}; {self.email} is {self.role}", code="wrong_role")
+
+    def require_operator_of(self, market: str | None, doing: str) -> None:
+        """An operator who may act in `market` (None: global settings), else 403."""
+        self.require_role(Role.OPERATOR, doing)
+        self.require_market(market)
+
     def require_market(self, market: str | None) -> None:
         """An operator limited to some markets may not act elsewhere, nor on global settings."""
         if not self.can_act_in(market):

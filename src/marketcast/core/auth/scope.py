@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select
 
 from marketcast.core.auth.actor import Actor
+from marketcast.core.fields import market_code
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -13,7 +14,7 @@ def in_markets(stmt: S, column: Any, actor: Actor, market: str | None = None) ->
     """`stmt` narrowed to `market` (403 market_out_of_scope if the actor may not act there), or else to the markets
     the actor may see; unchanged for an operator of every market. `column` holds the rows' market code."""
     if market:
-        code = market.strip().upper()
+        code = market_code(market)
         actor.require_market(code)
         return stmt.where(column == code)
     if actor.markets is not None:

@@ -13,6 +13,7 @@ from marketcast.core.auth import passwords
 from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import ApiToken, User
 from marketcast.core.errors import Conflict, Invalid, NotFound
+from marketcast.core.fields import market_code
 from marketcast.core.ids import new_id
 
 ROLES = ("operator", "seller", "creator", "buyer")
@@ -37,7 +38,7 @@ def create_user(session: Session, *, email: str, role: str, password: str | None
         raise Conflict(f"a user with email {email} already exists", code="email_taken", field="email")
     user = User(id=new_id("usr"), email=email, role=role, created_at=clock.now(),
                 password_hash=PASSWORD_HASHER.hash(password) if password else None,
-                markets=sorted({m.strip().upper() for m in markets if m.strip()}) if markets is not None else None)
+                markets=sorted({market_code(m) for m in markets if m.strip()}) if markets is not None else None)
     session.add(user)
     try:
         session.flush()
