@@ -36,11 +36,11 @@ class PolicyKey:
 
 def _int(key: str, lo: int, hi: int | None, default: int | None, unit: str, meaning: str, *,
          nullable: bool = False) -> PolicyKey:
-    return PolicyKey(key, "int", default, unit, meaning, min=lo, max=hi, nullable=nullable)
+    return PolicyKey(key, PolicyType.INT, default, unit, meaning, min=lo, max=hi, nullable=nullable)
 
 
 def _money(key: str, default: dict | None, meaning: str, *, nullable: bool = False) -> PolicyKey:
-    return PolicyKey(key, "money", default, None, meaning, min=0, nullable=nullable)
+    return PolicyKey(key, PolicyType.MONEY, default, None, meaning, min=0, nullable=nullable)
 
 
 # One line per key: name, bounds, default, unit, meaning.
@@ -71,7 +71,7 @@ KEYS: tuple[PolicyKey, ...] = (
     _int("affiliate.target.max_creators", 1, 1000, 50, "creators", "Creators one targeted collaboration invites"),
     _int("affiliate.target.max_products", 1, 1000, 100, "products", "Products one targeted collaboration offers"),
     _int("affiliate.attribution.window_days", 1, 90, 7, "days", "Days a click on a creator's link attributes a sale"),
-    PolicyKey("affiliate.statement.period", "enum", "semi-monthly", None,
+    PolicyKey("affiliate.statement.period", PolicyType.ENUM, "semi-monthly", None,
               "How often creators' statements close: weekly or semi-monthly", choices=("weekly", "semi-monthly")),
     _money("affiliate.payout.min_amount", {"amount": 2500, "currency": "USD"},
            "Least balance paid out; below it the balance carries over; none: any positive balance", nullable=True),

@@ -73,7 +73,7 @@ class VersionOut(BaseModel):
             return cls(id=v.id, key=v.key, market=v.market, value=v.plain_value, effective_from=v.effective_from,
                        reason=v.reason, set_by=v.actor_email, created_at=v.created_at, withdrawn_at=v.withdrawn_at,
                        withdrawn_by=v.withdrawn_by, withdraw_reason=v.withdraw_reason, announced_at=v.announced_at,
-                       status=status)  # type: ignore[arg-type]
+                       status=status)
         return cls(id=v.version_id, key=v.key, market=v.market, value=v.value, effective_from=v.effective_from,
                    reason=v.reason, set_by=v.actor, created_at=v.created_at, withdrawn_at=v.withdrawn_at,
                    withdrawn_by=v.withdrawn_by, withdraw_reason=v.withdraw_reason, announced_at=v.announced_at,
