@@ -57,5 +57,9 @@ def create_app() -> FastAPI:
 
     for router in (auth_router, *areas.routers(), web_router):
         app.include_router(router)
+    if settings.realtime_diagnostics:
+        from marketcast.core.realtime.diagnostics import router as diagnostics_router
+
+        app.include_router(diagnostics_router)
     document_event_types(app)
     return app

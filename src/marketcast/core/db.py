@@ -134,8 +134,11 @@ def _factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
-def new_session(engine: Engine | None = None, *, write: bool = True) -> Session:
-    session = _factory(engine or get_engine())()
+def new_session(engine: Engine | None = None, *, write: bool = True, single_use: bool = False) -> Session:
+    """A session; `single_use`: once closed it refuses any further work instead of opening a new transaction
+    (a WebSocket's unit of work, which must not live on while the socket waits)."""
+    factory = _factory(engine or get_engine())
+    session = factory(close_resets_only=False) if single_use else factory()
     if write:
         begin_write(session)
     return session

@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
 
 from marketcast.core.db import is_busy
 from marketcast.core.error_codes import lookup
@@ -60,10 +62,20 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
                    errors=errors)
 
 
+async def domain_answer(conn: HTTPConnection, exc: DomainError) -> JSONResponse | None:
+    """problem+json; for a WebSocket, a close code instead (core.realtime.connection), and nothing to send."""
+    if isinstance(conn, WebSocket):
+        from marketcast.core.realtime import refuse
+
+        await refuse(conn, exc)
+        return None
+    return domain_response(exc)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError):
-        return domain_response(exc)
+    async def domain_error(conn: HTTPConnection, exc: DomainError):
+        return await domain_answer(conn, exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError):
@@ -75,14 +87,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(sqlalchemy.exc.OperationalError)
     @app.exception_handler(sqlalchemy.exc.TimeoutError)
-    async def database_busy(request: Request, exc: Exception):
+    async def database_busy(request: HTTPConnection, exc: Exception):
         if is_busy(exc):
-            return domain_response(ServiceBusy())
+            return await domain_error(request, ServiceBusy())
         return await unexpected(request, exc)
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception):
+    async def unexpected(conn: HTTPConnection, exc: Exception):
         log.exception("unhandled error", exc_info=exc)
+        if isinstance(conn, WebSocket):
+            await conn.close(1011, "internal_error")
+            return None
         response = problem("internal_error", "something went wrong on our side")
         # The connection may be in an unknown state after an unhandled error: the client must not reuse it.
         response.headers["Connection"] = "close"

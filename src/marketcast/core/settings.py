@@ -15,7 +15,17 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MARKETCAST_", extra="ignore")
 
     database_url: str = DEFAULT_DB
+    # Redis carries realtime room messages between server processes (docs/adr/0017); unset: in-process only.
     redis_url: str | None = None
+    # Every Redis key Marketcast makes starts with this (several installs, or tests, can share one Redis).
+    redis_prefix: str = "marketcast"
+    # Realtime rooms: messages each room keeps for viewers that reconnect with `after_seq`; messages one
+    # connection may have waiting before it is closed as too slow; seconds between viewer-count updates.
+    realtime_history: int = 1000
+    realtime_queue_limit: int = 256
+    realtime_presence_interval_seconds: float = 1.0
+    # Mounts a diagnostic room (core/realtime/diagnostics.py) to check fan-out between processes; off in an install.
+    realtime_diagnostics: bool = False
     # Signs console sessions. When unset, a random key is made once and kept in var/secret_key (fine for one
     # host; set it explicitly when several hosts serve the console).
     secret_key: str | None = None

@@ -1,5 +1,7 @@
 """The transaction per request: the unit of work a request's dependencies opened (core.web_deps.get_session) is
 committed when the endpoint answers below 400, rolled back otherwise, before the client sees any of the answer.
+On a WebSocket the unit of work (a read: auth, the room's existence) ends when the socket is accepted or refused,
+so no transaction stays open while the socket lives.
 
 A pure ASGI middleware, not Starlette's BaseHTTPMiddleware: that one runs every request's endpoint in a task of its
 own and passes the response through memory streams, which cost more on a hot route than the whole commit.
@@ -38,6 +40,9 @@ class TransactionMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -73,3 +78,25 @@ class TransactionMiddleware:
             if session is not None:
                 await _end(session, False)
             raise
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.setdefault("state", {})
+
+        async def end_then_send(message: Message) -> None:
+            if message["type"] in _WS_FIRST and not state.get("db_ended"):
+                state["db_ended"] = True
+                session = state.pop("db", None)
+                if session is not None:
+                    await _end(session, message["type"] == "websocket.accept")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, end_then_send)
+        finally:
+            session = state.pop("db", None)
+            if session is not None:
+                await _end(session, False)
+
+
+# The first message a WebSocket endpoint sends: it accepts, refuses, or answers the handshake with HTTP.
+_WS_FIRST = {"websocket.accept", "websocket.close", "websocket.http.response.start"}

@@ -3,7 +3,11 @@
 The unit of work is opened lazily by the first dependency that asks for it and is committed by
 `core.transactions.TransactionMiddleware` once the endpoint has produced a successful response (rolled back otherwise),
 so handlers and services never commit. A handler that must keep what it wrote even though it
-answers with an error (a failed login is counted) sets `request.state.commit_on_error`."""
+answers with an error (a failed login is counted) sets `request.state.commit_on_error`.
+
+The same dependencies serve WebSocket routes (they take an HTTPConnection): there the unit of work is a read that
+ends when the socket is accepted or refused, so no transaction stays open while a socket waits; the session is
+closed for good then, and a later read opens a unit of work of its own (core.db.unit_of_work)."""
 
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -12,6 +16,7 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
 from marketcast.core import idempotency
 from marketcast.core.auth import service as auth
@@ -23,27 +28,32 @@ from marketcast.core.openapi import auth_dependency
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_session(request: Request) -> Session:
-    session = getattr(request.state, "db", None)
+def get_session(conn: HTTPConnection) -> Session:
+    session = getattr(conn.state, "db", None)
     if session is None:
-        session = new_session(write=request.method not in _READ_METHODS)
-        request.state.db = session
+        if conn.scope["type"] == "websocket":
+            if conn.scope.get("state", {}).get("db_ended"):
+                raise RuntimeError("a WebSocket's unit of work ended when it was accepted: open one of its own")
+            session = new_session(write=False, single_use=True)
+        else:
+            session = new_session(write=conn.scope["method"] not in _READ_METHODS)
+        conn.state.db = session
     return session
 
 
 UnitOfWork = Annotated[Session, Depends(get_session)]
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def client_address(conn: HTTPConnection) -> str:
+    return conn.client.host if conn.client else "unknown"
 
 
 @auth_dependency(None)
-def optional_actor(request: Request, session: UnitOfWork) -> Actor | None:
-    return _actor_of_request(request, session)
+def optional_actor(conn: HTTPConnection, session: UnitOfWork) -> Actor | None:
+    return _actor_of_request(conn, session)
 
 
-def _actor_of_request(request: Request, session: Session) -> Actor | None:
+def _actor_of_request(request: HTTPConnection, session: Session) -> Actor | None:
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
@@ -55,7 +65,8 @@ def _actor_of_request(request: Request, session: Session) -> Actor | None:
         return actor
     if request.url.path.startswith("/api/"):
         # The API takes Bearer tokens only: a console cookie that a browser sends by itself must not authorise an
-        # API call another site makes it send (CSRF). The console's own forms carry a CSRF token.
+        # API call another site makes it send (CSRF; for a WebSocket, cross-site hijacking). The console's own
+        # forms carry a CSRF token.
         return None
     cookie = request.scope.get("session") or {}
     return auth.actor_for_console_session(session, cookie) if cookie else None
@@ -87,7 +98,7 @@ def requires_own_session(*roles: str) -> Callable[..., Actor]:
     in a second one): on SQLite the request's write session would hold the write lock the route then waits on."""
 
     @auth_dependency(roles)
-    def dependency(request: Request) -> Actor:
+    def dependency(request: HTTPConnection) -> Actor:
         with unit_of_work(write=False) as session:
             actor = _actor_of_request(request, session)
         return _admit(actor, roles)
@@ -104,7 +115,7 @@ IdempotencyKeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER)]
 
 
 @auth_dependency(())  # the route admits by role itself, once it has read the token
-async def bearer_present(request: Request) -> None:
+async def bearer_present(request: HTTPConnection) -> None:
     """A request with no credentials at all is 401 before its body is validated, as with `requires` (no I/O here:
     routes that authenticate inside `respond_once` check the token itself there)."""
     if not request.headers.get("authorization"):

@@ -87,7 +87,7 @@ def install(app) -> None:
     async def page_or_problem(request: Request, exc: DomainError):
         # Console pages answer people with a page; the API (and anything not asking for HTML) with problem+json.
         if not _wants_page(request):
-            return problems.domain_response(exc)
+            return await problems.domain_answer(request, exc)  # a WebSocket's refusal is a close code
         return render(request, "error.html", status_code=exc.status, error=exc,
                       actor=getattr(request.state, "console_actor", None))
 

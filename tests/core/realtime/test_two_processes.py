@@ -1,0 +1,100 @@
+"""Two `marketcast serve` processes against one Redis serve one room: a viewer connected to one sees, in order,
+what is published through the other; a reconnect to either resumes from the shared stream; viewer counts add up
+across processes."""
+
+import asyncio
+import json
+import uuid
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.support.serve import serve
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+ROOMS = "/api/v1/realtime/diagnostics/rooms"
+
+
+@pytest.fixture(scope="module")
+def two_servers(database_url, redis_url, tmp_path_factory):
+    # Started once for the module: two processes take a minute to start on a busy machine.
+    tmp_path = tmp_path_factory.mktemp("two-servers")
+    prefix = f"mc-test-{uuid.uuid4().hex[:10]}"
+    env = {"MARKETCAST_REDIS_URL": redis_url, "MARKETCAST_REDIS_PREFIX": prefix,
+           "MARKETCAST_REALTIME_DIAGNOSTICS": "true", "MARKETCAST_REALTIME_PRESENCE_INTERVAL_SECONDS": "0.2"}
+    first = serve(database_url, tmp_path / "a.log", workers=1, **env)
+    try:
+        second = serve(database_url, tmp_path / "b.log", workers=1, **env)
+    except BaseException:
+        first.stop(within=5)
+        raise
+    yield first, second
+    for served in (first, second):
+        served.stop(within=10)
+    import redis
+
+    with redis.Redis.from_url(redis_url) as client:
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+
+
+def ws_url(base: str, room: str, query: str = "") -> str:
+    return base.replace("http://", "ws://") + f"{ROOMS}/{room}/ws" + query
+
+
+async def publish(base: str, room: str, type: str, **data) -> None:
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(f"{base}{ROOMS}/{room}/messages", json={"type": type, "data": data}, timeout=10)
+    assert answer.status_code == 202, answer.text
+
+
+async def next_of(ws, type: str) -> dict:
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+        if message["type"] == type:
+            return message
+
+
+def test_a_viewer_on_one_process_sees_in_order_what_the_other_publishes(two_servers):
+    a, b = two_servers
+    room = "show"
+
+    async def scenario():
+        async with connect(ws_url(a.base, room)) as on_a:
+            snapshot = json.loads(await asyncio.wait_for(on_a.recv(), 15))
+            assert snapshot["type"] == "snapshot"
+            for i in range(20):
+                await publish(b.base if i % 2 else a.base, room, "purchase", i=i)
+            got = [await next_of(on_a, "purchase") for _ in range(20)]
+            assert [m["data"]["i"] for m in got] == list(range(20))
+            seqs = [m["seq"] for m in got]
+            assert seqs == sorted(set(seqs)) and seqs[0] > snapshot["seq"]
+            last = seqs[-1]
+        # Away from both; then back through the other process, which reads the shared stream.
+        for i in range(20, 25):
+            await publish(a.base, room, "purchase", i=i)
+        async with connect(ws_url(b.base, room, f"?after_seq={last}")) as on_b:
+            missed = [await next_of(on_b, "purchase") for _ in range(5)]
+            assert [m["data"]["i"] for m in missed] == list(range(20, 25))
+
+    asyncio.run(scenario())
+
+
+def test_the_viewer_count_adds_up_the_connections_of_both_processes(two_servers):
+    a, b = two_servers
+    room = "crowd"
+
+    async def count_reaches(ws, n: int) -> None:
+        while (await next_of(ws, "viewers"))["data"]["count"] != n:
+            pass
+
+    async def scenario():
+        async with connect(ws_url(a.base, room)) as first, connect(ws_url(b.base, room)) as second, \
+                connect(ws_url(b.base, room)) as third:
+            await asyncio.wait_for(asyncio.gather(*(count_reaches(ws, 3) for ws in (first, second, third))), 20)
+            await third.close()
+            await asyncio.wait_for(asyncio.gather(count_reaches(first, 2), count_reaches(second, 2)), 20)
+
+    asyncio.run(scenario())
