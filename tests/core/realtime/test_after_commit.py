@@ -63,7 +63,7 @@ def test_a_failure_to_send_does_not_undo_the_commit(monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise ConnectionError("redis is away")
 
-    monkeypatch.setattr(realtime.hub(), "publish_sync", broken)
+    monkeypatch.setattr(realtime.hub(), "publish_many_sync", broken)
     with unit_of_work() as session:
         realtime.publish_after_commit(session, "r", "pin", {})
     assert "publishing pin to room r failed" in caplog.text

@@ -101,18 +101,23 @@ def test_latest_values_alone_never_make_a_viewer_fall_behind():
     assert not sub.behind.is_set() and sub.waiting() == 1
 
 
+async def eventually(condition, within: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
 def test_the_viewer_count_follows_the_counted_connections():
     async def scenario():
         hub = Hub(presence_interval=0.01)
         host = await hub.join("r", counted=False)
         viewers = [await hub.join("r") for _ in range(3)]
-        await asyncio.sleep(0.1)
-        assert hub.viewers("r") == 3
+        await eventually(lambda: hub.viewers("r") == 3)
         counts = [m.data["count"] for m in await host.subscription.next_batch() if m.type == "viewers"]
         assert counts[-1] == 3
         hub.leave(viewers[0].subscription)
-        await asyncio.sleep(0.1)
-        assert hub.viewers("r") == 2
+        await eventually(lambda: hub.viewers("r") == 2)
         await hub.close()
 
     run(scenario())

@@ -37,12 +37,10 @@ def _send(session: Session) -> None:
         return
     from marketcast.core.realtime import hub
 
-    target = hub()
-    for _, room, type, data, latest in queued:
-        try:
-            target.publish_sync(room, type, data, latest=latest)
-        except Exception:
-            log.exception("publishing %s to room %s failed after the commit", type, room)
+    try:
+        hub().publish_many_sync([(room, type, data, latest) for _, room, type, data, latest in queued])
+    except Exception:
+        log.exception("publishing %s to room %s failed after the commit", queued[0][2], queued[0][1])
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -37,3 +37,32 @@ async def room_socket(websocket: WebSocket, name: str, actor: MaybeUser,
     room = _ROOM.format(name=name)
     await realtime.serve_room(websocket, hub, room, after_seq=after_seq,
                               snapshot=lambda: {"room": name, "viewers": hub.viewers(room), "role": role})
+
+
+class BurstIn(BaseModel):
+    count: int = Field(ge=1, le=10000)
+    size: int = Field(0, ge=0, le=65536)  # padding, in characters
+    interval_ms: float = Field(0, ge=0, le=10000)  # between two messages; 0: all at once
+    burst: int = 0  # echoed in each message, so a client can tell bursts apart
+
+
+@router.post("/rooms/{name}/bursts", status_code=202)
+async def post_burst(name: str, body: BurstIn) -> dict[str, int]:
+    """Publish `count` messages stamped with this host's monotonic clock (bench/live_fanout.py measures delivery
+    latency against it): the fan-out alone, with no transaction per message."""
+    import asyncio
+    import time
+
+    hub = realtime.hub()
+    room = _ROOM.format(name=name)
+    pad = "x" * body.size
+    if not body.interval_ms:  # all at once, as a transaction's queue is sent: one round trip with Redis
+        stamp = time.monotonic()
+        seqs = await hub.publish_many([(room, "burst", {"t": stamp, "b": body.burst, "i": i, "pad": pad}, None)
+                                       for i in range(body.count)])
+        return {"last_seq": seqs[-1]}
+    last = 0
+    for i in range(body.count):
+        last = await hub.publish(room, "burst", {"t": time.monotonic(), "b": body.burst, "i": i, "pad": pad})
+        await asyncio.sleep(body.interval_ms / 1000)
+    return {"last_seq": last}

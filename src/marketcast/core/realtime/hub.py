@@ -22,6 +22,9 @@ log = logging.getLogger("marketcast.realtime")
 DELIVERIES_PER_TURN = 32
 
 
+Outgoing = tuple[str, str, dict[str, Any], str | None]  # room, type, data, latest
+
+
 @dataclass
 class Room:
     name: str
@@ -91,6 +94,13 @@ class Hub:
 
     async def publish(self, room: str, type: str, data: dict[str, Any], *, latest: str | None = None) -> int:
         return self.publish_sync(room, type, data, latest=latest)
+
+    def publish_many_sync(self, messages: list[Outgoing]) -> list[int]:
+        """Publish several (room, type, data, latest) in this order, from any thread; their seqs."""
+        return [self.publish_sync(room, type, data, latest=latest) for room, type, data, latest in messages]
+
+    async def publish_many(self, messages: list[Outgoing]) -> list[int]:
+        return self.publish_many_sync(messages)
 
     # -- viewers --------------------------------------------------------------------------------------------
     async def join(self, room: str, *, after_seq: int | None = None, counted: bool = True) -> Joined:

@@ -21,7 +21,7 @@ from typing import Any
 import redis
 import redis.asyncio as aredis
 
-from marketcast.core.realtime.hub import DELIVERIES_PER_TURN, Hub, Joined, Room
+from marketcast.core.realtime.hub import DELIVERIES_PER_TURN, Hub, Joined, Outgoing, Room
 from marketcast.core.realtime.messages import Message, jsonable
 from marketcast.core.realtime.queue import Subscription
 
@@ -103,6 +103,33 @@ class RedisHub(Hub):
         text = json.dumps(jsonable(data), separators=(",", ":"))
         return int(await self._publish_async(keys=[seq_key, stream_key],
                                              args=[self.history, self.ttl_seconds, type, text, latest or ""]))
+
+    def _script_args(self, message: Outgoing) -> tuple[list[str], list[Any]]:
+        room, type, data, latest = message
+        seq_key, stream_key, _ = self.keys(room)
+        text = json.dumps(jsonable(data), separators=(",", ":"))
+        return [seq_key, stream_key], [self.history, self.ttl_seconds, type, text, latest or ""]
+
+    def publish_many_sync(self, messages: list[Outgoing]) -> list[int]:
+        """One round trip for all of them (a pipeline runs its scripts in order, so seq follows the list)."""
+        if not messages:
+            return []
+        pipe = self._sync.pipeline(transaction=False)
+        for message in messages:
+            keys, args = self._script_args(message)
+            self._publish_sync(keys=keys, args=args, client=pipe)
+        return [int(seq) for seq in pipe.execute()]
+
+    async def publish_many(self, messages: list[Outgoing]) -> list[int]:
+        self._bind_loop()
+        if not messages:
+            return []
+        assert self._async is not None
+        pipe = self._async.pipeline(transaction=False)
+        for message in messages:
+            keys, args = self._script_args(message)
+            await self._publish_async(keys=keys, args=args, client=pipe)
+        return [int(seq) for seq in await pipe.execute()]
 
     async def join(self, room: str, *, after_seq: int | None = None, counted: bool = True) -> Joined:
         self._bind_loop()
