@@ -93,9 +93,12 @@ class Bare(Server):
         line = self.processes[0].stdout.readline()
         if "ready" not in line:
             raise SystemExit(f"the bare server did not start: {line}")
+        from contextlib import ExitStack
+
         from websockets.sync.client import connect
 
-        self.control = connect(f"ws://127.0.0.1:{port}/control")
+        self.stack = ExitStack()
+        self.control = self.stack.enter_context(connect(f"ws://127.0.0.1:{port}/control"))
 
     def paths(self, n: int) -> list[tuple[int, list[str]]]:
         return [(self.ports[0], ["/viewer"] * n)]
@@ -107,7 +110,7 @@ class Bare(Server):
         self.control.recv(timeout=600)
 
     def stop(self) -> None:
-        self.control.close()
+        self.stack.close()
         super().stop()
 
 

@@ -8,11 +8,18 @@ import uuid
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import connect as ws_connect
 
 from tests.support.serve import serve
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
+
+
+def connect(url: str, **options):
+    """A loaded machine can take a while to answer a handshake."""
+    return ws_connect(url, open_timeout=60, **options)
+
+
 ROOMS = "/api/v1/realtime/diagnostics/rooms"
 
 

@@ -21,6 +21,9 @@ def publish_after_commit(session: Session, room: str, type: str, data: dict[str,
                          latest: str | None = None) -> None:
     """Queue `{type, seq, data}` for `room`, to be published when `session` commits (seq is given then).
     `latest` names a value a newer message replaces in a slow viewer's queue (see core.realtime.queue)."""
+    if not session.in_transaction():
+        # Begun now, so that a rollback before any statement (none would begin it by itself) still drops this.
+        session.begin()
     transaction = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(_PENDING, []).append((transaction, room, type, jsonable(data), latest))
 

@@ -23,7 +23,7 @@ log = logging.getLogger("marketcast.realtime")
 CLOSE_BEHIND = 4008
 BEHIND_REASON = "behind: reconnect with after_seq"
 # How long a close may wait for a viewer that does not read (its socket buffer full) before giving up on it.
-CLOSE_WAIT_SECONDS = 2.0
+CLOSE_WAIT_SECONDS = 5.0
 
 Snapshot = Callable[[], dict[str, Any]]  # sync: reads the database in a unit of work of its own
 OnText = Callable[[str], Awaitable[None]]
