@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 01:48:39.696894
+Create Date: 2026-12-02 03:12:55.235063
 """
 
 import sqlalchemy as sa
@@ -138,6 +138,38 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idempotency_keys_claimed_at'), ['claimed_at'], unique=False)
+
+    op.create_table('live_host_weeks',
+    sa.Column('creator_id', sa.String(length=32), nullable=False),
+    sa.Column('week', sa.Date(), nullable=False),
+    sa.Column('started', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('creator_id', 'week', name=op.f('pk_live_host_weeks'))
+    )
+    op.create_table('live_sessions',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('host_kind', sa.String(length=8), nullable=False),
+    sa.Column('shop_id', sa.String(length=32), nullable=True),
+    sa.Column('creator_id', sa.String(length=32), nullable=True),
+    sa.Column('host_user_id', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('playback_url', sa.String(length=2000), nullable=False),
+    sa.Column('pinned_product_id', sa.String(length=32), nullable=True),
+    sa.Column('scheduled_start', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("(host_kind = 'shop' AND shop_id IS NOT NULL AND creator_id IS NULL) OR (host_kind = 'creator' AND creator_id IS NOT NULL AND shop_id IS NULL)", name=op.f('ck_live_sessions_one_host')),
+    sa.CheckConstraint("host_kind IN ('shop', 'creator')", name=op.f('ck_live_sessions_host_kind')),
+    sa.CheckConstraint("status IN ('scheduled', 'live', 'ended', 'cancelled')", name=op.f('ck_live_sessions_status')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_live_sessions'))
+    )
+    with op.batch_alter_table('live_sessions', schema=None) as batch_op:
+        batch_op.create_index('ix_live_sessions_creator', ['creator_id', 'id'], unique=False)
+        batch_op.create_index('ix_live_sessions_market_status', ['market', 'status', 'id'], unique=False)
+        batch_op.create_index('ix_live_sessions_shop', ['shop_id', 'id'], unique=False)
 
     op.create_table('login_throttle',
     sa.Column('key', sa.String(length=64), nullable=False),
@@ -459,6 +491,56 @@ def upgrade() -> None:
         batch_op.create_index('ix_link_clicks_buyer_product', ['buyer_id', 'product_id', 'clicked_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_link_clicks_visitor_id'), ['visitor_id'], unique=False)
 
+    op.create_table('live_bag_items',
+    sa.Column('session_id', sa.String(length=32), nullable=False),
+    sa.Column('product_id', sa.String(length=32), nullable=False),
+    sa.Column('shop_id', sa.String(length=32), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('added_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['live_sessions.id'], name=op.f('fk_live_bag_items_session_id_live_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('session_id', 'product_id', name=op.f('pk_live_bag_items'))
+    )
+    op.create_table('live_deals',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('session_id', sa.String(length=32), nullable=False),
+    sa.Column('shop_id', sa.String(length=32), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=False),
+    sa.Column('product_id', sa.String(length=32), nullable=False),
+    sa.Column('sku_id', sa.String(length=32), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('deal_price', sa.BigInteger(), nullable=False),
+    sa.Column('regular_price', sa.BigInteger(), nullable=False),
+    sa.Column('allotment', sa.Integer(), nullable=False),
+    sa.Column('units_left', sa.Integer(), nullable=False),
+    sa.Column('sold', sa.Integer(), nullable=False),
+    sa.Column('returned', sa.Integer(), nullable=False),
+    sa.Column('per_buyer_limit', sa.Integer(), nullable=False),
+    sa.Column('countdown_seconds', sa.Integer(), nullable=False),
+    sa.Column('duration_minutes', sa.Integer(), nullable=False),
+    sa.Column('unpaid_expiry_minutes', sa.Integer(), nullable=False),
+    sa.Column('buckets', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=14), nullable=False),
+    sa.Column('starts_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opens_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ends_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('scheduled', 'counting_down', 'open', 'sold_out', 'ended')", name=op.f('ck_live_deals_status')),
+    sa.CheckConstraint('buckets > 1 OR units_left + sold + returned = allotment', name=op.f('ck_live_deals_units_conserved')),
+    sa.CheckConstraint('buckets >= 1', name=op.f('ck_live_deals_buckets_positive')),
+    sa.CheckConstraint('deal_price > 0 AND deal_price < regular_price', name=op.f('ck_live_deals_price_below_regular')),
+    sa.CheckConstraint('per_buyer_limit >= 1', name=op.f('ck_live_deals_per_buyer_limit_positive')),
+    sa.CheckConstraint('returned >= 0', name=op.f('ck_live_deals_returned_not_negative')),
+    sa.CheckConstraint('sold >= 0', name=op.f('ck_live_deals_sold_not_negative')),
+    sa.CheckConstraint('units_left >= 0', name=op.f('ck_live_deals_units_left_not_negative')),
+    sa.ForeignKeyConstraint(['session_id'], ['live_sessions.id'], name=op.f('fk_live_deals_session_id_live_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_live_deals'))
+    )
+    with op.batch_alter_table('live_deals', schema=None) as batch_op:
+        batch_op.create_index('ix_live_deals_due', ['status', 'starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_live_deals_session_id'), ['session_id'], unique=False)
+
     op.create_table('market_events',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('market_id', sa.String(length=32), nullable=False),
@@ -504,6 +586,8 @@ def upgrade() -> None:
     sa.Column('attribution_source', sa.String(length=10), nullable=True),
     sa.Column('collaboration_id', sa.String(length=32), nullable=True),
     sa.Column('commission_rate_bps', sa.Integer(), nullable=True),
+    sa.Column('deal_id', sa.String(length=32), nullable=True),
+    sa.Column('live_session_id', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_lines_order_id_orders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_lines'))
     )
@@ -737,6 +821,23 @@ def upgrade() -> None:
     with op.batch_alter_table('creator_status_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_creator_status_changes_creator_id'), ['creator_id'], unique=False)
 
+    op.create_table('live_deal_buckets',
+    sa.Column('deal_id', sa.String(length=32), nullable=False),
+    sa.Column('bucket', sa.Integer(), nullable=False),
+    sa.Column('units_left', sa.Integer(), nullable=False),
+    sa.CheckConstraint('units_left >= 0', name=op.f('ck_live_deal_buckets_bucket_units_not_negative')),
+    sa.ForeignKeyConstraint(['deal_id'], ['live_deals.id'], name=op.f('fk_live_deal_buckets_deal_id_live_deals'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('deal_id', 'bucket', name=op.f('pk_live_deal_buckets'))
+    )
+    op.create_table('live_deal_buyers',
+    sa.Column('deal_id', sa.String(length=32), nullable=False),
+    sa.Column('buyer_id', sa.String(length=32), nullable=False),
+    sa.Column('units', sa.Integer(), nullable=False),
+    sa.Column('cap', sa.Integer(), nullable=False),
+    sa.CheckConstraint('units >= 0 AND units <= cap', name=op.f('ck_live_deal_buyers_units_within_cap')),
+    sa.ForeignKeyConstraint(['deal_id'], ['live_deals.id'], name=op.f('fk_live_deal_buyers_deal_id_live_deals'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('deal_id', 'buyer_id', name=op.f('pk_live_deal_buyers'))
+    )
     op.create_table('program_standings',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('period_id', sa.String(length=32), nullable=False),
@@ -896,6 +997,8 @@ def downgrade() -> None:
         batch_op.drop_index('ix_program_standings_shop')
 
     op.drop_table('program_standings')
+    op.drop_table('live_deal_buyers')
+    op.drop_table('live_deal_buckets')
     with op.batch_alter_table('creator_status_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_creator_status_changes_creator_id'))
 
@@ -951,6 +1054,12 @@ def downgrade() -> None:
 
     op.drop_table('market_waitlist')
     op.drop_table('market_events')
+    with op.batch_alter_table('live_deals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_live_deals_session_id'))
+        batch_op.drop_index('ix_live_deals_due')
+
+    op.drop_table('live_deals')
+    op.drop_table('live_bag_items')
     with op.batch_alter_table('link_clicks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_link_clicks_visitor_id'))
         batch_op.drop_index('ix_link_clicks_buyer_product')
@@ -1030,6 +1139,13 @@ def downgrade() -> None:
 
     op.drop_table('markets')
     op.drop_table('login_throttle')
+    with op.batch_alter_table('live_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_live_sessions_shop')
+        batch_op.drop_index('ix_live_sessions_market_status')
+        batch_op.drop_index('ix_live_sessions_creator')
+
+    op.drop_table('live_sessions')
+    op.drop_table('live_host_weeks')
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_keys_claimed_at'))
 

@@ -35,6 +35,7 @@ from marketcast.affiliate.links import (  # noqa: F401
 )
 from marketcast.affiliate.membership import accept, approve, join, remind_and_apply  # noqa: F401
 from marketcast.affiliate.membership import of_creator as collaborations_of_creator  # noqa: F401
+from marketcast.affiliate.offers import offer_for  # noqa: F401  (a creator's rate on a product, for LIVE deals)
 from marketcast.affiliate.showcase import add as add_to_showcase  # noqa: F401
 from marketcast.affiliate.showcase import add_content, contents  # noqa: F401
 from marketcast.affiliate.showcase import items as showcase_items  # noqa: F401

@@ -203,8 +203,9 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
     ("wrong_collaboration_kind", 409, "The operation is for the other kind of collaboration (open or targeted)."),
     ("product_not_offered", 409, "No collaboration the creator joined offers this product."),
     ("showcase_full", 409, "The showcase holds at most the policy's number of products (`policy_key`, `limit`)."),
-    ("pilot_weekly_limit", 409, "Pilot creators post at most the policy's number of shoppable videos a week "
-                                "(`policy_key`, `limit`, `week_start`)."),
+    ("pilot_weekly_limit", 409, "Pilot creators post at most the policy's number of shoppable videos, and host "
+                                "at most its number of shoppable LIVEs, a week (`policy_key`, `limit`, "
+                                "`week_start`)."),
     ("commission_not_freezable", 409, "Only pending or settleable commissions are frozen (`status_now`)."),
     ("commission_not_frozen", 409, "The commission is not frozen (`status_now`)."),
     # Programs (docs/adr/0022).
@@ -239,6 +240,29 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
     ("standing_not_found", 404, "The shop has no result in that period of the program."),
     ("nothing_to_claw_back", 409, "The shop earned no benefit in that period."),
     ("already_clawed_back", 409, "That period's benefit was already clawed back."),
+    # LIVE sessions and flash deals (docs/adr/0016).
+    ("live_session_not_found", 404, "No LIVE session with that id (or it is not public yet)."),
+    ("deal_not_found", 404, "No flash deal with that id."),
+    ("not_your_session", 403, "Only the session's host (the shop's owner or the creator) runs it."),
+    ("invalid_session_status", 409, "The session is not in a status that allows this (`status_now`)."),
+    ("empty_bag", 409, "A session goes live with at least one product in its bag."),
+    ("bag_full", 409, "The bag holds at most live.bag.max_products products (`policy_key`, `limit`)."),
+    ("product_not_in_bag", 422, "The product (or the SKU's product) is not in the session's bag."),
+    ("another_product_pinned", 409, "One product is pinned at a time: unpin it first (pin null)."),
+    ("product_has_deal", 409, "The product has a flash deal that has not ended: it stays in the bag."),
+    ("invalid_bag_order", 422, "`product_ids` must list every product of the bag exactly once."),
+    ("deal_price_not_below", 422, "A deal price must be below the SKU's regular price."),
+    ("countdown_out_of_bounds", 422, "The countdown is outside live.flash_deal.countdown_seconds_min..max "
+                                     "(`policy_key`, `limit`)."),
+    ("duration_out_of_bounds", 422, "The duration is above live.flash_deal.max_duration_minutes (`policy_key`, "
+                                    "`limit`)."),
+    ("starts_in_past", 422, "A scheduled deal starts in the future."),
+    ("deal_not_startable", 409, "Only a scheduled deal is started (`status_now`)."),
+    ("unknown_deal", 422, "A checkout line names a deal that does not exist, or one on another SKU."),
+    ("deal_line_mixed", 422, "One order buys an SKU either from its deal or at its regular price, not both."),
+    ("deal_not_open", 409, "The deal is not open for buying (not yet, ended, or its session is not live)."),
+    ("deal_sold_out", 409, "The deal has no units left for this request."),
+    ("per_buyer_limit", 409, "This would take the buyer past the deal's per-buyer limit (`limit`)."),
     # Webhooks.
     ("webhook_not_found", 404, "No webhook subscription with that id."),
     ("delivery_not_found", 404, "No delivery with that id."),

@@ -42,3 +42,31 @@ class Hook(Generic[P]):
 
     def __repr__(self) -> str:
         return f"Hook({self.name!r}, {len(self._handlers)} handlers)"
+
+
+GateHandler = Callable[[P], None]
+
+
+class Gate(Generic[P]):
+    """A hook point outside any transaction: handlers get the payload only and may raise to refuse the request
+    before it costs the database anything (a sold-out flash deal's buyers). They must not block."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._handlers: list[GateHandler[P]] = []
+
+    def subscribe(self, handler: GateHandler[P]) -> GateHandler[P]:
+        if handler not in self._handlers:
+            self._handlers.append(handler)
+        return handler
+
+    def fire(self, payload: P) -> None:
+        for handler in self._handlers:
+            handler(payload)
+
+    @property
+    def handlers(self) -> tuple[GateHandler[P], ...]:
+        return tuple(self._handlers)
+
+    def __repr__(self) -> str:
+        return f"Gate({self.name!r}, {len(self._handlers)} handlers)"

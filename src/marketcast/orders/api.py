@@ -22,7 +22,7 @@ from marketcast.core.web_deps import (
     requires_own_session,
     respond_once,
 )
-from marketcast.orders import pay_flow, service
+from marketcast.orders import hooks, pay_flow, service
 from marketcast.orders.schemas import (
     CheckoutIn,
     OrderOut,
@@ -47,7 +47,8 @@ def _full(detail: service.OrderDetail) -> OrderOut:
 @router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut, dependencies=[BearerPresent])
 @raises("wrong_role", "unknown_sku", "sku_not_on_sale", "mixed_shops", "mixed_currencies", "shop_cannot_sell",
         "market_not_live", "daily_order_cap_reached", "out_of_stock", "unknown_link", "unknown_creator",
-        "creator_not_in_market")
+        "creator_not_in_market", "unknown_deal", "deal_line_mixed", "deal_not_open", "deal_sold_out",
+        "per_buyer_limit")
 def create_order(request: Request, body: CheckoutIn, idempotency_key: IdempotencyKeyHeader = None):
     """Place an order (buyers). Requires an `Idempotency-Key` header (400 idempotency_key_required without).
 
@@ -58,10 +59,13 @@ def create_order(request: Request, body: CheckoutIn, idempotency_key: Idempotenc
     A request that fails (409 out_of_stock, 422 …) is not remembered: retrying it may succeed. All SKUs must be
     of live products of one shop."""
 
+    lines = [(x.sku_id, x.quantity, x.deal_id) for x in body.lines]
+    if any(deal_id for _, _, deal_id in lines):
+        hooks.checkout_admission.fire(hooks.CheckoutRequest(lines))  # may refuse before any database work
+
     def place(session: Session, actor: Actor) -> Outcome:
         extras = {"attribution": body.attribution.model_dump(exclude_none=True)} if body.attribution else {}
-        draft = service.draft_checkout(session, buyer=actor, lines=[(x.sku_id, x.quantity) for x in body.lines],
-                                       extras=extras)
+        draft = service.draft_checkout(session, buyer=actor, lines=lines, extras=extras)
         # The stock is taken last, after the answer is stored: the hot row stays locked until the commit only.
         return Outcome(201, OrderOut.full(draft.order, draft.lines).model_dump(mode="json"),
                        last=lambda tx: service.take_stock(tx, draft))

@@ -1,13 +1,15 @@
 """The points where higher areas (affiliate, live, finance) act inside an order's own transaction.
 
 See core/hooks.py and docs/adr/0015. Payloads carry the ORM rows as they are at that moment; handlers may add
-rows of their own and, for `checkout_lines` only, fill the lines' attribution before they are inserted."""
+rows of their own and, for `checkout_lines` only, fill the lines' attribution (and a deal line's price) before
+they are inserted. `held_stock` takes the units of lines a higher area holds (deal lines); `checkout_admission`
+runs before any transaction."""
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from marketcast.core.auth.actor import Actor
-from marketcast.core.hooks import Hook
+from marketcast.core.hooks import Gate, Hook
 from marketcast.orders.models import Order, OrderLine, Refund
 
 
@@ -37,11 +39,40 @@ class OrderRefunded:
 
 
 @dataclass(frozen=True)
+class HeldUnits:
+    """Units of one order line that a higher area holds (a line with a deal_id): orders takes and gives back no
+    SKU stock for them."""
+
+    order_id: str
+    deal_id: str
+    sku_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class HeldStock:
+    """Checkout's contended step for the lines a higher area holds: take their units, or raise (409)."""
+
+    order: Order
+    lines: list[OrderLine]
+
+
+@dataclass(frozen=True)
 class OrdersCancelled:
-    """Orders that will never be paid (the buyer cancelled, or they expired): set-based, ids only."""
+    """Orders that will never be paid (the buyer cancelled, or they expired): set-based, ids only, with the held
+    units they give back (for their holder to take back) and each order's buyer."""
 
     order_ids: list[str]
     reason: str
+    held: list[HeldUnits] = field(default_factory=list)
+    buyers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A checkout as the client sent it, before any transaction: (sku_id, quantity, deal_id) per line."""
+
+    lines: list[tuple[str, int, str | None]]
 
 
 @dataclass(frozen=True)
@@ -53,6 +84,10 @@ class OrderMoved:
 
 
 checkout_lines: Hook[CheckoutDraft] = Hook("orders.checkout_lines")
+held_stock: Hook[HeldStock] = Hook("orders.held_stock")
+# Before the checkout's unit of work opens: a handler may turn the request away (raise a DomainError) from what
+# it knows without the database (a deal it has seen sell out). Never writes.
+checkout_admission: Gate[CheckoutRequest] = Gate("orders.checkout_admission")
 order_paid: Hook[OrderPaid] = Hook("orders.order_paid")
 order_refunded: Hook[OrderRefunded] = Hook("orders.order_refunded")
 orders_cancelled: Hook[OrdersCancelled] = Hook("orders.orders_cancelled")

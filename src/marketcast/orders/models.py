@@ -61,6 +61,11 @@ class OrderLine(Base):
     attribution_source: Mapped[str | None] = mapped_column(String(10))
     collaboration_id: Mapped[str | None] = mapped_column(IdColumn)
     commission_rate_bps: Mapped[int | None] = mapped_column(Integer)
+    # Bought from a flash deal: its units come from the deal's allotment, which the area above holds (live, through
+    # orders.hooks), so orders neither takes nor gives back SKU stock for such a line itself. The session it was
+    # bought in goes with it.
+    deal_id: Mapped[str | None] = mapped_column(IdColumn)
+    live_session_id: Mapped[str | None] = mapped_column(IdColumn)
 
 
 class Refund(Base):

@@ -26,11 +26,22 @@ def check_move(order_id: str, status: str, action: str) -> str:
     return target
 
 
-def fold_lines(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
-    """Quantities per SKU in first-seen order: two lines of one SKU reserve (and become) one line."""
-    quantities: dict[str, int] = {}
-    for sku_id, quantity in lines:
-        quantities[sku_id] = quantities.get(sku_id, 0) + quantity
+def fold_lines(lines: Iterable[tuple[str, int] | tuple[str, int, str | None]]) -> dict[tuple[str, str | None], int]:
+    """Quantities per (SKU, deal) in first-seen order: two lines of one SKU (and one deal, or none) reserve (and
+    become) one line. A SKU bought both from a deal and at its regular price is refused (the deal's stock and
+    the SKU's are locked in opposite orders by a deal's end and by such a checkout)."""
+    quantities: dict[tuple[str, str | None], int] = {}
+    plain: set[str] = set()
+    dealt: set[str] = set()
+    for index, line in enumerate(lines):
+        sku_id, quantity = line[0], line[1]
+        deal_id = line[2] if len(line) > 2 else None  # type: ignore[misc]
+        (dealt if deal_id else plain).add(sku_id)
+        if sku_id in plain and sku_id in dealt:
+            raise Invalid(f"SKU {sku_id} is bought from a deal and at its regular price in one order",
+                          code="deal_line_mixed", field=f"lines.{index}.deal_id", sku_id=sku_id)
+        key = (sku_id, deal_id)
+        quantities[key] = quantities.get(key, 0) + quantity
     return quantities
 
 

@@ -55,6 +55,7 @@ class CheckoutLineIn(BaseModel):
 
     sku_id: IdStr
     quantity: WholeNumber = Field(ge=1, le=1000)
+    deal_id: IdStr | None = Field(None, description="buy from this LIVE flash deal, at its price, while it is open")
 
 
 class AttributionIn(BaseModel):
@@ -121,6 +122,8 @@ class OrderLineOut(BaseModel):
     currency: str
     refunded_quantity: int
     attribution: LineAttributionOut | None = None
+    deal_id: str | None = None
+    live_session_id: str | None = None
 
     @classmethod
     def of(cls, line) -> "OrderLineOut":
@@ -131,7 +134,8 @@ class OrderLineOut(BaseModel):
                                              commission_rate_bps=line.commission_rate_bps)
         return cls(id=line.id, sku_id=line.sku_id, product_id=line.product_id, title=line.title,
                    quantity=line.quantity, unit_price=line.unit_price, amount=line.amount, currency=line.currency,
-                   refunded_quantity=line.refunded_quantity, attribution=attribution)
+                   refunded_quantity=line.refunded_quantity, attribution=attribution, deal_id=line.deal_id,
+                   live_session_id=line.live_session_id)
 
 
 class RefundLineOut(BaseModel):

@@ -51,10 +51,14 @@ class Draft:
     shop_id: str
     market: str
     probation: bool
-    quantities: dict[str, int]
+    quantities: dict[str, int]  # SKU stock to reserve: the lines no higher area holds (deal_id is None)
 
 
-def checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]],
+# A checkout line: (sku_id, quantity) or (sku_id, quantity, deal_id).
+CheckoutLine = tuple[str, int] | tuple[str, int, str | None]
+
+
+def checkout(session: Session, *, buyer: Actor, lines: list[CheckoutLine],
              extras: dict | None = None) -> tuple[Order, list[OrderLine]]:
     """Reserve stock and create a pending_payment order. Statements are batched, so the count does not grow with
     the number of lines: one SELECT for the SKUs, one guarded UPDATE for stock, one INSERT for all lines."""
@@ -63,16 +67,22 @@ def checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]],
     return draft.order, draft.lines
 
 
-def draft_checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int]],
+def draft_checkout(session: Session, *, buyer: Actor, lines: list[CheckoutLine],
                    extras: dict | None = None) -> Draft:
     """Checkout's first half: every check and the order, its lines and its event written, but no stock taken and no
     probation slot counted yet. The caller MUST call `take_stock` in the same transaction (checkout does); the
     API stores its Idempotency-Key answer in between, so that the hot SKU's row lock, taken by `take_stock`, is held
-    from that UPDATE to the commit only. A short SKU then still rolls everything back. See docs/adr/0013."""
+    from that UPDATE to the commit only. A short SKU then still rolls everything back. See docs/adr/0013.
+
+    A line with a `deal_id` is left to the area that knows deals (live): the checkout_lines hook prices and
+    validates it, the held_stock hook takes its units (docs/adr/0016)."""
     buyer.require_role(Role.BUYER, "placing and paying orders")
-    quantities = rules.fold_lines(lines)
-    views = catalog.lines_for_checkout(session, sku_ids=list(quantities))
-    first = rules.check_skus(quantities, views)
+    folded = rules.fold_lines(lines)
+    per_sku: dict[str, int] = {}
+    for (sku_id, _), quantity in folded.items():
+        per_sku[sku_id] = per_sku.get(sku_id, 0) + quantity
+    views = catalog.lines_for_checkout(session, sku_ids=list(per_sku))
+    first = rules.check_skus(per_sku, views)
     shop = sellers.require_can_sell(session, shop_id=first.shop_id)
     now = clock.now()
     minutes = policies.value(session, key="order.unpaid_expiry_minutes", market=first.market)
@@ -80,26 +90,44 @@ def draft_checkout(session: Session, *, buyer: Actor, lines: list[tuple[str, int
                   status="pending_payment", currency=first.currency, total_amount=0, refunded_amount=0,
                   expires_at=now + timedelta(minutes=int(minutes)), created_at=now, updated_at=now)
     order_lines = []
-    for sku_id, quantity in quantities.items():
+    for (sku_id, deal_id), quantity in folded.items():
         view = views[sku_id]
         order_lines.append(OrderLine(id=new_id("oln"), order_id=order.id, sku_id=sku_id, product_id=view.product_id,
                                      title=view.title[:300], quantity=quantity, unit_price=view.price,
-                                     amount=view.price * quantity, currency=view.currency, refunded_quantity=0))
-    order.total_amount = sum(line.amount for line in order_lines)
+                                     amount=view.price * quantity, currency=view.currency, refunded_quantity=0,
+                                     deal_id=deal_id))
     hooks.checkout_lines.fire(session, hooks.CheckoutDraft(order, order_lines, buyer, dict(extras or {})))
+    # A handler may have repriced lines (a deal's price): the total follows the lines as they are now.
+    order.total_amount = sum(line.amount for line in order_lines)
     session.add(order)
     session.add_all(order_lines)
-    outbox.emit(session, OrderCreated(**_event(order), units=sum(quantities.values())), market=order.market)
+    outbox.emit(session, OrderCreated(**_event(order), units=sum(folded.values())), market=order.market)
     session.flush()
+    quantities: dict[str, int] = {}
+    for line in order_lines:
+        if line.deal_id is None:
+            quantities[line.sku_id] = quantities.get(line.sku_id, 0) + line.quantity
     return Draft(order, order_lines, shop.id, shop.market, shop.status == "probation", quantities)
 
 
 def take_stock(session: Session, draft: Draft) -> None:
     """Checkout's second half, on the contended rows: the probation shop's daily counter, then the guarded stock
-    UPDATE (409 daily_order_cap_reached / out_of_stock; the caller's transaction then rolls back the draft too)."""
+    UPDATE (409 daily_order_cap_reached / out_of_stock; the caller's transaction then rolls back the draft too),
+    then the units of lines a higher area holds (held_stock: a deal's allotment)."""
     if draft.probation:  # only probation shops have a cap: the others skip its statements
         daily_cap.take_slot(session, shop_id=draft.shop_id, market=draft.market)
-    catalog.reserve(session, quantities=draft.quantities)
+    if draft.quantities:
+        catalog.reserve(session, quantities=draft.quantities)
+    held = [line for line in draft.lines if line.deal_id is not None]
+    if held:
+        if not hooks.held_stock.handlers:  # nobody can take these units: refuse rather than sell from nowhere
+            raise Invalid("this server sells no flash deals", code="unknown_deal", field="lines")
+        hooks.held_stock.fire(session, hooks.HeldStock(draft.order, held))
+
+
+def held_units(lines: list[OrderLine]) -> list[hooks.HeldUnits]:
+    return [hooks.HeldUnits(line.order_id, line.deal_id, line.sku_id, line.quantity)
+            for line in lines if line.deal_id is not None]
 
 
 def _event(order: Order) -> dict[str, Any]:
@@ -257,8 +285,12 @@ def cancel(session: Session, *, order_id: str, actor: Actor) -> Order:
     _move(session, order, "cancel", events.OrderCancelled)
     order.cancel_reason = "buyer"
     daily_cap.give_back(session, orders=[(order.shop_id, order.market, order.created_at)])
-    catalog.release(session, quantities={line.sku_id: line.quantity for line in lines_of(session, order.id)})
-    hooks.orders_cancelled.fire(session, hooks.OrdersCancelled([order.id], "buyer"))
+    order_lines = lines_of(session, order.id)
+    plain = [line for line in order_lines if line.deal_id is None]
+    if plain:
+        catalog.release(session, quantities={line.sku_id: line.quantity for line in plain})
+    hooks.orders_cancelled.fire(session, hooks.OrdersCancelled([order.id], "buyer", held_units(order_lines),
+                                                               {order.id: order.buyer_id}))
     return order
 
 
@@ -286,13 +318,18 @@ def expire_unpaid(session: Session, *, limit: int = 500) -> int:
                     .values(status="error", decline_code="abandoned", message="no result before expiry",
                             finished_at=now), execution_options={"synchronize_session": False})
     units = session.execute(select(OrderLine.sku_id, func.sum(OrderLine.quantity))
-                            .where(OrderLine.order_id.in_(done)).group_by(OrderLine.sku_id)).all()
+                            .where(OrderLine.order_id.in_(done), OrderLine.deal_id.is_(None))
+                            .group_by(OrderLine.sku_id)).all()
     catalog.release(session, quantities={sku_id: int(total) for sku_id, total in units})
+    held = [hooks.HeldUnits(*row) for row in session.execute(
+        select(OrderLine.order_id, OrderLine.deal_id, OrderLine.sku_id, OrderLine.quantity)
+        .where(OrderLine.order_id.in_(done), OrderLine.deal_id.is_not(None)))]
     daily_cap.give_back(session, orders=[(row.shop_id, row.market, row.created_at) for row in expired])
     outbox.emit_many(session, [(OrderExpired(order_id=row.id, shop_id=row.shop_id, buyer_id=row.buyer_id,
                                              market=row.market, status="cancelled", amount=row.total_amount,
                                              currency=row.currency), row.market) for row in expired])
-    hooks.orders_cancelled.fire(session, hooks.OrdersCancelled(done, "expired"))
+    hooks.orders_cancelled.fire(session, hooks.OrdersCancelled(done, "expired", held,
+                                                               {row.id: row.buyer_id for row in expired}))
     return len(expired)
 
 

@@ -62,6 +62,8 @@ KEYS: tuple[PolicyKey, ...] = (
     _int("live.flash_deal.countdown_seconds_min", 1, 3600, 10, "seconds", "Shortest LIVE flash-deal countdown"),
     _int("live.flash_deal.countdown_seconds_max", 1, 3600, 300, "seconds", "Longest LIVE flash-deal countdown"),
     _int("live.flash_deal.max_duration_minutes", 1, 1440, 20, "minutes", "Longest a LIVE flash deal may run"),
+    _int("live.flash_deal.unpaid_expiry_minutes", 1, 1440, 5, "minutes",
+         "Unpaid flash-deal orders expire, their units back to the deal, after"),
     _int("live.bag.max_products", 1, 1000, 100, "products", "Products a LIVE session's bag may hold"),
     _int("affiliate.commission.rate_lock_days", 0, 365, 30, "days", "Days a commission rate stays locked"),
     _int("affiliate.settlement.hold_days", 0, 365, 15, "days", "Days after delivery before a commission settles"),

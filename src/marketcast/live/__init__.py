@@ -1,0 +1,1 @@
+"""LIVE shopping: sessions, their product bag and pin, flash deals (docs/adr/0016)."""

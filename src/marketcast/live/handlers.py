@@ -1,0 +1,33 @@
+"""The live area's subscriptions to the orders area's hook points (docs/adr/0015, 0016): a deal line is priced
+and attributed at checkout, its units come from the deal's allotment, and a cancelled or expired order gives
+them back, each in the order's own transaction. The admission gate turns buyers of a sold-out deal away before
+the checkout's transaction opens."""
+
+from sqlalchemy.orm import Session
+
+from marketcast.live import deals, gate
+from marketcast.orders import hooks
+
+
+@hooks.checkout_admission.subscribe
+def turn_away_sold_out(request: hooks.CheckoutRequest) -> None:
+    for _, _, deal_id in request.lines:
+        if deal_id:
+            gate.check(deal_id)
+
+
+@hooks.checkout_lines.subscribe
+def price_deal_lines(session: Session, draft: hooks.CheckoutDraft) -> None:
+    if any(line.deal_id for line in draft.lines):
+        deals.price_lines(session, order=draft.order, lines=draft.lines)
+
+
+@hooks.held_stock.subscribe
+def take_deal_units(session: Session, held: hooks.HeldStock) -> None:
+    deals.take(session, buyer_id=held.order.buyer_id, lines=held.lines)
+
+
+@hooks.orders_cancelled.subscribe
+def give_deal_units_back(session: Session, cancelled: hooks.OrdersCancelled) -> None:
+    if cancelled.held:
+        deals.give_back(session, held=cancelled.held, buyers_of=cancelled.buyers)
