@@ -230,3 +230,43 @@ def test_a_bucketed_deal_sells_exactly_its_units_and_gives_the_rest_back_once(st
     assert (ended["status"], ended["units_left"], ended["sold"], ended["returned"]) == ("ended", 0, 4, 1)
     assert steps.end_deal(shop, deal["id"])["returned"] == 1
     assert counters([sku])[sku] == (8, 4, 0)
+
+
+def test_a_retry_of_a_deal_order_that_succeeded_is_replayed_after_the_sell_out(steps, open_deal, make_buyer,
+                                                                               client):
+    deal, sku, _ = open_deal(allotment=1)
+    buyer = make_buyer()
+    body = {"lines": [{"sku_id": sku, "quantity": 1, "deal_id": deal["id"]}]}
+    first = client.post("/api/v1/orders", json=body, headers={**buyer["headers"], "Idempotency-Key": "k-1"})
+    assert first.status_code == 201
+    assert steps.buy(make_buyer(), sku, deal["id"], expect=409)["code"] == "deal_sold_out"  # marked now
+    again = client.post("/api/v1/orders", json=body, headers={**buyer["headers"], "Idempotency-Key": "k-1"})
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = client.post("/api/v1/orders", json=body, headers={**buyer["headers"], "Idempotency-Key": "k-2"})
+    assert other.status_code == 409 and other.json()["code"] == "deal_sold_out"
+
+
+@pytest.mark.redis
+def test_the_sold_out_mark_and_the_replays_travel_through_redis(steps, open_deal, make_buyer, client, redis_url,
+                                                                settings_env, monkeypatch):
+    from marketcast.core import web_deps
+    from marketcast.live import gate
+
+    settings_env(MARKETCAST_REDIS_URL=redis_url)
+    deal, sku, _ = open_deal(allotment=1)
+    buyer = make_buyer()
+    body = {"lines": [{"sku_id": sku, "quantity": 1, "deal_id": deal["id"]}]}
+    first = client.post("/api/v1/orders", json=body, headers={**buyer["headers"], "Idempotency-Key": "r-1"})
+    assert first.status_code == 201
+    gate.reset()  # as if the next requests reached another process: it knows only what Redis says
+    again = client.post("/api/v1/orders", json=body, headers={**buyer["headers"], "Idempotency-Key": "r-1"})
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    gate.reset()
+
+    def no_database(*args, **kwargs):
+        raise AssertionError("the gate should have answered")
+
+    monkeypatch.setattr(web_deps, "unit_of_work", no_database)
+    r = steps.buy(make_buyer(), sku, deal["id"], expect=409)
+    assert r["code"] == "deal_sold_out"

@@ -13,13 +13,14 @@ from marketcast.orders import hooks
 def turn_away_sold_out(request: hooks.CheckoutRequest) -> None:
     for _, _, deal_id in request.lines:
         if deal_id:
-            gate.check(deal_id)
+            gate.check(deal_id, request.fingerprint)
 
 
 @hooks.checkout_lines.subscribe
 def price_deal_lines(session: Session, draft: hooks.CheckoutDraft) -> None:
     if any(line.deal_id for line in draft.lines):
-        deals.price_lines(session, order=draft.order, lines=draft.lines)
+        deals.price_lines(session, order=draft.order, lines=draft.lines,
+                          fingerprint=draft.extras.get("request_fingerprint"))
 
 
 @hooks.held_stock.subscribe

@@ -2,6 +2,7 @@
 in one unit of work of their own, see core.idempotency); payment owns its transactions (`pay_flow`, the provider is
 called with none open), so it authenticates with `requires_own_session`. Neither takes the request's UnitOfWork."""
 
+import hashlib
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -60,11 +61,17 @@ def create_order(request: Request, body: CheckoutIn, idempotency_key: Idempotenc
     of live products of one shop."""
 
     lines = [(x.sku_id, x.quantity, x.deal_id) for x in body.lines]
+    fingerprint = None
     if any(deal_id for _, _, deal_id in lines):
-        hooks.checkout_admission.fire(hooks.CheckoutRequest(lines))  # may refuse before any database work
+        fingerprint = hashlib.sha256(f"{request.headers.get('authorization', '')}\n{idempotency_key}"
+                                     .encode()).hexdigest()
+        # May refuse before any database work.
+        hooks.checkout_admission.fire(hooks.CheckoutRequest(lines, fingerprint))
 
     def place(session: Session, actor: Actor) -> Outcome:
-        extras = {"attribution": body.attribution.model_dump(exclude_none=True)} if body.attribution else {}
+        extras: dict[str, Any] = {"request_fingerprint": fingerprint} if fingerprint else {}
+        if body.attribution:
+            extras["attribution"] = body.attribution.model_dump(exclude_none=True)
         draft = service.draft_checkout(session, buyer=actor, lines=lines, extras=extras)
         # The stock is taken last, after the answer is stored: the hot row stays locked until the commit only.
         return Outcome(201, OrderOut.full(draft.order, draft.lines).model_dump(mode="json"),
