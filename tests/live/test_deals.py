@@ -47,8 +47,9 @@ def test_a_sku_outside_the_bag_and_an_allotment_beyond_stock(steps, shop, produc
     assert counters([sku])[sku] == (5, 0, 0) and _deals(db) == 0
 
 
-def test_a_deal_sells_at_its_price_within_its_limits(steps, open_deal, make_buyer, counters, client):
-    deal, sku, live = open_deal(allotment=2, per_buyer_limit=1, stock=10)
+@pytest.mark.parametrize("buckets", [1, 8])
+def test_a_deal_sells_at_its_price_within_its_limits(steps, open_deal, make_buyer, counters, client, buckets):
+    deal, sku, live = open_deal(allotment=2, per_buyer_limit=1, stock=10, stock_buckets=buckets)
     assert counters([sku])[sku] == (8, 2, 0)  # the allotment left the SKU's available stock
     first, second, third = make_buyer(), make_buyer(), make_buyer()
     order = steps.buy(first, sku, deal["id"])
@@ -83,8 +84,9 @@ def test_the_unpaid_deal_order_expires_on_the_deals_timer_and_its_unit_comes_bac
     steps.buy(buyer, sku, deal["id"])  # the buyer's count came back too
 
 
-def test_ending_twice_returns_the_units_once(steps, open_deal, make_buyer, counters, shop):
-    deal, sku, _ = open_deal(allotment=5, stock=20)
+@pytest.mark.parametrize("buckets", [1, 8])
+def test_ending_twice_returns_the_units_once(steps, open_deal, make_buyer, counters, shop, buckets):
+    deal, sku, _ = open_deal(allotment=5, stock=20, stock_buckets=buckets)
     steps.buy(make_buyer(), sku, deal["id"])
     ended = steps.end_deal(shop, deal["id"])
     assert (ended["status"], ended["units_left"], ended["returned"], ended["sold"]) == ("ended", 0, 4, 1)

@@ -136,7 +136,7 @@ def deal_create_cmd(session_id: str, sku_id: str, price: int = typer.Option(...,
                     countdown: int = typer.Option(10, "--countdown", help="seconds"),
                     minutes: int = typer.Option(5, "--minutes", help="duration"),
                     starts_at: str | None = typer.Option(None, "--starts-at", help="ISO time; default: start by hand"),
-                    buckets: int = typer.Option(1, "--buckets", help="split the units over this many rows"),
+                    buckets: int = typer.Option(8, "--buckets", help="split the units over this many rows (1: one)"),
                     as_email: str | None = AS, as_json: bool = JSON) -> None:
     """Make a flash deal on a SKU of the bag (its allotment leaves the SKU's stock now)."""
     at = clock.as_utc_input(datetime.fromisoformat(starts_at), "starts_at") if starts_at else None

@@ -6,7 +6,7 @@ entry follows a refund, a LIVE deal prices a checkout line — the lower area de
 point of the change; the higher area subscribes at import time (its `handlers` module, loaded by
 `marketcast.areas.load()`). What the outside world must hear about still goes through the outbox."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -44,12 +44,13 @@ class Hook(Generic[P]):
         return f"Hook({self.name!r}, {len(self._handlers)} handlers)"
 
 
-GateHandler = Callable[[P], None]
+GateHandler = Callable[[P], Awaitable[None]]
 
 
 class Gate(Generic[P]):
-    """A hook point outside any transaction: handlers get the payload only and may raise to refuse the request
-    before it costs the database anything (a sold-out flash deal's buyers). They must not block."""
+    """A hook point outside any transaction, on the event loop: async handlers get the payload only and may raise
+    to refuse the request before it costs a thread or the database anything (a sold-out flash deal's buyers).
+    They must not block."""
 
     def __init__(self, name: str):
         self.name = name
@@ -60,9 +61,9 @@ class Gate(Generic[P]):
             self._handlers.append(handler)
         return handler
 
-    def fire(self, payload: P) -> None:
+    async def fire(self, payload: P) -> None:
         for handler in self._handlers:
-            handler(payload)
+            await handler(payload)
 
     @property
     def handlers(self) -> tuple[GateHandler[P], ...]:

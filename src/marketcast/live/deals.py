@@ -58,7 +58,7 @@ def _rolled_back(session: Session) -> None:
 
 def create(session: Session, *, session_id: str, sku_id: str, deal_price: int, currency: str, allotment: int,
            per_buyer_limit: int, countdown_seconds: int, duration_minutes: int, starts_at: datetime | None,
-           actor: Actor, buckets: int = 1) -> FlashDeal:
+           actor: Actor, buckets: int = rules.DEFAULT_BUCKETS) -> FlashDeal:
     live = sessions.hosted(session, session_id=session_id, actor=actor)
     rules.check_editable(live.id, live.status)
     try:
@@ -326,6 +326,8 @@ def take(session: Session, *, buyer_id: str, lines: list) -> None:
             _refuse(session, line.deal_id, q, now)
         if left == 0:
             _sold_out(session, line.deal_id)
+        elif gate.is_marked(line.deal_id):  # a probe found units back: this process stops turning buyers away
+            after_commit(session, lambda deal_id=line.deal_id: gate.clear(deal_id, everywhere=False))
 
 
 def _sold_out(session: Session, deal_id: str) -> None:

@@ -10,10 +10,9 @@ from marketcast.orders import hooks
 
 
 @hooks.checkout_admission.subscribe
-def turn_away_sold_out(request: hooks.CheckoutRequest) -> None:
+async def turn_away_sold_out(request: hooks.CheckoutRequest) -> None:
     for _, _, deal_id in request.lines:
-        if deal_id:
-            gate.check(deal_id, request.fingerprint)
+        await gate.check(deal_id, request.fingerprint)
 
 
 @hooks.checkout_lines.subscribe

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from marketcast.core.fields import WholeNumber
 from marketcast.core.money import Money
+from marketcast.live.rules import DEFAULT_BUCKETS
 
 IdStr = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
 SessionStatus = Literal["scheduled", "live", "ended", "cancelled"]
@@ -127,8 +128,10 @@ class DealIn(Strict):
     duration_minutes: WholeNumber = Field(ge=1, le=1440, description="at most live.flash_deal.max_duration_minutes")
     starts_at: datetime | None = Field(None, description="when the countdown starts; without it, the host starts "
                                        "the deal (POST /live/deals/{id}/start)")
-    stock_buckets: WholeNumber = Field(1, ge=1, le=64, description="1: the units are counted on one row; more: "
-                                       "split over that many rows, for very hot deals (docs/adr/0016)")
+    stock_buckets: WholeNumber = Field(DEFAULT_BUCKETS, ge=1, le=64,
+                                       description="rows the units are split over, so that buyers do not all "
+                                       "queue on one (at most one per unit); 1: a single guarded row "
+                                       "(docs/adr/0016)")
 
 
 class DealOut(BaseModel):

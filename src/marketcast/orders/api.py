@@ -45,7 +45,33 @@ def _full(detail: service.OrderDetail) -> OrderOut:
     return OrderOut.full(detail.order, detail.lines, detail.refunds, detail.payments)
 
 
-@router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut, dependencies=[BearerPresent])
+def request_fingerprint(request: Request) -> str:
+    """Who sent this with which Idempotency-Key, as a hash of both (orders.hooks.CheckoutRequest)."""
+    raw = f"{request.headers.get('authorization', '')}\n{request.headers.get('idempotency-key', '')}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def checkout_admission(request: Request) -> None:
+    """Before the checkout's unit of work and its worker thread, on the event loop: higher areas may turn a
+    checkout away from what they know without the database (hooks.checkout_admission: a sold-out flash deal).
+    It reads the body as JSON itself, leniently; the route validates it as usual."""
+    if not hooks.checkout_admission.handlers:
+        return
+    try:
+        data = await request.json()
+    except ValueError:  # not JSON, not UTF-8: the route's validation answers
+        return
+    lines = data.get("lines") if isinstance(data, dict) else None
+    if not isinstance(lines, list):
+        return
+    held = [(x.get("sku_id"), x.get("quantity"), x["deal_id"]) for x in lines[:50]
+            if isinstance(x, dict) and isinstance(x.get("deal_id"), str)]
+    if held:
+        await hooks.checkout_admission.fire(hooks.CheckoutRequest(held, request_fingerprint(request)))
+
+
+@router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut,
+             dependencies=[BearerPresent, Depends(checkout_admission)])
 @raises("wrong_role", "unknown_sku", "sku_not_on_sale", "mixed_shops", "mixed_currencies", "shop_cannot_sell",
         "market_not_live", "daily_order_cap_reached", "out_of_stock", "unknown_link", "unknown_creator",
         "creator_not_in_market", "unknown_deal", "deal_line_mixed", "deal_not_open", "deal_sold_out",
@@ -61,12 +87,7 @@ def create_order(request: Request, body: CheckoutIn, idempotency_key: Idempotenc
     of live products of one shop."""
 
     lines = [(x.sku_id, x.quantity, x.deal_id) for x in body.lines]
-    fingerprint = None
-    if any(deal_id for _, _, deal_id in lines):
-        fingerprint = hashlib.sha256(f"{request.headers.get('authorization', '')}\n{idempotency_key}"
-                                     .encode()).hexdigest()
-        # May refuse before any database work.
-        hooks.checkout_admission.fire(hooks.CheckoutRequest(lines, fingerprint))
+    fingerprint = request_fingerprint(request) if any(deal_id for _, _, deal_id in lines) else None
 
     def place(session: Session, actor: Actor) -> Outcome:
         extras: dict[str, Any] = {"request_fingerprint": fingerprint} if fingerprint else {}
