@@ -2,7 +2,8 @@
 service against the values in force; the bounds here are only against abuse."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -11,8 +12,33 @@ from marketcast.core.money import Money
 from marketcast.live.rules import DEFAULT_BUCKETS
 
 IdStr = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
-SessionStatus = Literal["scheduled", "live", "ended", "cancelled"]
-DealStatus = Literal["scheduled", "counting_down", "open", "sold_out", "ended"]
+
+
+class SessionStatus(StrEnum):
+    """A session is scheduled, goes live, and ends; a scheduled one may be cancelled instead."""
+
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+class DealStatus(StrEnum):
+    """A deal waits (scheduled), counts down, opens, may sell out (and reopen when units come back), and ends."""
+
+    SCHEDULED = "scheduled"
+    COUNTING_DOWN = "counting_down"
+    OPEN = "open"
+    SOLD_OUT = "sold_out"
+    ENDED = "ended"
+
+
+class HostKind(StrEnum):
+    """Who hosts a LIVE: a shop broadcasting itself, or a creator."""
+
+    SHOP = "shop"
+    CREATOR = "creator"
+
 
 
 def _no_nul(value: str) -> str:
@@ -63,7 +89,7 @@ class PinIn(Strict):
 
 
 class HostOut(BaseModel):
-    kind: Literal["shop", "creator"]
+    kind: HostKind
     shop_id: str | None
     creator_id: str | None
 
