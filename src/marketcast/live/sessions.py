@@ -136,8 +136,9 @@ def hosted(session: Session, *, session_id: str, actor: Actor) -> LiveSession:
 
 
 def list_sessions(session: Session, *, actor: Actor | None, market: str | None = None, status: str | None = None,
-                  page_size: int | None = None, page_token: str | None = None) -> Paged:
-    """Live and ended sessions for anyone; the caller's own (and, for operators, their markets') in any status."""
+                  hosted_by_me: bool = False, page_size: int | None = None, page_token: str | None = None) -> Paged:
+    """Live and ended sessions for anyone; the caller's own (and, for operators, their markets') in any status.
+    With `hosted_by_me`, only the sessions the caller hosts (a host's own list)."""
     stmt = select(LiveSession)
     seen = [LiveSession.status.in_(PUBLIC)]
     if actor is not None and actor.user_id is not None:
@@ -145,6 +146,8 @@ def list_sessions(session: Session, *, actor: Actor | None, market: str | None =
         if actor.is_operator:
             seen.append(LiveSession.market.in_(actor.markets) if actor.markets is not None else true())
     stmt = stmt.where(or_(*seen))
+    if hosted_by_me:
+        stmt = stmt.where(LiveSession.host_user_id == (actor.user_id if actor is not None else None))
     if market:
         stmt = stmt.where(LiveSession.market == market.strip().upper())
     if status:

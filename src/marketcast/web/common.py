@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,6 +21,7 @@ from marketcast.core.web_deps import optional_actor
 from marketcast.policies import service as policies
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+STATIC = Path(__file__).parent / "static"  # the console's own scripts, served from here (never from a CDN)
 
 
 def policy_value(value: Any, key: str) -> str:
@@ -49,13 +51,13 @@ def day(value: date | datetime | None) -> Markup:
 
 OPERATOR_PAGES = [("/markets", "Markets"), ("/policies", "Policies"), ("/applications", "Applications"),
                   ("/creators", "Creators"), ("/shops", "Shops"), ("/orders", "Orders"), ("/products", "Products"),
-                  ("/sellers", "Sellers"), ("/reports/gmv", "GMV"), ("/webhooks", "Webhooks"),
-                  ("/commissions", "Commissions"), ("/programs", "Programs")]
-SELLER_PAGES = [("/shops", "My shops"), ("/applications", "My applications"), ("/programs", "Programs"),
-                ("/markets", "Markets"), ("/policies", "Policies")]
-CREATOR_PAGES = [("/creators", "My status"), ("/affiliate", "Affiliate"), ("/markets", "Markets"),
-                 ("/policies", "Policies")]
-OTHER_PAGES = [("/markets", "Markets"), ("/policies", "Policies")]
+                  ("/sellers", "Sellers"), ("/live/sessions", "LIVE"), ("/reports/gmv", "GMV"),
+                  ("/webhooks", "Webhooks"), ("/commissions", "Commissions"), ("/programs", "Programs")]
+SELLER_PAGES = [("/shops", "My shops"), ("/applications", "My applications"), ("/live/hosting", "My LIVEs"),
+                ("/programs", "Programs"), ("/markets", "Markets"), ("/policies", "Policies")]
+CREATOR_PAGES = [("/creators", "My status"), ("/affiliate", "Affiliate"), ("/live/hosting", "My LIVEs"),
+                 ("/markets", "Markets"), ("/policies", "Policies")]
+OTHER_PAGES = [("/live", "Live now"), ("/markets", "Markets"), ("/policies", "Policies")]
 
 
 def nav_links(actor: Actor | None) -> list[tuple[str, str]]:
@@ -79,6 +81,8 @@ class LoginRequired(Exception):
 
 
 def install(app) -> None:
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, _: LoginRequired):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -172,6 +176,11 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
                         **context},
         status_code=status_code,
     )
+
+
+def local_path(url: str) -> str:
+    """A redirect target from a form: a path of this console only, never another site."""
+    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else ""
 
 
 def redirect(url: str, flash: str | None = None, request: Request | None = None) -> RedirectResponse:

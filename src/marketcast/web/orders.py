@@ -5,17 +5,20 @@ preview and a confirmation."""
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.datastructures import FormData, QueryParams
 
 from marketcast.core import clock
+from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import DomainError, Invalid
 from marketcast.core.money import Money
 from marketcast.core.web_deps import UnitOfWork
+from marketcast.orders import pay_flow
 from marketcast.orders import service as orders
 from marketcast.sellers import service as sellers
-from marketcast.web.common import ConsoleUser, Csrf, form_failed, redirect, render
+from marketcast.web.common import ConsoleUser, Csrf, form_failed, local_path, redirect, render
 from marketcast.web.listing import PAGE_SIZE, PageParams, listing
+from marketcast.web.live_buy import NO_WRITES, buyer
 
 router = APIRouter(prefix="/orders")
 STATUSES = ("pending_payment", "paid", "shipped", "delivered", "completed", "cancelled")
@@ -112,3 +115,17 @@ def deliver(request: Request, order_id: str, uow: UnitOfWork, actor: ConsoleUser
     except DomainError as exc:
         return form_failed(request, uow, exc, f"/orders/{order_id}")
     return redirect(f"/orders/{order_id}", "Marked delivered", request)
+
+
+@router.post("/{order_id}/pay")
+def pay(request: Request, order_id: str, _: Csrf, actor: Annotated[Actor, Depends(buyer)],
+        card_number: Annotated[str, Form()] = "", back: Annotated[str, Form()] = ""):
+    """The buyer pays with a card, as `POST /orders/{id}/pay` does (the provider is called with no transaction
+    open), and goes back to where they paid from (a LIVE room) or to the order."""
+    to = local_path(back) or f"/orders/{order_id}"
+    try:
+        detail = pay_flow.pay(order_id=order_id, actor=actor, card_number=card_number)
+    except DomainError as exc:
+        return form_failed(request, NO_WRITES, exc, to)
+    total = Money(amount=detail.order.total_amount, currency=detail.order.currency)
+    return redirect(to, f"Paid {total} for order {detail.order.id}", request)

@@ -12,7 +12,7 @@ from marketcast.core.web_deps import MaybeUser, UnitOfWork
 from marketcast.markets import service as markets
 from marketcast.sellers import service as sellers
 from marketcast.web import forms
-from marketcast.web.common import ConsoleUser, Csrf, form_failed, redirect, render
+from marketcast.web.common import ConsoleUser, Csrf, form_failed, local_path, redirect, render
 from marketcast.web.listing import PAGE_SIZE, PageParams, listing
 
 router = APIRouter()
@@ -106,8 +106,8 @@ def publish(request: Request, product_id: str, uow: UnitOfWork, actor: ConsoleUs
     try:
         product = catalog.publish(uow, product_id=product_id, actor=actor)
     except DomainError as exc:
-        return form_failed(request, uow, exc, _local(back) or f"/products/{product_id}")
-    return redirect(_local(back) or f"/products/{product.id}",
+        return form_failed(request, uow, exc, local_path(back) or f"/products/{product_id}")
+    return redirect(local_path(back) or f"/products/{product.id}",
                     f"{product.title} is live from {Money(amount=product.min_price, currency=product.currency)}",
                     request)
 
@@ -118,10 +118,6 @@ def delist(request: Request, product_id: str, uow: UnitOfWork, actor: ConsoleUse
     try:
         product = catalog.delist(uow, product_id=product_id, actor=actor, reason=reason or None)
     except DomainError as exc:
-        return form_failed(request, uow, exc, _local(back) or f"/products/{product_id}", {"reason": reason})
-    return redirect(_local(back) or f"/products/{product.id}", f"{product.title} is delisted", request)
+        return form_failed(request, uow, exc, local_path(back) or f"/products/{product_id}", {"reason": reason})
+    return redirect(local_path(back) or f"/products/{product.id}", f"{product.title} is delisted", request)
 
-
-def _local(url: str) -> str:
-    """A redirect target from a form: a path of this console only, never another site."""
-    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else ""

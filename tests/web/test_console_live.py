@@ -1,0 +1,169 @@
+"""LIVE in two browsers at once: a host (the shop's owner) schedules a session, fills the bag, goes live, pins and
+opens a flash deal from the control panel; a viewer (a buyer) watching the room sees the pin, the deal's countdown
+open, buys and pays, and the host's counters move; another buyer takes the last unit and the viewer's button says
+"Sold out". Neither page is reloaded for what the other side did. Then both pages at phone width."""
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from marketcast.core import clock
+from marketcast.core.auth.actor import SYSTEM
+from marketcast.core.db import unit_of_work
+from marketcast.markets import service as markets
+from tests.support.commerce import write_product, write_shop
+from tests.support.console import PASSWORD, PHONE, assert_fits, log_in
+
+pytestmark = pytest.mark.browser
+APPROVE = "4242424242424242"
+UPDATE_MS = 15_000  # a poll is every 2 s; a loaded machine gets more
+EXTERNAL = re.compile(r"^(?![a-z]+://(127\.0\.0\.1|localhost)[:/])[a-z]+://")  # as the `page` fixture refuses
+
+
+@pytest.fixture
+def world(make_user, client):
+    with unit_of_work() as session:
+        markets.create(session, code="US", name="United States", currency="USD", timezone="America/New_York",
+                       status="live", actor=SYSTEM)
+    seller_id, seller = make_user("seller", email="host@example.com", password=PASSWORD)
+    shop_id = write_shop(unit_of_work, user_id=seller_id, email="host@example.com")
+    sku_id = write_product(unit_of_work, shop_id=shop_id, stock=[20], prices=[2000])[0]
+    _, buyer = make_user("buyer", email="viewer@example.com", password=PASSWORD)
+    _, other = make_user("buyer", email="other@example.com")
+    product_id = client.get(f"/api/v1/skus/{sku_id}").json()["product_id"]
+    return {"shop_id": shop_id, "sku_id": sku_id, "product_id": product_id, "seller": seller, "other": other}
+
+
+def _not_reloaded(page) -> None:
+    page.evaluate("window.__stayed = true")
+
+
+def _still_same_page(page) -> bool:
+    return page.evaluate("window.__stayed === true")
+
+
+def test_host_and_viewer_in_two_browsers(world, browser, live_server, client, screenshot):
+    host_ctx, viewer_ctx = browser.new_context(), browser.new_context()
+    for ctx in (host_ctx, viewer_ctx):
+        ctx.set_default_timeout(UPDATE_MS)
+        ctx.route(EXTERNAL, lambda route: route.abort())
+    host, viewer = host_ctx.new_page(), viewer_ctx.new_page()
+    try:
+        _run(world, host, viewer, live_server, client, screenshot)
+    finally:
+        host_ctx.close()
+        viewer_ctx.close()
+
+
+def _run(world, host, viewer, base, client, screenshot):
+    # The host schedules a LIVE; a refused form keeps the browser on the page, the error beside its field.
+    log_in(host, base, "host@example.com", "/shops")
+    host.click("header nav a:has-text('My LIVEs')")
+    form = host.locator("[data-testid=new-session]")
+    form.locator("#f-title").fill("Candles at noon")
+    form.locator("#f-playback_url").fill("ftp://stream.example.com/x")
+    form.locator("button").click()
+    assert host.url.endswith("/live/hosting")
+    assert host.locator("[data-testid=error-playback_url]").is_visible()
+    form.locator("#f-playback_url").fill("https://stream.example.com/live/noon.mp4")
+    form.locator("button").click()
+    host.wait_for_url("**/control")
+    session_id = host.url.rsplit("/", 2)[-2]
+    host.fill("#f-product_id", world["product_id"])
+    host.click("[data-testid=bag-form] button")
+    assert host.locator(f"[data-testid=bag] tr[data-product={world['product_id']}]").is_visible()
+    host.click("[data-testid=start-form] button")
+    assert "live" in host.locator("[data-testid=session-status]").inner_text()
+
+    # The viewer finds it in the market's list and opens the room: nothing pinned yet.
+    log_in(viewer, base, "viewer@example.com")
+    viewer.click("header nav a:has-text('Live now')")
+    viewer.click(f"[data-testid=sessions] tr[data-session={session_id}] a")
+    viewer.wait_for_url(f"**/live/{session_id}")
+    assert viewer.locator("[data-testid=no-pin]").is_visible()
+    assert viewer.locator("video[data-testid=player]").get_attribute("src").endswith("noon.mp4")
+    _not_reloaded(viewer)
+
+    # The host pins: the viewer sees it without a reload.
+    host.click(f"[data-testid=bag] tr[data-product={world['product_id']}] [data-testid=pin]")
+    viewer.locator("[data-testid=pinned-title]").filter(has_text="Mug").wait_for()
+    assert viewer.locator("[data-testid=pinned]").is_visible() and _still_same_page(viewer)
+
+    # A deal with a price not below the SKU's is refused beside its field; then one of 2 units at $5.
+    deal_form = host.locator("[data-testid=deal-form]")
+    deal_form.locator("[id='f-deal_price-amount']").fill("25.00")
+    deal_form.locator("button[type=submit]").click()
+    assert host.locator("[data-testid='error-deal_price.amount']").is_visible()
+    deal_form = host.locator("[data-testid=deal-form]")
+    deal_form.locator("[id='f-deal_price-amount']").fill("5.00")
+    deal_form.locator("#f-allotment").fill("2")
+    deal_form.locator("button[type=submit]").click()
+    assert host.locator("[data-testid=deals] tr[data-deal]").count() == 1
+    _not_reloaded(host)
+
+    # The viewer sees the countdown; business time jumps past it and the button opens, still without a reload.
+    viewer.locator("[data-testid=countdown]").filter(has_text="opens in").wait_for()
+    assert viewer.locator("[data-testid=buy]").is_disabled()
+    clock.set_offset(timedelta(seconds=11))
+    viewer.locator("[data-testid=buy]").filter(has_text="Buy now").wait_for()
+    assert "5.00 USD" in viewer.locator("[data-testid=buy]").inner_text() and _still_same_page(viewer)
+    assert viewer.locator("[data-testid=units-left]").inner_text() == "2"
+    screenshot(viewer, "live-room-deal-open")
+
+    # The viewer buys (the room's checkout, then pays in the room); the host's counters move without a reload.
+    viewer.click("[data-testid=buy]")
+    viewer.locator("[data-testid=pay]").wait_for()
+    viewer.fill("#f-card_number", APPROVE)
+    viewer.click("[data-testid=pay-button]")
+    assert "Paid" in viewer.locator("[data-testid=flash]").inner_text()
+    host.locator("[data-testid=figure-units_sold]").filter(has_text="1").wait_for()
+    assert host.locator("[data-testid=deals] [data-testid=deal-units-left]").inner_text() == "1"
+    assert _still_same_page(host)
+    screenshot(host, "live-control-panel")
+
+    # Another buyer takes the last unit through the API: the viewer's button says so and cannot be pressed.
+    _not_reloaded(viewer)
+    deal_id = host.locator("[data-testid=deals] tr[data-deal]").get_attribute("data-deal")
+    bought = client.post("/api/v1/orders", headers={**world["other"], "Idempotency-Key": uuid.uuid4().hex},
+                         json={"lines": [{"sku_id": world["sku_id"], "quantity": 1, "deal_id": deal_id}]})
+    assert bought.status_code == 201, bought.text
+    viewer.locator("[data-testid=buy]").filter(has_text="Sold out").wait_for()
+    assert viewer.locator("[data-testid=buy]").is_disabled()
+    assert viewer.locator("[data-testid=units-left]").inner_text() == "0" and _still_same_page(viewer)
+    host.locator("[data-testid=figure-units_sold]").filter(has_text="2").wait_for()
+    screenshot(viewer, "live-room-sold-out")
+
+    # Phone width: neither page scrolls sideways.
+    for page, name in ((viewer, "live-room-phone"), (host, "live-control-phone")):
+        page.set_viewport_size(PHONE)
+        page.reload()
+        assert_fits(page, name)
+        screenshot(page, name)
+
+
+def test_lists_for_viewers_hosts_and_operators(world, make_user, page, live_server, client):
+    make_user("operator", email="ops@example.com", password=PASSWORD)
+    made = client.post("/api/v1/live/sessions", headers=world["seller"], json={
+        "market": "US", "title": "Evening mugs", "host": {"shop_id": world["shop_id"]},
+        "scheduled_start": (clock.now() + timedelta(hours=1)).isoformat(),
+        "playback_url": "https://video.example.com/watch?v=abc"}).json()
+    # Scheduled: in the host's and the operator's lists, not yet among the sessions live now.
+    page.goto(f"{live_server}/live")
+    assert page.locator(f"tr[data-session={made['id']}]").count() == 0
+    log_in(page, live_server, "ops@example.com")
+    page.goto(f"{live_server}/live/sessions?status=scheduled")
+    assert page.locator(f"tr[data-session={made['id']}]").is_visible()
+    page.click(f"tr[data-session={made['id']}] a")
+    assert "Evening mugs" in page.locator("h1").inner_text()
+    client.post(f"/api/v1/live/sessions/{made['id']}/bag", headers=world["seller"],
+                json={"product_id": world["product_id"]})
+    client.post(f"/api/v1/live/sessions/{made['id']}/start", headers=world["seller"])
+    page.click("form[action='/logout'] button")
+    page.goto(f"{live_server}/live")  # anonymous: the room is public once live, with a link out to the stream
+    page.click(f"tr[data-session={made['id']}] a")
+    assert page.locator("[data-testid=player] a").get_attribute("href").startswith("https://video.example.com/")
+    assert page.locator("[data-testid=buy-login]").is_visible()
+    page.set_viewport_size(PHONE)
+    assert_fits(page, "live room, anonymous")
