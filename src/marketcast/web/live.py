@@ -98,6 +98,15 @@ def _utc_minute(text: str, field: str) -> datetime:
 
 # --- the room -------------------------------------------------------------------------------------------------
 
+def socket_path(request: Request, session_id: str) -> str | None:
+    """The room's WebSocket (`WS /api/v1/live/sessions/{id}/ws`), when this app serves one."""
+    for route in request.app.routes:
+        path = getattr(route, "path", "")
+        if path.startswith("/api/v1/live/sessions/{") and path.endswith("}/ws"):
+            return f"/api/v1/live/sessions/{session_id}/ws"
+    return None
+
+
 def player(url: str) -> dict[str, str]:
     """A direct media file plays in a <video>; any other stream (a platform's page) is a link out."""
     path = url.split("?", 1)[0].split("#", 1)[0].lower()
@@ -136,7 +145,8 @@ def room(request: Request, session_id: str, uow: UnitOfWork, actor: MaybeUser):
     host = live_service.is_host(live, actor)
     return render(request, "live_room.html", actor=actor, live=live, host=host, player=player(live.playback_url),
                   state=state(uow, live, actor, host=False), buy_key=secrets.token_urlsafe(18),
-                  order=buying.pending_order(request, uow, live, actor), poll_seconds=POLL_SECONDS)
+                  order=buying.pending_order(request, uow, live, actor), poll_seconds=POLL_SECONDS,
+                  ws_url=socket_path(request, live.id) if live.status == "live" else None)
 
 
 @router.get("/{session_id}/state")
@@ -191,7 +201,7 @@ def control(request: Request, session_id: str, uow: UnitOfWork, actor: ConsoleUs
                   candidates=_candidates(uow, live, actor, {p.id for p in bag}),
                   deals=[(d, live_service.deal_snapshot(uow, d)) for d in reversed(deals)],
                   state=state(uow, live, actor, host=True), currency=markets.get(uow, live.market).currency,
-                  poll_seconds=POLL_SECONDS)
+                  poll_seconds=POLL_SECONDS, ws_url=socket_path(request, live.id) if live.status == "live" else None)
 
 
 def _host_action(request: Request, uow, session_id: str, action, done: str, typed: dict | None = None):

@@ -1,6 +1,9 @@
 // Keeps an open LIVE page current without a reload: the viewers' room (pinned product, the deal's countdown and
 // units left, the buy button) and the host's panel (figures, deals). The page is drawn on the server; this only
-// redraws what changes, from /live/{id}/state: asked for every few seconds, and at once when the countdown ends.
+// redraws what changes, from /live/{id}/state. The room's WebSocket says when something changed (pin, deal,
+// purchase, ended; viewers are drawn from the message itself) and the state is read again at once; it reconnects
+// with the last `seq` it saw. Without a socket the state is polled every few seconds, and always at the moment a
+// countdown ends.
 (function () {
   "use strict";
   var root = document.querySelector("[data-live]");
@@ -9,7 +12,12 @@
   var pollMs = (parseInt(root.getAttribute("data-poll-seconds"), 10) || 2) * 1000;
   var deadline = null;  // {status, at}: when the shown countdown reaches zero, in performance.now() time
   var inFlight = false;
-  var timer = null;
+  var again = false;  // something changed while a read was on its way: read once more after it
+  var wsUrl = root.getAttribute("data-ws-url");
+  var socket = null;
+  var lastSeq = null;
+  var retryMs = 1000;
+  var lastRead = 0;
 
   function all(testid) { return root.querySelectorAll('[data-testid="' + testid + '"]'); }
   function one(testid) { return root.querySelector('[data-testid="' + testid + '"]'); }
@@ -115,19 +123,62 @@
   }
 
   function refresh() {
-    if (inFlight) return;
+    if (inFlight) { again = true; return; }
     inFlight = true;
+    lastRead = Date.now();
     fetch(stateUrl, {headers: {"Accept": "application/json"}, credentials: "same-origin", cache: "no-store"})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) { if (s) draw(s); })
       .catch(function () { /* the next poll tries again */ })
-      .then(function () { inFlight = false; });
+      .then(function () {
+        inFlight = false;
+        if (again) { again = false; refresh(); }
+      });
+  }
+
+  function drawViewers(n) {
+    var els = root.querySelectorAll("[data-viewers]");
+    for (var i = 0; i < els.length; i++) setText(els[i], n);
+  }
+
+  function onMessage(event) {
+    var m;
+    try { m = JSON.parse(event.data); } catch (e) { return; }
+    if (typeof m.seq === "number") lastSeq = m.seq;
+    var data = m.data || {};
+    if (m.type === "viewers" || m.type === "snapshot") {
+      var n = data.viewers !== undefined ? data.viewers : data.count;
+      if (n !== undefined) drawViewers(n);
+    }
+    if (m.type !== "viewers") refresh();
+  }
+
+  function connect() {
+    if (!wsUrl || !window.WebSocket) return;
+    var url = new URL(wsUrl, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    if (lastSeq !== null) url.searchParams.set("after_seq", String(lastSeq));
+    try { socket = new WebSocket(url.toString()); } catch (e) { socket = null; return; }
+    socket.onopen = function () { retryMs = 1000; root.setAttribute("data-socket", "open"); };
+    socket.onmessage = onMessage;
+    socket.onclose = function (event) {
+      socket = null;
+      root.setAttribute("data-socket", "closed");
+      if (event.code === 1008 || event.code === 4004) return;  // refused (not found, not allowed): polling stays
+      window.setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 30000);
+    };
+  }
+
+  function poll() {  // with the socket open, a slow safety read; without it, every few seconds
+    var every = socket && socket.readyState === 1 ? Math.max(pollMs * 5, 10000) : pollMs;
+    if (Date.now() - lastRead >= every - 50) refresh();
   }
 
   window.setInterval(drawCountdown, 250);
-  timer = window.setInterval(refresh, pollMs);
+  window.setInterval(poll, pollMs);
   document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
   refresh();
+  connect();
   root.setAttribute("data-live-ready", "1");
-  void timer;
 })();
