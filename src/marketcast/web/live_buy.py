@@ -1,6 +1,8 @@
 """Buying in a LIVE room from the console, and the host's figures. A room's buy form goes through the checkout
 `POST /orders` runs (the deal on the line, the form's key as the Idempotency-Key, `respond_once`'s one unit of
-work), so the console buyer and an API client are turned away, or served, alike."""
+work), so the console buyer and an API client are turned away, or served, alike. The sold-out gate that spares the
+database a crowd's API retries is left to the API: a person's tap here is answered by the database (409
+deal_sold_out all the same), and a resent form by its stored answer."""
 
 import json
 from typing import Any
@@ -13,7 +15,6 @@ from marketcast.core.errors import DomainError, Invalid
 from marketcast.core.idempotency import Outcome
 from marketcast.core.web_deps import requires_own_session, respond_once
 from marketcast.live import service as live_service
-from marketcast.orders import hooks as order_hooks
 from marketcast.orders import service as orders
 from marketcast.orders.schemas import CheckoutIn, OrderOut
 
@@ -42,7 +43,6 @@ def place(request: Request, *, session_id: str, actor: Actor, key: str, sku_id: 
     except ValueError:
         raise Invalid("buy between 1 and 99 units", field="quantity") from None
     lines = [(x.sku_id, x.quantity, x.deal_id) for x in body.lines]
-    order_hooks.checkout_admission.fire(order_hooks.CheckoutRequest(lines))  # a sold-out deal: no database work
 
     def operation(session: Session, who: Actor) -> Outcome:
         deal = live_service.get_deal(session, deal_id=deal_id, actor=who)
