@@ -16,6 +16,7 @@ from marketcast.catalog import service as catalog
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import DomainError, Forbidden, Invalid, NotFound
+from marketcast.core.money import format_money as money
 from marketcast.core.web_deps import MaybeUser, UnitOfWork
 from marketcast.creators import service as creators
 from marketcast.live import service as live_service
@@ -23,7 +24,7 @@ from marketcast.markets import service as markets
 from marketcast.sellers import service as sellers
 from marketcast.web import forms
 from marketcast.web import live_buy as buying
-from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, money, redirect, render
+from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, redirect, render
 from marketcast.web.listing import PAGE_SIZE, PageParams, listing
 
 router = APIRouter(prefix="/live")
