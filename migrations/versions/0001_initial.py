@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:12:55.235063
+Create Date: 2026-12-02 03:31:15.745737
 """
 
 import sqlalchemy as sa
@@ -138,6 +138,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idempotency_keys_claimed_at'), ['claimed_at'], unique=False)
+
+    op.create_table('live_host_days',
+    sa.Column('host_kind', sa.String(length=8), nullable=False),
+    sa.Column('host_id', sa.String(length=32), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=False),
+    sa.Column('sessions', sa.Integer(), nullable=False),
+    sa.Column('views', sa.Integer(), nullable=False),
+    sa.Column('unique_viewers', sa.Integer(), nullable=False),
+    sa.Column('peak_viewers', sa.Integer(), nullable=False),
+    sa.Column('viewer_ms', sa.BigInteger(), nullable=False),
+    sa.Column('live_ms', sa.BigInteger(), nullable=False),
+    sa.Column('effective_ms', sa.BigInteger(), nullable=False),
+    sa.Column('impressions', sa.BigInteger(), nullable=False),
+    sa.Column('clicks', sa.BigInteger(), nullable=False),
+    sa.Column('orders', sa.Integer(), nullable=False),
+    sa.Column('gmv', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('host_kind', 'host_id', 'day', 'currency', name=op.f('pk_live_host_days'))
+    )
+    with op.batch_alter_table('live_host_days', schema=None) as batch_op:
+        batch_op.create_index('ix_live_host_days_market_day', ['market', 'day'], unique=False)
 
     op.create_table('live_host_weeks',
     sa.Column('creator_id', sa.String(length=32), nullable=False),
@@ -541,6 +563,48 @@ def upgrade() -> None:
         batch_op.create_index('ix_live_deals_due', ['status', 'starts_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_live_deals_session_id'), ['session_id'], unique=False)
 
+    op.create_table('live_presence',
+    sa.Column('session_id', sa.String(length=32), nullable=False),
+    sa.Column('process_id', sa.String(length=64), nullable=False),
+    sa.Column('viewers', sa.Integer(), nullable=False),
+    sa.Column('seen_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['live_sessions.id'], name=op.f('fk_live_presence_session_id_live_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('session_id', 'process_id', name=op.f('pk_live_presence'))
+    )
+    op.create_table('live_session_figures',
+    sa.Column('session_id', sa.String(length=32), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=False),
+    sa.Column('host_kind', sa.String(length=8), nullable=False),
+    sa.Column('host_id', sa.String(length=32), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('viewers', sa.Integer(), nullable=False),
+    sa.Column('bag_size', sa.Integer(), nullable=False),
+    sa.Column('live', sa.Boolean(), nullable=False),
+    sa.Column('ticked_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('rolled_up', sa.Boolean(), nullable=False),
+    sa.Column('views', sa.Integer(), nullable=False),
+    sa.Column('unique_viewers', sa.Integer(), nullable=False),
+    sa.Column('peak_viewers', sa.Integer(), nullable=False),
+    sa.Column('viewer_ms', sa.BigInteger(), nullable=False),
+    sa.Column('live_ms', sa.BigInteger(), nullable=False),
+    sa.Column('effective_ms', sa.BigInteger(), nullable=False),
+    sa.Column('impressions', sa.BigInteger(), nullable=False),
+    sa.Column('clicks', sa.BigInteger(), nullable=False),
+    sa.Column('orders', sa.Integer(), nullable=False),
+    sa.Column('gmv', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['live_sessions.id'], name=op.f('fk_live_session_figures_session_id_live_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('session_id', name=op.f('pk_live_session_figures'))
+    )
+    with op.batch_alter_table('live_session_figures', schema=None) as batch_op:
+        batch_op.create_index('ix_live_session_figures_host_day', ['host_kind', 'host_id', 'day'], unique=False)
+
+    op.create_table('live_session_viewers',
+    sa.Column('session_id', sa.String(length=32), nullable=False),
+    sa.Column('viewer_key', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['live_sessions.id'], name=op.f('fk_live_session_viewers_session_id_live_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('session_id', 'viewer_key', name=op.f('pk_live_session_viewers'))
+    )
     op.create_table('market_events',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('market_id', sa.String(length=32), nullable=False),
@@ -1054,6 +1118,12 @@ def downgrade() -> None:
 
     op.drop_table('market_waitlist')
     op.drop_table('market_events')
+    op.drop_table('live_session_viewers')
+    with op.batch_alter_table('live_session_figures', schema=None) as batch_op:
+        batch_op.drop_index('ix_live_session_figures_host_day')
+
+    op.drop_table('live_session_figures')
+    op.drop_table('live_presence')
     with op.batch_alter_table('live_deals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_live_deals_session_id'))
         batch_op.drop_index('ix_live_deals_due')
@@ -1146,6 +1216,10 @@ def downgrade() -> None:
 
     op.drop_table('live_sessions')
     op.drop_table('live_host_weeks')
+    with op.batch_alter_table('live_host_days', schema=None) as batch_op:
+        batch_op.drop_index('ix_live_host_days_market_day')
+
+    op.drop_table('live_host_days')
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_keys_claimed_at'))
 

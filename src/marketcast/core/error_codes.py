@@ -262,6 +262,9 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
     ("deal_line_mixed", 422, "One order buys an SKU either from its deal or at its regular price, not both."),
     ("deal_not_open", 409, "The deal is not open for buying (not yet, ended, or its session is not live)."),
     ("deal_sold_out", 409, "The deal has no units left for this request."),
+    ("live_metrics_not_started", 404, "The session has not gone live: it has no figures yet."),
+    ("host_required", 422, "A host's live report names the host (`host`: your shop or creator id)."),
+    ("unknown_host", 422, "`host` is neither a shop nor a creator."),
     ("per_buyer_limit", 409, "This would take the buyer past the deal's per-buyer limit (`limit`)."),
     # Webhooks.
     ("webhook_not_found", 404, "No webhook subscription with that id."),

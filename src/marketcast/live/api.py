@@ -9,7 +9,7 @@ from marketcast.core import clock
 from marketcast.core.openapi import api_router, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, MaybeUser, UnitOfWork
-from marketcast.live import service
+from marketcast.live import figures_api, service
 from marketcast.live.schemas import (
     BagOrderIn,
     BagProductIn,
@@ -164,3 +164,6 @@ def end_deal(deal_id: str, uow: UnitOfWork, actor: AnyUser):
 def get_deal(deal_id: str, uow: UnitOfWork, actor: MaybeUser):
     """A deal's status as of now, units left, sold, when it opens and ends."""
     return _deal_out(uow, service.get_deal(uow, deal_id=deal_id, actor=actor))
+
+
+router.include_router(figures_api.router)

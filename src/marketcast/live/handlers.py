@@ -5,7 +5,7 @@ the checkout's transaction opens."""
 
 from sqlalchemy.orm import Session
 
-from marketcast.live import deals, gate
+from marketcast.live import deals, gate, metrics
 from marketcast.orders import hooks
 
 
@@ -31,3 +31,14 @@ def take_deal_units(session: Session, held: hooks.HeldStock) -> None:
 def give_deal_units_back(session: Session, cancelled: hooks.OrdersCancelled) -> None:
     if cancelled.held:
         deals.give_back(session, held=cancelled.held, buyers_of=cancelled.buyers)
+
+
+@hooks.order_paid.subscribe
+def count_live_sale(session: Session, paid: hooks.OrderPaid) -> None:
+    """A paid order's lines bought in a LIVE: an order and its GMV in that session's figures."""
+    amounts: dict[str, int] = {}
+    for line in paid.lines:
+        if line.live_session_id:
+            amounts[line.live_session_id] = amounts.get(line.live_session_id, 0) + line.amount
+    for session_id, amount in amounts.items():
+        metrics.record_paid(session, session_id=session_id, amount=amount, currency=paid.order.currency)

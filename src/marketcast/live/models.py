@@ -148,3 +148,6 @@ class HostWeek(Base):
     creator_id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
     week: Mapped[date] = mapped_column(Date, primary_key=True)
     started: Mapped[int] = mapped_column(Integer)
+
+
+from marketcast.live.metric_models import HostDay, Presence, SessionFigures, Viewer  # noqa: E402, F401  (registered)

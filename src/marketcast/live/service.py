@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
-from marketcast.live import deals, sessions
+from marketcast.live import deals, metrics, sessions
 from marketcast.live.deals import advance, current  # noqa: F401
 from marketcast.live.deals import create as create_deal  # noqa: F401
 from marketcast.live.deals import end as end_deal  # noqa: F401
@@ -39,6 +39,7 @@ def end(session: Session, *, session_id: str, actor: Actor) -> LiveSession:
     """End a live session; its deals end with it and their unsold units go back to the SKUs' stock."""
     live = sessions.finish(session, session_id=session_id, actor=actor, action="end")
     deals.end_for_session(session, session_id=live.id)
+    metrics.close(session, live.id)
     return live
 
 

@@ -21,7 +21,7 @@ from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import Paged, paginate
 from marketcast.creators import service as creators
-from marketcast.live import events, rules
+from marketcast.live import events, metrics, rules
 from marketcast.live.models import BagItem, FlashDeal, HostWeek, LiveSession
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
@@ -199,6 +199,7 @@ def start(session: Session, *, session_id: str, actor: Actor) -> LiveSession:
     now = clock.now()
     live.status, live.started_at = target, now
     _touch(live)
+    metrics.open_figures(session, live)
     outbox.emit(session, events.SessionStarted(**_session_event(live), started_at=now, bag_size=size),
                 market=live.market)
     return live
@@ -258,6 +259,7 @@ def add_to_bag(session: Session, *, session_id: str, product_id: str, actor: Act
                         added_at=clock.now()))
     _touch(live)
     session.flush()
+    metrics.tick(session, live.id)
     return live
 
 
@@ -276,6 +278,7 @@ def remove_from_bag(session: Session, *, session_id: str, product_id: str, actor
     if live.pinned_product_id == product_id:
         live.pinned_product_id = None
     _touch(live)
+    metrics.tick(session, live.id)
     return live
 
 
@@ -306,5 +309,6 @@ def pin(session: Session, *, session_id: str, product_id: str | None, actor: Act
             raise Conflict(f"product {live.pinned_product_id} is pinned: unpin it first", code="another_product_pinned",
                            field="product_id")
         live.pinned_product_id = product_id
+        metrics.record_pin(session, live.id)
     _touch(live)
     return live
