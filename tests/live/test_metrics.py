@@ -157,3 +157,26 @@ def test_the_process_reports_its_rooms_once_a_second(steps, shop, product, db, a
     with db(write=False) as s:
         row = s.get(SessionFigures, sid)
     assert row.views == viewers and row.unique_viewers == viewers
+
+
+def test_the_cli_prints_a_sessions_metrics_and_the_report(steps, shop, product, db, at):
+    import json
+
+    from typer.testing import CliRunner
+
+    from marketcast.cli import app
+
+    clock.set_now(at(2030, 1, 1, 12))
+    pid, _ = product()
+    sid = steps.live_with(shop, pid)["id"]
+    _report(db, sid, "p", 2, ["a", "b"])
+    clock.set_now(at(2030, 1, 1, 12, 30))
+    runner = CliRunner()
+    shown = runner.invoke(app, ["live", "metrics", sid])
+    assert shown.exit_code == 0 and "2 views" in shown.output and "effective 30.0 min" in shown.output
+    steps.move(shop, sid, "end")
+    report = runner.invoke(app, ["live", "report", "--group-by", "day", "--json"])
+    assert report.exit_code == 0, report.output
+    assert [(r["key"], r["figures"]["views"]) for r in json.loads(report.output)] == [("2030-01-01", 2)]
+    bad = runner.invoke(app, ["live", "report", "--from", "2030-01-02", "--to", "2030-01-01"])
+    assert bad.exit_code != 0 and "to" in bad.output

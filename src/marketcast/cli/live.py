@@ -7,8 +7,16 @@ from rich.table import Table
 
 from marketcast.cli.common import AS, JSON, cli_actor, console, dump, every_page, uow, when
 from marketcast.core import clock
-from marketcast.live import jobs, service
-from marketcast.live.schemas import DealOut, LiveSessionOut, LiveSessionSummaryOut
+from marketcast.live import jobs, metrics, reports, service
+from marketcast.live.schemas import (
+    DealOut,
+    FiguresOut,
+    GroupBy,
+    LiveSessionOut,
+    LiveSessionSummaryOut,
+    ReportRowOut,
+    SessionFiguresOut,
+)
 
 app = typer.Typer(no_args_is_help=True)
 deals_app = typer.Typer(no_args_is_help=True)
@@ -178,6 +186,54 @@ def deal_show_cmd(deal_id: str, as_email: str | None = AS, as_json: bool = JSON)
 def deal_advance_cmd() -> None:
     """Move every due deal now (what the worker does every few seconds)."""
     console.print(f"{jobs.advance_deals()} deal moves")
+
+
+@app.command("metrics")
+def metrics_cmd(session_id: str, as_email: str | None = AS, as_json: bool = JSON) -> None:
+    """A session's figures so far (its host, or an operator)."""
+    with uow(write=False) as session:
+        live_id, figures = metrics.session_metrics(session, session_id=session_id, actor=cli_actor(session, as_email))
+        out = SessionFiguresOut(session_id=live_id, **FiguresOut.of(figures).model_dump())
+    if as_json:
+        dump(out)
+        return
+    _print_figures(f"session {out.session_id}", out)
+
+
+def _print_figures(label: str, f: FiguresOut) -> None:
+    ctr = "-" if f.ctr is None else f"{f.ctr:.1%}"
+    cto = "-" if f.click_to_order_rate is None else f"{f.click_to_order_rate:.1%}"
+    console.print(f"{label}: {f.views} views, {f.unique_viewers} unique viewers, {f.viewers_now} watching now "
+                  f"(peak {f.peak_concurrent_viewers}, average {f.average_concurrent_viewers}); "
+                  f"{f.product_impressions} impressions, {f.product_clicks} clicks (CTR {ctr}, click-to-order {cto}); "
+                  f"{f.orders} orders, GMV {f.gmv}; live {f.live_minutes} min, "
+                  f"effective {f.effective_live_minutes} min")
+
+
+@app.command("report")
+def report_cmd(group_by: GroupBy = typer.Option(GroupBy.session, "--group-by"),
+               host: str | None = typer.Option(None, "--host", help="a shop or creator id"),
+               market: str | None = typer.Option(None, "--market"),
+               from_: datetime | None = typer.Option(None, "--from", formats=["%Y-%m-%d"]),
+               to: datetime | None = typer.Option(None, "--to", formats=["%Y-%m-%d"]),
+               as_email: str | None = AS, as_json: bool = JSON) -> None:
+    """LIVE figures by session, host or day, from the rollups (hosts: their own, with --host)."""
+    with uow(write=False) as session:
+        rows = reports.live_report(session, actor=cli_actor(session, as_email), group_by=group_by.value,
+                                   market=market, host=host, start=from_.date() if from_ else None,
+                                   end=to.date() if to else None)
+        items = [ReportRowOut(key=r.key, market=r.market, figures=FiguresOut.of(r.figures)) for r in rows]
+    if as_json:
+        dump(items)
+        return
+    table = Table(group_by.value, "market", "sessions", "views", "unique", "peak", "clicks", "orders", "GMV",
+                  "effective min")
+    for row in items:
+        f = row.figures
+        table.add_row(row.key, row.market, str(f.sessions), str(f.views), str(f.unique_viewers),
+                      str(f.peak_concurrent_viewers), str(f.product_clicks), str(f.orders), str(f.gmv),
+                      str(f.effective_live_minutes))
+    console.print(table)
 
 
 def register(root: typer.Typer) -> None:

@@ -13,7 +13,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
+from marketcast.core.auth.actor import Actor
 from marketcast.core.db import upsert_insert
+from marketcast.core.errors import Invalid, NotFound
 from marketcast.live.metric_models import SUMMED, HostDay, Presence, SessionFigures, Viewer
 from marketcast.live.models import BagItem, LiveSession
 from marketcast.markets import service as markets
@@ -221,3 +223,26 @@ def session_figures(session: Session, session_id: str) -> Figures | None:
     return Figures(**{**figures.__dict__, "live_ms": row.live_ms + elapsed,
                       "viewer_ms": row.viewer_ms + row.viewers * elapsed,
                       "effective_ms": row.effective_ms + effective})
+
+
+def session_metrics(session: Session, *, session_id: str, actor: Actor) -> tuple[str, Figures]:
+    """The figures of a session the actor hosts (or operates), as of now; 404 before it has gone live."""
+    from marketcast.live import sessions
+
+    live = sessions.hosted(session, session_id=session_id, actor=actor)
+    figures = session_figures(session, live.id)
+    if figures is None:
+        raise NotFound("live metrics", live.id, code="live_metrics_not_started",
+                       detail=f"session {live.id} has not gone live: it has no figures yet")
+    return live.id, figures
+
+
+def click(session: Session, *, session_id: str, product_id: str, actor: Actor | None) -> None:
+    """A viewer's click on a product of the bag of a session they may see."""
+    from marketcast.live import sessions
+
+    live = sessions.get(session, session_id=session_id, actor=actor)
+    if product_id not in {item.product_id for item in sessions.bag(session, live.id)}:
+        raise Invalid(f"product {product_id} is not in this session's bag", field="product_id",
+                      code="product_not_in_bag")
+    record_click(session, session_id=live.id)

@@ -9,8 +9,11 @@ from sqlalchemy.orm import Session
 
 from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.scope import in_markets
+from marketcast.core.errors import Forbidden, Invalid, NotFound
+from marketcast.creators import service as creators
 from marketcast.live.metric_models import SUMMED, HostDay, SessionFigures
 from marketcast.live.metrics import Figures, figures_of
+from marketcast.sellers import service as sellers
 
 GROUPS = ("session", "host", "day")
 REPORT_LIMIT = 1000  # rows of one report; narrow the dates or the host for more
@@ -50,6 +53,31 @@ class ReportRow:
     key: str  # the session id, the host (kind:id) or the day
     market: str
     figures: Figures
+
+
+def live_report(session: Session, *, actor: Actor, group_by: str, market: str | None = None,
+                host: str | None = None, start: date | None = None, end: date | None = None) -> list[ReportRow]:
+    """The report as `actor` may see it: operators their markets', anyone else their own host (`host` named)."""
+    if start and end and end <= start:
+        raise Invalid("`to` must be after `from`", field="to", code="invalid_date_range")
+    if not actor.is_operator:
+        if not host:
+            raise Invalid("name the host (your shop or creator id)", field="host", code="host_required")
+        _require_own_host(session, host, actor)
+    return report(session, actor=actor, group_by=group_by, market=market, host=host, start=start, end=end)
+
+
+def _require_own_host(session: Session, host: str, actor: Actor) -> None:
+    """A shop the actor owns, or the actor's own creator profile."""
+    if host.startswith("shp_"):
+        sellers.require_shop_owner(session, shop_id=host, actor=actor)
+        return
+    try:
+        creator = creators.find(session, host)
+    except NotFound:
+        raise Invalid(f"{host} is neither a shop nor a creator", field="host", code="unknown_host") from None
+    if creator.user_id != actor.user_id:
+        raise Forbidden(f"creator {creator.id} is not you ({actor.email})", code="not_your_creator")
 
 
 def report(session: Session, *, actor: Actor, group_by: str, market: str | None = None, host: str | None = None,

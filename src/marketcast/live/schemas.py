@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from marketcast.core.fields import WholeNumber
 from marketcast.core.money import Money
+from marketcast.live.metrics import Figures
 from marketcast.live.rules import DEFAULT_BUCKETS
 
 IdStr = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")]
@@ -192,3 +193,65 @@ class DealOut(BaseModel):
                    duration_minutes=deal.duration_minutes, unpaid_expiry_minutes=deal.unpaid_expiry_minutes,
                    starts_at=deal.starts_at, opens_at=deal.opens_at, ends_at=deal.ends_at,
                    seconds_remaining=snap["seconds_remaining"], stock_buckets=deal.buckets)
+
+
+# --- figures (docs/adr/0023) ----------------------------------------------------------------------------------
+
+class GroupBy(StrEnum):
+    session = "session"
+    host = "host"
+    day = "day"
+
+
+class FiguresOut(BaseModel):
+    """TikTok Shop's LIVE core stats (views = watch_pv; CTR = product clicks / views; click-to-order = paid
+    orders / product clicks; GPM = GMV per 1,000 views), and effective live time: minutes live with at least one
+    product in the bag and at least one viewer present."""
+
+    views: int
+    unique_viewers: int
+    viewers_now: int
+    peak_concurrent_viewers: int
+    average_concurrent_viewers: float
+    average_watch_seconds: float = Field(description="viewing time per unique viewer")
+    product_impressions: int
+    product_clicks: int
+    ctr: float | None = Field(description="product clicks / views; null without views")
+    click_to_order_rate: float | None = Field(description="paid orders / product clicks; null without clicks")
+    orders: int
+    gmv: Money
+    gpm: Money | None = Field(description="GMV per 1,000 views; null without views")
+    live_minutes: float
+    effective_live_minutes: float
+    sessions: int
+
+    @classmethod
+    def of(cls, f: Figures) -> "FiguresOut":
+        return cls(views=f.views, unique_viewers=f.unique_viewers, viewers_now=f.viewers,
+                   peak_concurrent_viewers=f.peak_viewers, average_concurrent_viewers=f.average_viewers,
+                   average_watch_seconds=f.average_watch_seconds, product_impressions=f.impressions,
+                   product_clicks=f.clicks, ctr=f.ctr, click_to_order_rate=f.click_to_order, orders=f.orders,
+                   gmv=Money(amount=f.gmv, currency=f.currency),
+                   gpm=None if f.gpm is None else Money(amount=f.gpm, currency=f.currency),
+                   live_minutes=f.live_minutes, effective_live_minutes=f.effective_live_minutes, sessions=f.sessions)
+
+
+class SessionFiguresOut(FiguresOut):
+    session_id: str
+
+
+class ClickIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")
+
+
+class ReportRowOut(BaseModel):
+    key: str = Field(description="the session id, the host (shop:<id> or creator:<id>) or the day")
+    market: str
+    figures: FiguresOut
+
+
+class LiveReportOut(BaseModel):
+    group_by: GroupBy
+    items: list[ReportRowOut]
