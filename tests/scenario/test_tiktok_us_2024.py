@@ -82,11 +82,13 @@ def test_loading_twice_duplicates_nothing():
     demo = row_counts()
     load("--demo")
     assert row_counts() == demo  # a second demo load adds nothing either
-    # --demo adds the operator's console login and two paid orders of today for the demo seller to ship.
-    assert demo["users"] == first["users"] + 1 and demo["orders"] == first["orders"] + 2
+    # --demo adds the operator's console login, two paid orders of today for the demo seller to ship, and five
+    # LIVEs of theirs in the last 90 days with 8 paid deal orders.
+    assert demo["users"] == first["users"] + 1 and demo["orders"] == first["orders"] + 2 + 8
+    assert demo["live_sessions"] == first["live_sessions"] + 5 and demo["live_host_days"] == 5
     changed = {name for name in demo if demo[name] != first[name]}
     orders_and_what_follows = {"orders", "order_lines", "payment_attempts", "outbox_events", "shop_daily_orders"}
-    assert changed - {"users"} - orders_and_what_follows == {n for n in changed if n.startswith("gmv_")}
+    assert changed - {"users"} - orders_and_what_follows == {n for n in changed if n.startswith(("gmv_", "live_"))}
 
 
 def test_cross_border_applicants_turn_eligible_when_the_gmv_rule_goes():

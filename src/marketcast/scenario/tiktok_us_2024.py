@@ -15,7 +15,7 @@ from marketcast.core.auth import service as auth
 from marketcast.core.errors import NotFound
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
-from marketcast.scenario import us_affiliate, us_creators, us_sellers
+from marketcast.scenario import us_affiliate, us_creators, us_live, us_sellers
 
 OPERATOR_EMAIL = "ops@marketcast.example"
 WAITLISTED_SELLERS = ("lucia@tienda.example", "javier@moda.example", "carmen@hogar.example")
@@ -144,6 +144,7 @@ def ensure_demo_seller(session: Session, *, password: str) -> str:
     email = us_sellers.LOCAL[0].email
     auth.set_password(session, email=email, password=password)
     us_sellers.recent_orders(session, email=email)
+    us_live.recent_lives(session, email=email)
     return email
 
 
