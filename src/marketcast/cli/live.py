@@ -11,7 +11,7 @@ from marketcast.live import jobs, metrics, reports, service
 from marketcast.live.schemas import (
     DealOut,
     FiguresOut,
-    GroupBy,
+    LiveReportGroup,
     LiveSessionOut,
     LiveSessionSummaryOut,
     ReportRowOut,
@@ -211,7 +211,7 @@ def _print_figures(label: str, f: FiguresOut) -> None:
 
 
 @app.command("report")
-def report_cmd(group_by: GroupBy = typer.Option(GroupBy.session, "--group-by"),
+def report_cmd(group_by: LiveReportGroup = typer.Option(LiveReportGroup.session, "--group-by"),
                host: str | None = typer.Option(None, "--host", help="a shop or creator id"),
                market: str | None = typer.Option(None, "--market"),
                from_: datetime | None = typer.Option(None, "--from", formats=["%Y-%m-%d"]),

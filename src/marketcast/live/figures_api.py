@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from marketcast.core.openapi import raises
 from marketcast.core.web_deps import AnyUser, MaybeUser, UnitOfWork
 from marketcast.live import metrics, reports
-from marketcast.live.schemas import ClickIn, FiguresOut, GroupBy, LiveReportOut, ReportRowOut, SessionFiguresOut
+from marketcast.live.schemas import ClickIn, FiguresOut, LiveReportGroup, LiveReportOut, ReportRowOut, SessionFiguresOut
 
 router = APIRouter(tags=["live"])  # included by live.api, under its prefix
 
@@ -32,7 +32,7 @@ def click_product(session_id: str, body: ClickIn, uow: UnitOfWork, actor: MaybeU
 @router.get("/reports/live", response_model=LiveReportOut)
 @raises("market_out_of_scope", "host_required", "unknown_host", "shop_not_found", "not_owner", "not_your_creator",
         "invalid_date_range")
-def live_report(uow: UnitOfWork, actor: AnyUser, group_by: GroupBy = GroupBy.session,
+def live_report(uow: UnitOfWork, actor: AnyUser, group_by: LiveReportGroup = LiveReportGroup.session,
                 market: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
                 host: Annotated[str | None, Query(max_length=32, description="a shop or creator id")] = None,
                 from_: Annotated[date | None, Query(alias="from", description="first day (UTC), inclusive")] = None,

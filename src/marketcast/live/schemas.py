@@ -197,7 +197,7 @@ class DealOut(BaseModel):
 
 # --- figures (docs/adr/0023) ----------------------------------------------------------------------------------
 
-class GroupBy(StrEnum):
+class LiveReportGroup(StrEnum):
     session = "session"
     host = "host"
     day = "day"
@@ -253,5 +253,5 @@ class ReportRowOut(BaseModel):
 
 
 class LiveReportOut(BaseModel):
-    group_by: GroupBy
+    group_by: LiveReportGroup
     items: list[ReportRowOut]
