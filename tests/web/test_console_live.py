@@ -119,6 +119,8 @@ def _run(world, host, viewer, base, client, screenshot):
     viewer.click("[data-testid=pay-button]")
     assert "Paid" in viewer.locator("[data-testid=flash]").inner_text()
     host.locator("[data-testid=figure-units_sold]").filter(has_text="1").wait_for()
+    host.locator("[data-testid=figure-orders]").filter(has_text="1").wait_for()  # the session's paid orders
+    assert host.locator("[data-testid=figure-gmv]").inner_text() == "5.00 USD"  # one unit at the deal price
     assert host.locator("[data-testid=deals] [data-testid=deal-units-left]").inner_text() == "1"
     assert _still_same_page(host)
     screenshot(host, "live-control-panel")

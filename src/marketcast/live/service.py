@@ -19,6 +19,7 @@ from marketcast.live.deals import of_session as deals_of_session  # noqa: F401
 from marketcast.live.deals import read as get_deal  # noqa: F401
 from marketcast.live.deals import snapshot as deal_snapshot  # noqa: F401
 from marketcast.live.deals import start as start_deal  # noqa: F401
+from marketcast.live.metrics import session_figures  # noqa: F401
 from marketcast.live.models import LiveSession
 from marketcast.live.reports import host_period_figures  # noqa: F401  (programs judge on it)
 from marketcast.live.sessions import (  # noqa: F401

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import DomainError, Invalid
 from marketcast.core.idempotency import Outcome
+from marketcast.core.money import format_money
 from marketcast.core.web_deps import requires_own_session, respond_once
 from marketcast.live import service as live_service
 from marketcast.orders import service as orders
@@ -76,7 +77,14 @@ def figures(uow: Session, live, actor: Actor | None) -> dict[str, Any]:
     deals = [live_service.deal_snapshot(uow, d)
              for d in live_service.deals_of_session(uow, session_id=live.id, actor=actor)]
     running = [d for d in deals if d["status"] in ("counting_down", "open", "sold_out")]
-    return {"units_sold": sum(d["sold"] for d in deals),
-            "units_left": sum(d["units_left"] for d in running),
-            "deals_running": len(running)}
+    out: dict[str, Any] = {"units_sold": sum(d["sold"] for d in deals),
+                           "units_left": sum(d["units_left"] for d in running),
+                           "deals_running": len(running)}
+    session_figures = live_service.session_figures(uow, live.id)  # None until it has gone live
+    if session_figures is not None:
+        out |= {"viewers_now": session_figures.viewers, "views": session_figures.views,
+                "unique_viewers": session_figures.unique_viewers, "orders": session_figures.orders,
+                "gmv": format_money(session_figures.gmv, session_figures.currency),
+                "effective_live_minutes": session_figures.effective_live_minutes}
+    return out
 
