@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:31:15.745737
+Create Date: 2026-12-02 04:00:25.808271
 """
 
 import sqlalchemy as sa
@@ -74,6 +74,37 @@ def upgrade() -> None:
         batch_op.create_index('ix_collaborations_browse', ['market', 'kind', 'status', 'commission_rate_bps'], unique=False)
         batch_op.create_index(batch_op.f('ix_collaborations_shop_id'), ['shop_id'], unique=False)
 
+    op.create_table('finance_fee_discounts',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('shop_id', sa.String(length=32), nullable=False),
+    sa.Column('discount_bps', sa.Integer(), nullable=False),
+    sa.Column('starts_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('source', sa.String(length=40), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('discount_bps > 0 AND discount_bps <= 10000', name=op.f('ck_finance_fee_discounts_discount')),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_finance_fee_discounts_window')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_finance_fee_discounts')),
+    sa.UniqueConstraint('shop_id', 'source', 'reference', name='uq_finance_fee_discounts_reference')
+    )
+    with op.batch_alter_table('finance_fee_discounts', schema=None) as batch_op:
+        batch_op.create_index('ix_finance_fee_discounts_shop', ['shop_id', 'starts_at'], unique=False)
+
+    op.create_table('finance_order_holds',
+    sa.Column('order_id', sa.String(length=32), nullable=False),
+    sa.Column('shop_id', sa.String(length=32), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=False),
+    sa.Column('delivered_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('hold_days', sa.Integer(), nullable=False),
+    sa.Column('due_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.String(length=20), nullable=False),
+    sa.PrimaryKeyConstraint('order_id', name=op.f('pk_finance_order_holds'))
+    )
+    with op.batch_alter_table('finance_order_holds', schema=None) as batch_op:
+        batch_op.create_index('ix_finance_order_holds_shop', ['shop_id', 'due_at'], unique=False)
+
     op.create_table('gmv_affiliate_daily',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('market', sa.String(length=2), nullable=False),
@@ -138,6 +169,30 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idempotency_keys_claimed_at'), ['claimed_at'], unique=False)
+
+    op.create_table('ledger_entries',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('shop_id', sa.String(length=32), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('order_id', sa.String(length=32), nullable=True),
+    sa.Column('refund_id', sa.String(length=32), nullable=True),
+    sa.Column('source_ref', sa.String(length=200), nullable=True),
+    sa.Column('memo', sa.String(length=500), nullable=False),
+    sa.Column('meta', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('actor', sa.String(length=254), nullable=True),
+    sa.Column('occurred_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("(kind NOT IN ('sale', 'fee_refund') OR amount >= 0) AND (kind NOT IN ('refund', 'referral_fee') OR amount <= 0)", name=op.f('ck_ledger_entries_sign')),
+    sa.CheckConstraint("kind IN ('sale', 'refund', 'referral_fee', 'fee_refund', 'commission', 'benefit', 'adjustment')", name=op.f('ck_ledger_entries_kind')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entries')),
+    sa.UniqueConstraint('source_ref', name='uq_ledger_entries_source_ref')
+    )
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_ledger_entries_market', ['market', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_ledger_entries_order', ['order_id'], unique=False)
+        batch_op.create_index('ix_ledger_entries_shop', ['shop_id', 'occurred_at', 'id'], unique=False)
 
     op.create_table('live_host_days',
     sa.Column('host_kind', sa.String(length=8), nullable=False),
@@ -336,6 +391,37 @@ def upgrade() -> None:
     sa.Column('placed', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('shop_id', 'day', name=op.f('pk_shop_daily_orders'))
     )
+    op.create_table('shop_statements',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('shop_id', sa.String(length=32), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('period_start', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('period_end', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sales', sa.BigInteger(), nullable=False),
+    sa.Column('refunds', sa.BigInteger(), nullable=False),
+    sa.Column('fees', sa.BigInteger(), nullable=False),
+    sa.Column('fee_refunds', sa.BigInteger(), nullable=False),
+    sa.Column('commissions', sa.BigInteger(), nullable=False),
+    sa.Column('benefits', sa.BigInteger(), nullable=False),
+    sa.Column('adjustments', sa.BigInteger(), nullable=False),
+    sa.Column('net', sa.BigInteger(), nullable=False),
+    sa.Column('carried_in', sa.BigInteger(), nullable=False),
+    sa.Column('paid_out', sa.BigInteger(), nullable=False),
+    sa.Column('carried_out', sa.BigInteger(), nullable=False),
+    sa.Column('entries', sa.Integer(), nullable=False),
+    sa.Column('rules', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
+    sa.Column('closed_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('net = sales + refunds + fees + fee_refunds + commissions + benefits + adjustments', name=op.f('ck_shop_statements_net')),
+    sa.CheckConstraint('paid_out + carried_out = carried_in + net', name=op.f('ck_shop_statements_balance')),
+    sa.CheckConstraint('paid_out >= 0', name=op.f('ck_shop_statements_paid_out')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shop_statements')),
+    sa.UniqueConstraint('shop_id', 'period_start', name='uq_shop_statements_shop_period')
+    )
+    with op.batch_alter_table('shop_statements', schema=None) as batch_op:
+        batch_op.create_index('ix_shop_statements_market', ['market', 'period_start'], unique=False)
+        batch_op.create_index('ix_shop_statements_shop', ['shop_id', 'period_start'], unique=False)
+
     op.create_table('shoppable_contents',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('creator_id', sa.String(length=32), nullable=False),
@@ -760,6 +846,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sellers_contact_email'), ['contact_email'], unique=False)
         batch_op.create_index(batch_op.f('ix_sellers_contact_phone'), ['contact_phone'], unique=False)
 
+    op.create_table('shop_payouts',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('statement_id', sa.String(length=32), nullable=False),
+    sa.Column('shop_id', sa.String(length=32), nullable=False),
+    sa.Column('market', sa.String(length=2), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=True),
+    sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('scheduled', 'paid')", name=op.f('ck_shop_payouts_status')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_shop_payouts_amount_positive')),
+    sa.ForeignKeyConstraint(['statement_id'], ['shop_statements.id'], name=op.f('fk_shop_payouts_statement_id_shop_statements')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shop_payouts')),
+    sa.UniqueConstraint('statement_id', name=op.f('uq_shop_payouts_statement_id'))
+    )
+    with op.batch_alter_table('shop_payouts', schema=None) as batch_op:
+        batch_op.create_index('ix_shop_payouts_shop', ['shop_id', 'status'], unique=False)
+
+    op.create_table('shop_statement_entries',
+    sa.Column('entry_id', sa.String(length=32), nullable=False),
+    sa.Column('statement_id', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['entry_id'], ['ledger_entries.id'], name=op.f('fk_shop_statement_entries_entry_id_ledger_entries')),
+    sa.ForeignKeyConstraint(['statement_id'], ['shop_statements.id'], name=op.f('fk_shop_statement_entries_statement_id_shop_statements')),
+    sa.PrimaryKeyConstraint('entry_id', name=op.f('pk_shop_statement_entries'))
+    )
+    with op.batch_alter_table('shop_statement_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shop_statement_entries_statement_id'), ['statement_id'], unique=False)
+
     op.create_table('skus',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('product_id', sa.String(length=32), nullable=False),
@@ -1089,6 +1205,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_skus_shop_id'))
 
     op.drop_table('skus')
+    with op.batch_alter_table('shop_statement_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shop_statement_entries_statement_id'))
+
+    op.drop_table('shop_statement_entries')
+    with op.batch_alter_table('shop_payouts', schema=None) as batch_op:
+        batch_op.drop_index('ix_shop_payouts_shop')
+
+    op.drop_table('shop_payouts')
     with op.batch_alter_table('sellers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sellers_contact_phone'))
         batch_op.drop_index(batch_op.f('ix_sellers_contact_email'))
@@ -1170,6 +1294,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_shoppable_contents_creator')
 
     op.drop_table('shoppable_contents')
+    with op.batch_alter_table('shop_statements', schema=None) as batch_op:
+        batch_op.drop_index('ix_shop_statements_shop')
+        batch_op.drop_index('ix_shop_statements_market')
+
+    op.drop_table('shop_statements')
     op.drop_table('shop_daily_orders')
     op.drop_table('sandbox_clock')
     with op.batch_alter_table('programs', schema=None) as batch_op:
@@ -1220,6 +1349,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_live_host_days_market_day')
 
     op.drop_table('live_host_days')
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_entries_shop')
+        batch_op.drop_index('ix_ledger_entries_order')
+        batch_op.drop_index('ix_ledger_entries_market')
+
+    op.drop_table('ledger_entries')
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_keys_claimed_at'))
 
@@ -1238,6 +1373,14 @@ def downgrade() -> None:
         batch_op.drop_index('ix_gmv_affiliate_daily_market_day')
 
     op.drop_table('gmv_affiliate_daily')
+    with op.batch_alter_table('finance_order_holds', schema=None) as batch_op:
+        batch_op.drop_index('ix_finance_order_holds_shop')
+
+    op.drop_table('finance_order_holds')
+    with op.batch_alter_table('finance_fee_discounts', schema=None) as batch_op:
+        batch_op.drop_index('ix_finance_fee_discounts_shop')
+
+    op.drop_table('finance_fee_discounts')
     with op.batch_alter_table('collaborations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_collaborations_shop_id'))
         batch_op.drop_index('ix_collaborations_browse')

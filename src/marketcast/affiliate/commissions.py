@@ -220,6 +220,13 @@ def of_shop(session: Session, *, shop_id: str, actor: Actor, page_size: int | No
     return paginate(session, stmt, order_by=[Commission.id], page_size=page_size, page_token=page_token)
 
 
+def commission_owed_for_order(session: Session, *, order_id: str) -> int:
+    """What the order's shop owes creators for it now, in minor units: its commissions' amounts (refunds already
+    taken off, reversed and self-referrals at 0). The finance area books the difference in the shop's ledger."""
+    return int(session.scalar(select(func.coalesce(func.sum(Commission.amount), 0))
+                              .where(Commission.order_id == order_id)) or 0)
+
+
 def owed_by_shop(session: Session, *, shop_id: str, actor: Actor) -> dict[str, dict[str, int]]:
     """currency -> {status: amount} of the shop's commissions still owed (pending, settleable, frozen) and settled."""
     sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)

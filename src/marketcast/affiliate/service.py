@@ -16,6 +16,7 @@ from marketcast.affiliate.collaborations import (  # noqa: F401
 from marketcast.affiliate.collaborations import get as get_collaboration  # noqa: F401
 from marketcast.affiliate.commissions import (  # noqa: F401
     attributed_orders,
+    commission_owed_for_order,
     freeze,
     frozen_count,
     list_for_operator,

@@ -275,6 +275,12 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
                                 "(GET /api/v1/webhooks/event-types lists them)."),
     ("delivery_in_progress", 409, "Only failed or delivered deliveries can be sent again."),
     ("webhook_disabled", 409, "The subscription is disabled; enable it first."),
+    # Finance.
+    ("payout_not_found", 404, "No payout with that id."),
+    ("invalid_entry_amount", 422, "A ledger amount is a non-zero whole number of minor units within bounds."),
+    ("currency_not_of_market", 422, "The amount is in another currency than the shop's market."),
+    ("invalid_discount", 422, "A fee discount is 1 to 10,000 basis points."),
+    ("payout_not_scheduled", 409, "Only a scheduled payout is marked paid (`status_now`)."),
 )
 
 CATALOGUE: dict[str, ErrorType] = {code: ErrorType(code, status, meaning) for code, status, meaning in _ENTRIES}

@@ -84,6 +84,16 @@ KEYS: tuple[PolicyKey, ...] = (
     _int("shop.probation.orders", 0, 100000, 500, "orders", "Orders a new shop needs to leave probation"),
     _int("shop.probation.daily_order_cap", 1, 1000000, 200, "orders", "Daily order cap on probation; none: no cap",
          nullable=True),
+    _int("finance.fee.referral_bps", 0, 10000, 800, "bps",
+         "Referral fee a shop pays on an order, in basis points of what the buyer paid (docs/fees.md)"),
+    _money("finance.fee.per_order", None, "Fixed fee a shop pays per paid order; none: no fixed fee", nullable=True),
+    PolicyKey("shop.settlement.period", "enum", "weekly", None,
+              "How often shops' statements close: weekly, semi-monthly or monthly",
+              choices=("weekly", "semi-monthly", "monthly")),
+    _int("shop.settlement.hold_days", 0, 365, 15, "days", "Days after delivery before an order's amounts are payable"),
+    _money("shop.payout.min_amount", {"amount": 100, "currency": "USD"},
+           "Least balance paid out to a shop; below it the balance carries over; none: any positive balance",
+           nullable=True),
     _int("order.unpaid_expiry_minutes", 1, 10080, 30, "minutes", "Unpaid orders expire, stock back, after"),
 )
 

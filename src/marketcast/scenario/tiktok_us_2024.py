@@ -70,6 +70,12 @@ POLICY_STEPS = (
      "Creators may sell from 1,000 followers"),
     ("2024-05-20", "creator.affiliate.pilot_below_followers", "US", 5000, "2024-07-01",
      "Creators under 5,000 followers start on a 30-day pilot"),
+    ("2023-09-01", "finance.fee.referral_bps", "US", 200, "2023-09-12", "US launch: a 2% referral fee per order"),
+    ("2023-09-01", "finance.fee.per_order", "US", {"amount": 30, "currency": "USD"}, "2023-09-12",
+     "US launch: plus $0.30 per order"),
+    ("2024-02-15", "finance.fee.referral_bps", "US", 600, "2024-04-01", "The referral fee rises to 6% per order"),
+    ("2024-02-15", "finance.fee.per_order", "US", None, "2024-04-01", "The 6% referral fee includes every fee"),
+    ("2024-02-15", "finance.fee.referral_bps", "US", 800, "2024-07-01", "The referral fee rises to 8% per order"),
     *(("2024-05-20", key, "US", value, "2024-07-01", "The US pilot programme")
       for key, value in (("creator.pilot.days", 30), ("creator.pilot.weekly_shoppable_videos", 5),
                          ("creator.pilot.weekly_shoppable_lives", 3), ("creator.pilot.graduation_orders", 10))),
