@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:00:25.808271
+Create Date: 2026-12-02 04:00:31.021203
 """
 
 import sqlalchemy as sa
