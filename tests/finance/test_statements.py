@@ -157,3 +157,36 @@ def test_operator_lists_statements_across_shops_with_totals(db, steps, make_shop
     assert steps.call("GET", "/statements", spain_only)["items"] == []
     assert steps.call("GET", "/statements", spain_only, 403, params={"market": "US"})["code"] == \
         "market_out_of_scope"
+
+
+def test_two_runs_at_once_close_each_period_once(db, steps, make_shop, product, make_buyer, at):
+    """Two workers closing at the same moment (threads with their own transactions): each shop's period is
+    closed once and every entry is on exactly one statement (PostgreSQL runs them truly at once)."""
+    import threading
+
+    set_policy(db, "shop.settlement.hold_days", 0)
+    with clock.frozen(at(2024, 7, 1, 15)):
+        shops, buyer = [make_shop() for _ in range(4)], make_buyer()
+        for shop in shops:
+            _, sku = product(shop)
+            steps.deliver(shop, steps.sale(buyer, [(sku, 1)])["id"])
+    closed, errors = [], []
+
+    def run():
+        try:
+            closed.append(jobs.close_statements())
+        except Exception as exc:  # a run that lost a race may fail as a whole; it must not double anything
+            errors.append(exc)
+
+    with clock.frozen(at(2024, 7, 8, 15)):
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert jobs.close_statements() == 0
+    assert sum(closed) == 4 and not errors, errors
+    with db(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(ShopStatement)) == 4
+        assert s.scalar(select(func.count()).select_from(StatementEntry)) == 8
+        assert s.scalar(select(func.count()).select_from(ShopPayout)) == 4

@@ -16,9 +16,9 @@ from marketcast.finance.schemas import (
     FeeRateOut,
     LedgerEntryOut,
     MarketTotalsOut,
-    PayoutOut,
-    StatementDetailOut,
-    StatementOut,
+    ShopPayoutOut,
+    ShopStatementDetailOut,
+    ShopStatementOut,
 )
 
 app = typer.Typer(no_args_is_help=True)
@@ -83,7 +83,7 @@ def statements(shop_id: str, as_email: str | None = AS, as_json: bool = JSON) ->
     """The shop's closed statements, oldest first."""
     with uow(write=False) as session:
         actor = cli_actor(session, as_email)
-        items = [StatementOut.of(s) for s in every_page(lambda token: service.statements_of_shop(
+        items = [ShopStatementOut.of(s) for s in every_page(lambda token: service.statements_of_shop(
             session, shop_id=shop_id, actor=actor, page_size=200, page_token=token))]
     if as_json:
         dump(items)
@@ -91,7 +91,7 @@ def statements(shop_id: str, as_email: str | None = AS, as_json: bool = JSON) ->
     _statements_table(items)
 
 
-def _statements_table(items: list[StatementOut]) -> None:
+def _statements_table(items: list[ShopStatementOut]) -> None:
     table = Table("id", "shop", "period", "sales", "fees", "net", "carried in", "paid out", "carried out")
     for s in items:
         table.add_row(s.id, s.shop_id, f"{when(s.period_start)} – {when(s.period_end)}", str(s.sales), str(s.fees),
@@ -107,7 +107,7 @@ def statement(shop_id: str, statement_id: str,
     with uow(write=False) as session:
         found = service.detail(session, shop_id=shop_id, statement_id=statement_id,
                                actor=cli_actor(session, as_email))
-        out = StatementDetailOut.of_detail(found)
+        out = ShopStatementDetailOut.of_detail(found)
         rows = service.csv_rows(found)
     if as_csv:
         writer = csv.writer(sys.stdout)
@@ -127,7 +127,7 @@ def statement(shop_id: str, statement_id: str,
 def payouts(shop_id: str, as_email: str | None = AS, as_json: bool = JSON) -> None:
     """The shop's payouts."""
     with uow(write=False) as session:
-        items = [PayoutOut.of(p) for p in service.payouts_of(session, shop_id=shop_id,
+        items = [ShopPayoutOut.of(p) for p in service.payouts_of(session, shop_id=shop_id,
                                                               actor=cli_actor(session, as_email))]
     if as_json:
         dump(items)
@@ -144,7 +144,7 @@ def pay(payout_id: str, reference: str = typer.Option(..., "--reference", help="
         as_email: str | None = AS, as_json: bool = JSON) -> None:
     """Record a scheduled payout as sent (operators)."""
     with uow() as session:
-        out = PayoutOut.of(service.mark_paid(session, payout_id=payout_id, reference=reference,
+        out = ShopPayoutOut.of(service.mark_paid(session, payout_id=payout_id, reference=reference,
                                              actor=cli_actor(session, as_email)))
     if as_json:
         dump(out)
@@ -178,7 +178,7 @@ def all_statements(market: str | None = typer.Option(None, "--market"), shop: st
         actor = cli_actor(session, as_email)
         filters: dict[str, Any] = {"market": market, "shop_id": shop, "period_from": parse_at(since) if since else None,
                    "period_to": parse_at(before) if before else None}
-        items = [StatementOut.of(s) for s in every_page(lambda token: service.list_for_operator(
+        items = [ShopStatementOut.of(s) for s in every_page(lambda token: service.list_for_operator(
             session, actor=actor, **filters, page_size=200, page_token=token))]
         totals = [MarketTotalsOut(**t) for t in service.totals_by_market(session, actor=actor, **filters)]
     if as_json:

@@ -23,9 +23,9 @@ from marketcast.finance.schemas import (
     MarketTotalsOut,
     OperatorStatementsOut,
     PaidIn,
-    PayoutOut,
-    StatementDetailOut,
-    StatementOut,
+    ShopPayoutOut,
+    ShopStatementDetailOut,
+    ShopStatementOut,
     UpcomingOut,
 )
 
@@ -85,17 +85,17 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {
                                      + ",".join(service.CSV_COLUMNS)}}
 
 
-@router.get("/shops/{shop_id}/statements", response_model=Page[StatementOut])
+@router.get("/shops/{shop_id}/statements", response_model=Page[ShopStatementOut])
 @raises(*SHOP_READ)
 def list_shop_statements(shop_id: str, uow: UnitOfWork, actor: Seller, page_size: PageSize = None,
                          page_token: PageToken = None):
     """The shop's closed statements, oldest first."""
     rows, token = service.statements_of_shop(uow, shop_id=shop_id, actor=actor, page_size=page_size,
                                              page_token=page_token)
-    return Page[StatementOut](items=[StatementOut.of(s) for s in rows], next_page_token=token)
+    return Page[ShopStatementOut](items=[ShopStatementOut.of(s) for s in rows], next_page_token=token)
 
 
-@router.get("/shops/{shop_id}/statements/{statement_id}", response_model=StatementDetailOut,
+@router.get("/shops/{shop_id}/statements/{statement_id}", response_model=ShopStatementDetailOut,
             responses=CSV_RESPONSE)
 @raises(*SHOP_READ, "statement_not_found")
 def get_shop_statement(shop_id: str, statement_id: str, request: Request, uow: UnitOfWork, actor: Seller):
@@ -109,7 +109,7 @@ def get_shop_statement(shop_id: str, statement_id: str, request: Request, uow: U
         writer.writerows(service.csv_rows(found))
         return Response(out.getvalue(), media_type="text/csv", headers={
             "content-disposition": f'attachment; filename="statement-{found.statement.id}.csv"'})
-    return StatementDetailOut.of_detail(found)
+    return ShopStatementDetailOut.of_detail(found)
 
 
 @router.get("/shops/{shop_id}/payouts/upcoming", response_model=UpcomingOut)
@@ -122,23 +122,23 @@ def get_upcoming_payout(shop_id: str, uow: UnitOfWork, actor: Seller):
     return UpcomingOut(shop_id=shop_id, period_start=nxt.period_start, closes_at=nxt.closes_at,
                        expected=Money(amount=nxt.expected, currency=nxt.currency),
                        min_payout=Money(amount=nxt.min_payout, currency=nxt.currency), pays=nxt.pays,
-                       scheduled=[PayoutOut.of(p) for p in scheduled])
+                       scheduled=[ShopPayoutOut.of(p) for p in scheduled])
 
 
-@router.get("/shops/{shop_id}/payouts", response_model=list[PayoutOut])
+@router.get("/shops/{shop_id}/payouts", response_model=list[ShopPayoutOut])
 @raises(*SHOP_READ)
 def list_shop_payouts(shop_id: str, uow: UnitOfWork, actor: Seller,
                       status: Literal["scheduled", "paid"] | None = None):
     """The shop's payouts, one per statement that reached the minimum payout."""
-    return [PayoutOut.of(p) for p in service.payouts_of(uow, shop_id=shop_id, actor=actor, status=status)]
+    return [ShopPayoutOut.of(p) for p in service.payouts_of(uow, shop_id=shop_id, actor=actor, status=status)]
 
 
-@router.post("/payouts/{payout_id}/paid", response_model=PayoutOut)
+@router.post("/payouts/{payout_id}/paid", response_model=ShopPayoutOut)
 @raises("payout_not_found", "market_out_of_scope", "reason_required", "invalid_reason", "reason_too_long",
         "payout_not_scheduled")
 def mark_payout_paid(payout_id: str, body: PaidIn, uow: UnitOfWork, actor: Operator):
     """Operators of its market record a scheduled payout as sent, with the transfer's reference (once)."""
-    return PayoutOut.of(service.mark_paid(uow, payout_id=payout_id, reference=body.reference, actor=actor))
+    return ShopPayoutOut.of(service.mark_paid(uow, payout_id=payout_id, reference=body.reference, actor=actor))
 
 
 @router.get("/statements", response_model=OperatorStatementsOut)
@@ -153,6 +153,6 @@ def list_statements_across_shops(
     """Operators: shops' statements in their markets, filtered, with totals per market over all that match."""
     filters: dict[str, Any] = {"market": market, "shop_id": shop_id, "period_from": period_from, "period_to": period_to}
     rows, token = service.list_for_operator(uow, actor=actor, **filters, page_size=page_size, page_token=page_token)
-    return OperatorStatementsOut(items=[StatementOut.of(s) for s in rows], next_page_token=token,
+    return OperatorStatementsOut(items=[ShopStatementOut.of(s) for s in rows], next_page_token=token,
                                  totals=[MarketTotalsOut(**t) for t in service.totals_by_market(uow, actor=actor,
                                                                                                **filters)])

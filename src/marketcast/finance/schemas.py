@@ -84,7 +84,7 @@ class FeeRateOut(BaseModel):
                    fixed_fee=Money(amount=r.fixed_fee, currency=r.currency))
 
 
-class StatementOut(BaseModel):
+class ShopStatementOut(BaseModel):
     """net = sales + refunds + fees + fee_refunds + commissions + benefits + adjustments (each signed from the shop's
     side); paid_out + carried_out = carried_in + net."""
 
@@ -109,7 +109,7 @@ class StatementOut(BaseModel):
     closed_at: datetime
 
     @classmethod
-    def of(cls, s) -> "StatementOut":
+    def of(cls, s) -> "ShopStatementOut":
         def money(amount: int) -> Money:
             return Money(amount=amount, currency=s.currency)
 
@@ -148,7 +148,7 @@ class StatementOrderOut(BaseModel):
     lines: dict[str, int] = Field(description="line -> minor units of this order on the statement")
 
 
-class PayoutOut(BaseModel):
+class ShopPayoutOut(BaseModel):
     id: str
     statement_id: str
     shop_id: str
@@ -160,29 +160,29 @@ class PayoutOut(BaseModel):
     paid_at: datetime | None
 
     @classmethod
-    def of(cls, p) -> "PayoutOut":
+    def of(cls, p) -> "ShopPayoutOut":
         return cls(id=p.id, statement_id=p.statement_id, shop_id=p.shop_id, market=p.market,
                    amount=Money(amount=p.amount, currency=p.currency), status=p.status, reference=p.reference,
                    created_at=p.created_at, paid_at=p.paid_at)
 
 
-class StatementDetailOut(StatementOut):
+class ShopStatementDetailOut(ShopStatementOut):
     lines: list[StatementLineOut]
     orders: list[StatementOrderOut]
-    payout: PayoutOut | None
+    payout: ShopPayoutOut | None
 
     @classmethod
-    def of_detail(cls, d) -> "StatementDetailOut":
+    def of_detail(cls, d) -> "ShopStatementDetailOut":
         s = d.statement
 
         def money(amount: int) -> Money:
             return Money(amount=amount, currency=s.currency)
 
-        return cls(**StatementOut.of(s).model_dump(),
+        return cls(**ShopStatementOut.of(s).model_dump(),
                    lines=[StatementLineOut(line=x.name, kind=x.kind, amount=money(x.amount),
                                            entries=[StatementEntryOut.of(e) for e in x.entries]) for x in d.lines],
                    orders=[StatementOrderOut(order_id=o.order_id, net=money(o.net), lines=o.totals) for o in d.orders],
-                   payout=PayoutOut.of(d.payout) if d.payout else None)
+                   payout=ShopPayoutOut.of(d.payout) if d.payout else None)
 
 
 class MarketTotalsOut(BaseModel):
@@ -202,7 +202,7 @@ class MarketTotalsOut(BaseModel):
 
 
 class OperatorStatementsOut(BaseModel):
-    items: list[StatementOut]
+    items: list[ShopStatementOut]
     next_page_token: str | None
     totals: list[MarketTotalsOut] = Field(description="per market and currency, over every statement the filters "
                                                       "match (minor units)")
@@ -219,4 +219,4 @@ class UpcomingOut(BaseModel):
     expected: Money = Field(description="carried + what is due before the period ends, as known now")
     min_payout: Money
     pays: bool = Field(description="whether that reaches the minimum payout")
-    scheduled: list[PayoutOut] = Field(description="payouts scheduled and not yet made")
+    scheduled: list[ShopPayoutOut] = Field(description="payouts scheduled and not yet made")

@@ -19,6 +19,7 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import User
 from marketcast.core.errors import NotFound
 from marketcast.creators import service as creators
+from marketcast.finance import service as finance
 from marketcast.creators.models import Creator
 from marketcast.orders import service as orders
 from marketcast.scenario import us_sellers
@@ -124,6 +125,7 @@ def _deliver_refund_settle(session: Session, placed: list, shops) -> None:
     with clock.frozen(at(SETTLED)):
         affiliate.make_settleable(session)
         affiliate.close_due(session)
+        finance.close_due(session)  # the shops' statements of the week that ended, with the same orders
 
 
 def summary(session: Session, *, as_of: datetime) -> dict:
