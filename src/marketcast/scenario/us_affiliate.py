@@ -19,8 +19,8 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import User
 from marketcast.core.errors import NotFound
 from marketcast.creators import service as creators
-from marketcast.finance import service as finance
 from marketcast.creators.models import Creator
+from marketcast.finance import service as finance
 from marketcast.orders import service as orders
 from marketcast.scenario import us_sellers
 from marketcast.sellers import service as sellers
