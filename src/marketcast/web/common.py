@@ -52,9 +52,11 @@ def day(value: date | datetime | None) -> Markup:
 OPERATOR_PAGES = [("/markets", "Markets"), ("/policies", "Policies"), ("/applications", "Applications"),
                   ("/creators", "Creators"), ("/shops", "Shops"), ("/orders", "Orders"), ("/products", "Products"),
                   ("/sellers", "Sellers"), ("/live/sessions", "LIVE"), ("/reports/gmv", "GMV"),
-                  ("/webhooks", "Webhooks"), ("/commissions", "Commissions"), ("/programs", "Programs")]
-SELLER_PAGES = [("/shops", "My shops"), ("/applications", "My applications"), ("/live/hosting", "My LIVEs"),
-                ("/programs", "Programs"), ("/markets", "Markets"), ("/policies", "Policies")]
+                  ("/webhooks", "Webhooks"), ("/commissions", "Commissions"), ("/programs", "Programs"),
+                  ("/finance/statements", "Statements")]
+SELLER_PAGES = [("/shops", "My shops"), ("/finance", "Finance"), ("/applications", "My applications"),
+                ("/live/hosting", "My LIVEs"), ("/programs", "Programs"), ("/markets", "Markets"),
+                ("/policies", "Policies")]
 CREATOR_PAGES = [("/creators", "My status"), ("/affiliate", "Affiliate"), ("/live/hosting", "My LIVEs"),
                  ("/markets", "Markets"), ("/policies", "Policies")]
 OTHER_PAGES = [("/live", "Live now"), ("/markets", "Markets"), ("/policies", "Policies")]
