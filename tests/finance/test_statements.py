@@ -85,7 +85,7 @@ def test_below_the_minimum_the_balance_carries_over(db, steps, make_shop, produc
     one, two = statements(steps, shop)
     assert (money(one["net"]), money(one["paid_out"]), money(one["carried_out"])) == (2300, 0, 2300)
     assert (money(two["carried_in"]), money(two["net"]), money(two["paid_out"])) == (2300, 4600, 6900)
-    assert two["rules"]["shop.payout.min_amount"] == 5000
+    assert two["rules"]["min_payout"] == 5000
     payouts = steps.call("GET", f"/shops/{shop['id']}/payouts", shop["headers"])
     assert [(p["statement_id"], money(p["amount"]), p["status"]) for p in payouts] == [(two["id"], 6900, "scheduled")]
     upcoming = steps.call("GET", f"/shops/{shop['id']}/payouts/upcoming", shop["headers"])

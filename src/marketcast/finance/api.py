@@ -4,7 +4,7 @@ operators' adjustments; statements and payouts."""
 import csv
 import io
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response, status
 
@@ -17,13 +17,14 @@ from marketcast.finance import service
 from marketcast.finance.schemas import (
     AdjustmentIn,
     BalanceOut,
-    EntryKind,
     FeeRateOut,
+    LedgerEntryKind,
     LedgerEntryOut,
     MarketTotalsOut,
     OperatorStatementsOut,
     PaidIn,
     ShopPayoutOut,
+    ShopPayoutStatus,
     ShopStatementDetailOut,
     ShopStatementOut,
     UpcomingOut,
@@ -41,7 +42,7 @@ def list_ledger_entries(
     shop_id: str, uow: UnitOfWork, actor: Seller,
     from_: Annotated[datetime | None, Query(alias="from", description="entries from this time (included)")] = None,
     to: Annotated[datetime | None, Query(description="entries before this time")] = None,
-    kind: EntryKind | None = None, order_id: Annotated[str | None, Query(max_length=32)] = None,
+    kind: LedgerEntryKind | None = None, order_id: Annotated[str | None, Query(max_length=32)] = None,
     page_size: PageSize = None, page_token: PageToken = None,
 ):
     """The shop's ledger, oldest first: each entry signed from the shop's side, with where it stands (pending
@@ -128,7 +129,7 @@ def get_upcoming_payout(shop_id: str, uow: UnitOfWork, actor: Seller):
 @router.get("/shops/{shop_id}/payouts", response_model=list[ShopPayoutOut])
 @raises(*SHOP_READ)
 def list_shop_payouts(shop_id: str, uow: UnitOfWork, actor: Seller,
-                      status: Literal["scheduled", "paid"] | None = None):
+                      status: ShopPayoutStatus | None = None):
     """The shop's payouts, one per statement that reached the minimum payout."""
     return [ShopPayoutOut.of(p) for p in service.payouts_of(uow, shop_id=shop_id, actor=actor, status=status)]
 

@@ -2,15 +2,48 @@
 side: a fee is negative, a sale positive."""
 
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from marketcast.core.fields import Currency, WholeNumber
 from marketcast.core.money import Money
 
-EntryKind = Literal["sale", "refund", "referral_fee", "fee_refund", "commission", "benefit", "adjustment"]
-EntryStatus = Literal["pending", "payable", "stated"]
+
+class LedgerEntryKind(StrEnum):
+    """What a ledger entry books."""
+
+    sale = "sale"
+    refund = "refund"
+    referral_fee = "referral_fee"
+    fee_refund = "fee_refund"
+    commission = "commission"
+    benefit = "benefit"
+    adjustment = "adjustment"
+
+
+class LedgerEntryStatus(StrEnum):
+    """Where an entry stands: pending (its hold is not over), payable, or on a statement."""
+
+    pending = "pending"
+    payable = "payable"
+    stated = "stated"
+
+
+class StatementLineName(StrEnum):
+    sales = "sales"
+    refunds = "refunds"
+    fees = "fees"
+    fee_refunds = "fee_refunds"
+    commissions = "commissions"
+    benefits = "benefits"
+    adjustments = "adjustments"
+
+
+class ShopPayoutStatus(StrEnum):
+    scheduled = "scheduled"
+    paid = "paid"
+
 
 
 class Strict(BaseModel):
@@ -27,25 +60,59 @@ class AdjustmentIn(Strict):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class EntryDetails(BaseModel):
+    """How an entry's amount was computed; which fields are there depends on its kind."""
+
+    referral_bps: int | None = Field(None, description="referral_fee: the rate charged")
+    base_bps: int | None = Field(None, description="referral_fee: finance.fee.referral_bps in force")
+    discount_bps: int | None = Field(None, description="referral_fee: the shop's discount then")
+    discount_id: str | None = None
+    fixed_fee: int | None = Field(None, description="referral_fee: finance.fee.per_order in force (minor units)")
+    base: int | None = Field(None, description="referral_fee: what the buyer paid")
+    referral: int | None = Field(None, description="referral_fee: the rate's part")
+    fixed: int | None = Field(None, description="referral_fee: the fixed part")
+    policy_versions: dict[str, str | None] | None = Field(None, description="policy key -> version used")
+    fee: int | None = Field(None, description="fee_refund: the order's fees")
+    paid: int | None = Field(None, description="fee_refund: what the buyer paid")
+    refunded: int | None = Field(None, description="fee_refund: refunded so far, this refund included")
+    owed: int | None = Field(None, description="commission: owed to creators for the order now")
+    booked_before: int | None = Field(None, description="commission: what the ledger held before")
+    source: str | None = Field(None, description="benefit: the area or program that posted it")
+    reference: str | None = None
+
+
+class StatementRules(BaseModel):
+    """The policy values a statement's close used."""
+
+    settlement_period: str | None = Field(None, description="shop.settlement.period")
+    min_payout: int | None = Field(None, description="shop.payout.min_amount, minor units")
+
+    @classmethod
+    def of(cls, rules: dict) -> "StatementRules":
+        return cls(settlement_period=rules.get("shop.settlement.period"),
+                   min_payout=rules.get("shop.payout.min_amount"))
+
+
 class LedgerEntryOut(BaseModel):
     id: str
-    kind: EntryKind
+    kind: LedgerEntryKind
     order_id: str | None
     refund_id: str | None
     amount: Money = Field(description="signed from the shop's side: a fee is negative")
     occurred_at: datetime
     memo: str
-    status: EntryStatus = Field(description="pending (the hold is not over), payable, or stated")
+    status: LedgerEntryStatus = Field(description="pending (the hold is not over), payable, or stated")
     due_at: datetime | None = Field(description="when it is (or was) payable; none while the order is not delivered")
     statement_id: str | None
-    details: dict = Field(default_factory=dict, description="how the amount was computed (rate, base, policies)")
+    details: EntryDetails = Field(description="how the amount was computed (rate, base, policies)")
 
     @classmethod
     def of(cls, v) -> "LedgerEntryOut":
         e = v.entry
         return cls(id=e.id, kind=e.kind, order_id=e.order_id, refund_id=e.refund_id,
                    amount=Money(amount=e.amount, currency=e.currency), occurred_at=e.occurred_at, memo=e.memo,
-                   status=v.status, due_at=v.due_at, statement_id=v.statement_id, details=e.meta or {})
+                   status=v.status, due_at=v.due_at, statement_id=v.statement_id,
+                   details=EntryDetails.model_validate(e.meta or {}))
 
 
 class BalanceOut(BaseModel):
@@ -105,7 +172,7 @@ class ShopStatementOut(BaseModel):
     paid_out: Money
     carried_out: Money
     entries: int = Field(description="how many ledger entries are behind it")
-    rules: dict = Field(description="the policy values the close used")
+    rules: StatementRules = Field(description="the policy values the close used")
     closed_at: datetime
 
     @classmethod
@@ -116,13 +183,13 @@ class ShopStatementOut(BaseModel):
         figures = ("sales", "refunds", "fees", "fee_refunds", "commissions", "benefits", "adjustments", "net",
                    "carried_in", "paid_out", "carried_out")
         return cls(id=s.id, shop_id=s.shop_id, market=s.market, period_start=s.period_start, period_end=s.period_end,
-                   entries=s.entries, rules=s.rules, closed_at=s.closed_at,
+                   entries=s.entries, rules=StatementRules.of(s.rules or {}), closed_at=s.closed_at,
                    **{f: money(getattr(s, f)) for f in figures})
 
 
 class StatementEntryOut(BaseModel):
     id: str
-    kind: EntryKind
+    kind: LedgerEntryKind
     order_id: str | None
     refund_id: str | None
     amount: Money
@@ -136,8 +203,8 @@ class StatementEntryOut(BaseModel):
 
 
 class StatementLineOut(BaseModel):
-    line: Literal["sales", "refunds", "fees", "fee_refunds", "commissions", "benefits", "adjustments"]
-    kind: EntryKind
+    line: StatementLineName
+    kind: LedgerEntryKind
     amount: Money
     entries: list[StatementEntryOut]
 
@@ -154,7 +221,7 @@ class ShopPayoutOut(BaseModel):
     shop_id: str
     market: str
     amount: Money
-    status: Literal["scheduled", "paid"]
+    status: ShopPayoutStatus
     reference: str | None
     created_at: datetime
     paid_at: datetime | None
