@@ -9,7 +9,7 @@ from marketcast.core import clock
 from marketcast.core.openapi import api_router, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, MaybeUser, UnitOfWork
-from marketcast.live import figures_api, service
+from marketcast.live import figures_api, service, ws
 from marketcast.live.schemas import (
     BagOrderIn,
     BagProductIn,
@@ -167,3 +167,4 @@ def get_deal(deal_id: str, uow: UnitOfWork, actor: MaybeUser):
 
 
 router.include_router(figures_api.router)
+router.include_router(ws.router)

@@ -24,7 +24,7 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.live import buckets as stock
-from marketcast.live import events, gate, rules, sessions
+from marketcast.live import events, gate, rooms, rules, sessions
 from marketcast.live.models import BagItem, FlashDeal
 from marketcast.policies import service as policies
 
@@ -148,7 +148,12 @@ def start(session: Session, *, deal_id: str, actor: Actor) -> FlashDeal:
                        status_now=deal.status, deal_id=deal.id)
     outbox.emit(session, events.DealCountingDown(**_deal_event(deal), opens_at=opens_at, ends_at=ends_at),
                 market=deal.market)
+    _tell_room(session, deal)
     return deal
+
+
+def _tell_room(session: Session, deal: FlashDeal) -> None:
+    rooms.deal_changed(session, session_id=deal.session_id, deal=snapshot(session, deal))
 
 
 def end(session: Session, *, deal_id: str, actor: Actor) -> FlashDeal:
@@ -195,6 +200,8 @@ def _end_where(session: Session, *conditions) -> int:
                                                  returned=row.returned), row.market) for row in done])
     ids = [row.id for row in done]
     after_commit(session, lambda: [gate.mark(i, "deal_not_open") for i in ids])
+    for deal_id in ids:
+        _tell_room(session, get(session, deal_id))
     return len(done)
 
 
@@ -312,8 +319,11 @@ def take(session: Session, *, buyer_id: str, lines: list) -> None:
                               salt=line.order_id)
             if left is None:
                 _refuse(session, line.deal_id, q, now)
-            if left == 0 and stock.units_left(session, line.deal_id) == 0:
+            units = stock.units_left(session, line.deal_id)
+            if left == 0 and units == 0:
                 _sold_out(session, line.deal_id)
+            else:
+                rooms.units_left(session, session_id=line.live_session_id, deal_id=line.deal_id, units_left=units)
             continue
         left = session.execute(
             update(FlashDeal)
@@ -326,7 +336,9 @@ def take(session: Session, *, buyer_id: str, lines: list) -> None:
             _refuse(session, line.deal_id, q, now)
         if left == 0:
             _sold_out(session, line.deal_id)
-        elif gate.is_marked(line.deal_id):  # a probe found units back: this process stops turning buyers away
+            continue
+        rooms.units_left(session, session_id=line.live_session_id, deal_id=line.deal_id, units_left=left)
+        if gate.is_marked(line.deal_id):  # a probe found units back: this process stops turning buyers away
             after_commit(session, lambda deal_id=line.deal_id: gate.clear(deal_id, everywhere=False))
 
 
@@ -339,6 +351,7 @@ def _sold_out(session: Session, deal_id: str) -> None:
     _, sold = counts(session, deal)
     outbox.emit(session, events.DealSoldOut(**_deal_event(deal), sold=sold), market=deal.market)
     after_commit(session, lambda: gate.mark(deal_id, "deal_sold_out"))
+    _tell_room(session, deal)
 
 
 def _refuse(session: Session, deal_id: str, quantity: int, now: datetime) -> None:

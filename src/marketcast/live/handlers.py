@@ -5,7 +5,7 @@ the checkout's transaction opens."""
 
 from sqlalchemy.orm import Session
 
-from marketcast.live import deals, gate, metrics
+from marketcast.live import deals, gate, metrics, rooms
 from marketcast.orders import hooks
 
 
@@ -40,5 +40,7 @@ def count_live_sale(session: Session, paid: hooks.OrderPaid) -> None:
     for line in paid.lines:
         if line.live_session_id:
             amounts[line.live_session_id] = amounts.get(line.live_session_id, 0) + line.amount
+            rooms.purchased(session, session_id=line.live_session_id, product_id=line.product_id,
+                            sku_id=line.sku_id, quantity=line.quantity, deal_id=line.deal_id)
     for session_id, amount in amounts.items():
         metrics.record_paid(session, session_id=session_id, amount=amount, currency=paid.order.currency)

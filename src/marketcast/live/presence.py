@@ -73,6 +73,16 @@ def report_due(elapsed: float = REPORT_EVERY) -> dict[str, int]:
     return done
 
 
+_reporter: asyncio.Task | None = None
+
+
+def ensure_reporting() -> None:
+    """Start this process's reporter on the running event loop, once."""
+    global _reporter
+    if _reporter is None or _reporter.done():
+        _reporter = asyncio.get_running_loop().create_task(report_forever(), name="live-presence")
+
+
 async def report_forever() -> None:
     """The process's flusher: started with the first room connection, runs the reports off the event loop."""
     while True:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
-from marketcast.live import deals, metrics, sessions
+from marketcast.live import deals, metrics, rooms, sessions
 from marketcast.live.deals import advance, current  # noqa: F401
 from marketcast.live.deals import create as create_deal  # noqa: F401
 from marketcast.live.deals import end as end_deal  # noqa: F401
@@ -42,6 +42,7 @@ def end(session: Session, *, session_id: str, actor: Actor) -> LiveSession:
     live = sessions.finish(session, session_id=session_id, actor=actor, action="end")
     deals.end_for_session(session, session_id=live.id)
     metrics.close(session, live.id)
+    rooms.ended(session, session_id=live.id, status=live.status)
     return live
 
 
@@ -49,6 +50,7 @@ def cancel(session: Session, *, session_id: str, actor: Actor) -> LiveSession:
     """Cancel a scheduled session; its deals (none has opened) end and give their allotments back."""
     live = sessions.finish(session, session_id=session_id, actor=actor, action="cancel")
     deals.end_for_session(session, session_id=live.id)
+    rooms.ended(session, session_id=live.id, status=live.status)
     return live
 
 

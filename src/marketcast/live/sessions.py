@@ -21,7 +21,7 @@ from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.pagination import Paged, paginate
 from marketcast.creators import service as creators
-from marketcast.live import events, metrics, rules
+from marketcast.live import events, metrics, rooms, rules
 from marketcast.live.models import BagItem, FlashDeal, HostWeek, LiveSession
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
@@ -260,6 +260,7 @@ def add_to_bag(session: Session, *, session_id: str, product_id: str, actor: Act
     _touch(live)
     session.flush()
     metrics.tick(session, live.id)
+    _bag_to_room(session, live)
     return live
 
 
@@ -279,6 +280,8 @@ def remove_from_bag(session: Session, *, session_id: str, product_id: str, actor
         live.pinned_product_id = None
     _touch(live)
     metrics.tick(session, live.id)
+    _bag_to_room(session, live)
+    rooms.pinned(session, session_id=live.id, product_id=live.pinned_product_id)
     return live
 
 
@@ -293,6 +296,7 @@ def reorder_bag(session: Session, *, session_id: str, product_ids: list[str], ac
         session.execute(update(BagItem).where(BagItem.session_id == live.id, BagItem.product_id == pid)
                         .values(position=position).execution_options(synchronize_session=False))
     _touch(live)
+    _bag_to_room(session, live)
     return live
 
 
@@ -311,4 +315,9 @@ def pin(session: Session, *, session_id: str, product_id: str | None, actor: Act
         live.pinned_product_id = product_id
         metrics.record_pin(session, live.id)
     _touch(live)
+    rooms.pinned(session, session_id=live.id, product_id=live.pinned_product_id)
     return live
+
+
+def _bag_to_room(session: Session, live: LiveSession) -> None:
+    rooms.bag_changed(session, session_id=live.id, product_ids=[i.product_id for i in bag(session, live.id)])

@@ -232,7 +232,7 @@ def bag_change(request: Request, session_id: str, product_id: str, verb: str, uo
             raise NotFound("action", verb)
         order = [item.product_id for item in live_service.bag(uow, session_id)]
         if product_id not in order:
-            raise NotFound("product_in_bag", product_id)
+            raise Invalid(f"product {product_id} is not in the bag", code="product_not_in_bag", field="product_id")
         i = order.index(product_id)
         j = max(0, i - 1) if verb == "up" else min(len(order) - 1, i + 1)
         order[i], order[j] = order[j], order[i]

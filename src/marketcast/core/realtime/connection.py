@@ -26,7 +26,7 @@ BEHIND_REASON = "behind: reconnect with after_seq"
 CLOSE_WAIT_SECONDS = 5.0
 
 Snapshot = Callable[[], dict[str, Any]]  # sync: reads the database in a unit of work of its own
-OnText = Callable[[str], Awaitable[None]]
+OnText = Callable[[str, Subscription], Awaitable[None]]  # a text the viewer sent, and its subscription
 
 
 def close_code(exc: DomainError) -> int:
@@ -50,7 +50,7 @@ async def serve_room(websocket: WebSocket, hub: Hub, room: str, *, after_seq: in
     joined = await hub.join(room, after_seq=after_seq, counted=counted)
     subscription = joined.subscription
     sender = asyncio.create_task(_send(websocket, subscription, joined.seq, joined.replay, snapshot, snapshot_type))
-    receiver = asyncio.create_task(_receive(websocket, on_text))
+    receiver = asyncio.create_task(_receive(websocket, on_text, subscription))
     behind = asyncio.create_task(subscription.behind.wait())
     try:
         done, _ = await asyncio.wait({sender, receiver, behind}, return_when=asyncio.FIRST_COMPLETED)
@@ -88,14 +88,14 @@ async def _send(websocket: WebSocket, subscription: Subscription, seq: int, repl
             await websocket.send_text(message.text)
 
 
-async def _receive(websocket: WebSocket, on_text: OnText | None) -> None:
+async def _receive(websocket: WebSocket, on_text: OnText | None, subscription: Subscription) -> None:
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
         text = message.get("text")
         if text is not None and on_text is not None:
-            await on_text(text)
+            await on_text(text, subscription)
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
