@@ -14,7 +14,9 @@ from marketcast.core.settings import reset_settings
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Anyone may call these: they are how one gets credentials.
-PUBLIC_WRITES = {("post", "/api/v1/auth/signup"), ("post", "/api/v1/auth/tokens")}
+# Signing up, signing in, and a LIVE viewer's tap on a product (anonymous viewers count in the figures).
+PUBLIC_WRITES = {("post", "/api/v1/auth/signup"), ("post", "/api/v1/auth/tokens"),
+                 ("post", "/api/v1/live/sessions/{session_id}/clicks")}
 
 
 def _write_routes() -> list[tuple[str, str]]:
