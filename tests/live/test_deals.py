@@ -209,6 +209,33 @@ def test_the_sold_out_gate_answers_without_the_database(steps, open_deal, make_b
     assert r["code"] == "deal_sold_out" and r["deal_id"] == deal["id"]
 
 
+def test_a_sell_out_that_rolls_back_marks_nothing_and_tells_no_viewer(steps, open_deal, make_buyer):
+    """The gate's marks and the room's messages are queued on the checkout's transaction (core.realtime's
+    after-commit queue): a checkout that took the last unit and then failed leaves the deal open everywhere."""
+    from marketcast.core import realtime
+    from marketcast.core.errors import Conflict
+    from marketcast.live import gate
+    from marketcast.live.rooms import room_of
+    from marketcast.orders import hooks
+
+    deal, sku, live = open_deal(allotment=1)
+
+    def fails_after_the_take(session, held):
+        raise Conflict("a later step failed", code="out_of_stock")
+
+    hooks.held_stock.subscribe(fails_after_the_take)  # after the live area's: the unit was taken, then undone
+    try:
+        assert steps.buy(make_buyer(), sku, deal["id"], expect=409)["code"] == "out_of_stock"
+    finally:
+        hooks.held_stock._handlers.remove(fails_after_the_take)
+    assert not gate.is_marked(deal["id"])
+    room = realtime.hub().rooms.get(room_of(live["id"]))
+    assert not [m for m in (room.buffer if room else ()) if m.type == "deal" and m.data.get("units_left") == 0]
+    assert steps.get_deal(deal["id"])["units_left"] == 1
+    steps.buy(make_buyer(), sku, deal["id"])
+    assert gate.is_marked(deal["id"])  # the committed sell-out marks it
+
+
 def test_a_bucketed_deal_sells_exactly_its_units_and_gives_the_rest_back_once(steps, open_deal, make_buyer,
                                                                               counters, shop):
     from marketcast.live import gate

@@ -11,11 +11,10 @@ so the SKU's counters and the deal's add up whatever runs at once or is killed h
 did nothing). Paying for a deal order is the catalog's reserved -> sold, as for any order."""
 
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, event, select, update
+from sqlalchemy import and_, case, select, update
 from sqlalchemy.orm import Session
 
 from marketcast.catalog import service as catalog
@@ -23,6 +22,7 @@ from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import Conflict, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
+from marketcast.core.realtime import call_after_commit
 from marketcast.live import buckets as stock
 from marketcast.live import events, gate, rooms, rules, sessions
 from marketcast.live.models import BagItem, FlashDeal
@@ -34,26 +34,6 @@ _BOUNDS = (rules.COUNTDOWN_MIN, rules.COUNTDOWN_MAX, rules.MAX_DURATION)
 def _deal_event(deal: FlashDeal) -> dict[str, Any]:
     return {"deal_id": deal.id, "session_id": deal.session_id, "shop_id": deal.shop_id, "market": deal.market,
             "sku_id": deal.sku_id, "status": deal.status}
-
-
-_AFTER_COMMIT = "live.after_commit"
-
-
-def after_commit(session: Session, action: Callable[[], Any]) -> None:
-    """Run `action` once this transaction has committed (never if it rolls back): a mark in the gate must only
-    say what the database holds."""
-    session.info.setdefault(_AFTER_COMMIT, []).append(action)
-
-
-@event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    for action in session.info.pop(_AFTER_COMMIT, ()):
-        action()
-
-
-@event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
 
 
 def create(session: Session, *, session_id: str, sku_id: str, deal_price: int, currency: str, allotment: int,
@@ -199,7 +179,7 @@ def _end_where(session: Session, *conditions) -> int:
                                                  market=row.market, sku_id=row.sku_id, status="ended", sold=row.sold,
                                                  returned=row.returned), row.market) for row in done])
     ids = [row.id for row in done]
-    after_commit(session, lambda: [gate.mark(i, "deal_not_open") for i in ids])
+    call_after_commit(session, lambda: [gate.mark(i, "deal_not_open") for i in ids])
     for deal_id in ids:
         _tell_room(session, get(session, deal_id))
     return len(done)
@@ -268,7 +248,7 @@ def price_lines(session: Session, *, order, lines: list, fingerprint: str | None
     caps = session.info.setdefault(_CAPS, {})
     if fingerprint:
         # Once this order commits, a retry of the same request is let through the gate to be replayed.
-        after_commit(session, lambda: [gate.remember(d, fingerprint) for d in wanted])
+        call_after_commit(session, lambda: [gate.remember(d, fingerprint) for d in wanted])
     for index, line in enumerate(lines):
         if not line.deal_id:
             continue
@@ -339,7 +319,7 @@ def take(session: Session, *, buyer_id: str, lines: list) -> None:
             continue
         rooms.units_left(session, session_id=line.live_session_id, deal_id=line.deal_id, units_left=left)
         if gate.is_marked(line.deal_id):  # a probe found units back: this process stops turning buyers away
-            after_commit(session, lambda deal_id=line.deal_id: gate.clear(deal_id, everywhere=False))
+            call_after_commit(session, lambda deal_id=line.deal_id: gate.clear(deal_id, everywhere=False))
 
 
 def _sold_out(session: Session, deal_id: str) -> None:
@@ -350,7 +330,7 @@ def _sold_out(session: Session, deal_id: str) -> None:
         deal = get(session, deal_id)
     _, sold = counts(session, deal)
     outbox.emit(session, events.DealSoldOut(**_deal_event(deal), sold=sold), market=deal.market)
-    after_commit(session, lambda: gate.mark(deal_id, "deal_sold_out"))
+    call_after_commit(session, lambda: gate.mark(deal_id, "deal_sold_out"))
     _tell_room(session, deal)
 
 
@@ -414,7 +394,7 @@ def give_back(session: Session, *, held: list, buyers_of: dict[str, str]) -> Non
     if to_stock:
         catalog.release(session, quantities=dict(to_stock))
     if reopened:
-        after_commit(session, lambda: [gate.clear(d) for d in reopened])
+        call_after_commit(session, lambda: [gate.clear(d) for d in reopened])
 
 
 def seconds_between(start: datetime, end: datetime | None) -> int | None:

@@ -67,3 +67,35 @@ def test_a_failure_to_send_does_not_undo_the_commit(monkeypatch, caplog):
     with unit_of_work() as session:
         realtime.publish_after_commit(session, "r", "pin", {})
     assert "publishing pin to room r failed" in caplog.text
+
+
+def test_a_call_after_commit_runs_once_committed_and_never_on_a_rollback(caplog):
+    calls: list[str] = []
+    with unit_of_work() as session:
+        realtime.call_after_commit(session, lambda: calls.append("outer"))
+        realtime.publish_after_commit(session, "r", "pin", {})
+        savepoint = session.begin_nested()
+        realtime.call_after_commit(session, lambda: calls.append("inner"))
+        savepoint.rollback()
+        assert calls == []  # not before the commit
+    assert calls == ["outer"]
+    assert [t for _, t, _ in sent("r")] == ["pin"]
+    assert realtime.pending(session) == []  # a call is not a message
+    with pytest.raises(RuntimeError), unit_of_work() as session:
+        realtime.call_after_commit(session, lambda: calls.append("rolled back"))
+        raise RuntimeError("the service failed")
+    session = new_session()
+    realtime.call_after_commit(session, lambda: calls.append("closed"))
+    session.close()
+    assert calls == ["outer"]
+
+    def broken():
+        raise ConnectionError("redis is away")
+
+    with unit_of_work() as session:  # a failing call neither undoes the commit nor stops what follows
+        realtime.call_after_commit(session, broken)
+        realtime.call_after_commit(session, lambda: calls.append("after"))
+        realtime.publish_after_commit(session, "r", "deal", {})
+    assert calls == ["outer", "after"]
+    assert [t for _, t, _ in sent("r")] == ["pin", "deal"]
+    assert "after-commit action" in caplog.text

@@ -2,21 +2,22 @@
 
 - `hub()` is this process's hub: in memory by default, `RedisHub` when `MARKETCAST_REDIS_URL` is set, so every
   server process serving a room sees the same messages, numbered by Redis, in the same order.
-- Services call `publish_after_commit(session, room, type, data)`: sent after the commit, never on a rollback.
+- Services call `publish_after_commit(session, room, type, data)`: sent after the commit, never on a rollback;
+  `call_after_commit(session, action)` runs a function on the same terms.
 - A WebSocket route accepts, then hands the socket to `serve_room` (core.realtime.connection)."""
 
 import threading
 from typing import Any
 
-from marketcast.core.realtime.after_commit import pending, publish_after_commit
+from marketcast.core.realtime.after_commit import call_after_commit, pending, publish_after_commit
 from marketcast.core.realtime.connection import CLOSE_BEHIND, close_code, refuse, serve_room
 from marketcast.core.realtime.hub import Hub, Joined
 from marketcast.core.realtime.messages import Message
 from marketcast.core.realtime.queue import Subscription
 from marketcast.core.settings import get_settings
 
-__all__ = ["CLOSE_BEHIND", "Hub", "Joined", "Message", "Subscription", "close_code", "hub", "pending",
-           "publish_after_commit", "refuse", "reset_hub", "serve_room"]
+__all__ = ["CLOSE_BEHIND", "Hub", "Joined", "Message", "Subscription", "call_after_commit", "close_code", "hub",
+           "pending", "publish_after_commit", "refuse", "reset_hub", "serve_room"]
 
 _hub: Hub | None = None
 _lock = threading.Lock()
