@@ -8,8 +8,9 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from marketcast.affiliate import service as affiliate
 from marketcast.catalog import service as catalog
@@ -158,15 +159,23 @@ def room_state(session_id: str, uow: UnitOfWork, actor: MaybeUser, panel: bool =
 
 
 @router.post("/{session_id}/buy")
-def buy(request: Request, session_id: str, _: Csrf, actor: Annotated[Actor, Depends(buying.buyer)],
-        deal_id: Annotated[str, Form()] = "", sku_id: Annotated[str, Form()] = "",
-        quantity: Annotated[str, Form()] = "1", key: Annotated[str, Form()] = ""):
-    """Through the same checkout as `POST /orders` (the line names the deal; the form's key is the
-    Idempotency-Key, so a form sent twice places one order), then on to paying it in the room."""
+async def buy(request: Request, session_id: str, _: Csrf,
+              deal_id: Annotated[str, Form()] = "", sku_id: Annotated[str, Form()] = "",
+              quantity: Annotated[str, Form()] = "1", key: Annotated[str, Form()] = ""):
+    """Through the same admission gate and checkout as `POST /orders` (the line names the deal; the form's key is
+    the Idempotency-Key, so a form sent twice places one order), then on to paying it in the room. Async so that
+    the gate turns a sold-out deal's buyers away on the event loop, before the sign-in is read or any
+    transaction opens; the rest runs on a worker thread."""
     back = f"/live/{session_id}"
     try:
-        order = buying.place(request, session_id=session_id, actor=actor, key=key, sku_id=sku_id, deal_id=deal_id,
-                             quantity=forms.whole(quantity, "quantity", default=1))
+        count = forms.whole(quantity, "quantity", default=1)
+        await buying.admit(request, key=key, sku_id=sku_id, deal_id=deal_id, quantity=count)
+    except DomainError as exc:
+        return form_failed(request, buying.NO_WRITES, exc, back, {"quantity": quantity})
+    actor = await run_in_threadpool(buying.buyer, request)
+    try:
+        order = await run_in_threadpool(lambda: buying.place(request, session_id=session_id, actor=actor, key=key,
+                                                             sku_id=sku_id, deal_id=deal_id, quantity=count))
     except DomainError as exc:
         return form_failed(request, buying.NO_WRITES, exc, back, {"quantity": quantity})
     request.session[buying.ORDER_KEY] = {"session_id": session_id, "order_id": order["id"]}

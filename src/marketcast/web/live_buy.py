@@ -1,9 +1,11 @@
 """Buying in a LIVE room from the console, and the host's figures. A room's buy form goes through the checkout
 `POST /orders` runs (the deal on the line, the form's key as the Idempotency-Key, `respond_once`'s one unit of
-work), so the console buyer and an API client are turned away, or served, alike. The sold-out gate that spares the
-database a crowd's API retries is left to the API: a person's tap here is answered by the database (409
-deal_sold_out all the same), and a resent form by its stored answer."""
+work), so the console buyer and an API client are turned away, or served, alike: first by the same admission gate
+(orders' `checkout_admission`: a deal known to be sold out or ended is refused before any database work, with the
+same 409), then by the database. A resent form whose order committed passes the gate and gets its stored answer,
+as a retried API request does (the fingerprint of who sent which key)."""
 
+import hashlib
 import json
 from typing import Any
 
@@ -16,6 +18,7 @@ from marketcast.core.idempotency import Outcome
 from marketcast.core.money import format_money
 from marketcast.core.web_deps import requires_own_session, respond_once
 from marketcast.live import service as live_service
+from marketcast.orders import hooks as order_hooks
 from marketcast.orders import service as orders
 from marketcast.orders.schemas import CheckoutIn, OrderOut
 
@@ -34,6 +37,24 @@ class _NoWrites:
 NO_WRITES = _NoWrites()
 
 
+def fingerprint(request: Request, key: str) -> str:
+    """Who sent this form with which key (the console cookie's user and epoch, and the form's key), as a hash:
+    what the gate remembers of a committed deal order, as `POST /orders` does with the token and its header."""
+    cookie = request.scope.get("session") or {}
+    raw = f"console:{cookie.get('user_id', '')}:{cookie.get('epoch', '')}\n{key}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def admit(request: Request, *, key: str, sku_id: str, deal_id: str, quantity: int) -> None:
+    """The checkout's admission gate, on the event loop before any transaction (the sign-in is read after it):
+    raises the deal's 409 when this process or Redis knows it is sold out or ended. A form from no signed-in
+    cookie, or naming no deal, is left to the checkout (the sign-in page, or the field's error)."""
+    if not deal_id or not (request.scope.get("session") or {}).get("user_id"):
+        return
+    await order_hooks.checkout_admission.fire(
+        order_hooks.CheckoutRequest([(sku_id, quantity, deal_id)], fingerprint(request, key)))
+
+
 def place(request: Request, *, session_id: str, actor: Actor, key: str, sku_id: str, deal_id: str,
           quantity: int) -> dict[str, Any]:
     """The order, as `POST /orders` answers it (a replay of the same key answers the first order again)."""
@@ -44,12 +65,13 @@ def place(request: Request, *, session_id: str, actor: Actor, key: str, sku_id: 
     except ValueError:
         raise Invalid("buy between 1 and 99 units", field="quantity") from None
     lines = [(x.sku_id, x.quantity, x.deal_id) for x in body.lines]
+    extras = {"request_fingerprint": fingerprint(request, key)}
 
     def operation(session: Session, who: Actor) -> Outcome:
         deal = live_service.get_deal(session, deal_id=deal_id, actor=who)
         if deal.session_id != session_id:
             raise Invalid(f"deal {deal_id} is not of this LIVE", field="deal_id")
-        draft = orders.draft_checkout(session, buyer=who, lines=lines)
+        draft = orders.draft_checkout(session, buyer=who, lines=lines, extras=extras)
         return Outcome(201, OrderOut.full(draft.order, draft.lines).model_dump(mode="json"),
                        last=lambda tx: orders.take_stock(tx, draft))
 
