@@ -17,6 +17,7 @@ from marketcast.affiliate import offers, people, rules, showcase
 from marketcast.affiliate.models import AffiliateLink, LinkClick
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
+from marketcast.core.db import rowcount
 from marketcast.core.errors import Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.policies import service as policies
@@ -74,8 +75,9 @@ def record_click(session: Session, *, token: str, actor: Actor | None = None,
 
 def claim_visitor_clicks(session: Session, *, visitor_id: str, buyer_id: str) -> int:
     """A visitor signed in as a buyer: their cookie's clicks become theirs."""
-    return session.execute(update(LinkClick).where(LinkClick.visitor_id == visitor_id, LinkClick.buyer_id.is_(None))
-                           .values(buyer_id=buyer_id).execution_options(synchronize_session=False)).rowcount
+    return rowcount(session.execute(update(LinkClick)
+                                    .where(LinkClick.visitor_id == visitor_id, LinkClick.buyer_id.is_(None))
+                                    .values(buyer_id=buyer_id).execution_options(synchronize_session=False)))
 
 
 # --- attribution at checkout --------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ def creator(session: Session, creator_id: str):
 def own_creator(session: Session, *, actor: Actor, market: str):
     """The acting creator's profile in `market` (403 wrong_role / 404 creator_not_found)."""
     actor.require_role(Role.CREATOR, "this")
-    for found in creators.creators_of_user(session, user_id=actor.user_id):
+    for found in creators.creators_of_user(session, user_id=actor.user):
         if found.market == market:
             return found
     raise Conflict(f"you have no creator profile in {market}", code="no_creator_profile", market=market)

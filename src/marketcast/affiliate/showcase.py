@@ -10,6 +10,7 @@ from marketcast.affiliate.models import ShoppableContent, ShowcaseItem
 from marketcast.catalog import service as catalog
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
+from marketcast.core.db import rowcount
 from marketcast.core.errors import Conflict, Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.markets import service as markets
@@ -68,7 +69,7 @@ def remove(session: Session, *, creator_id: str, product_id: str, actor: Actor) 
     creator = people.require_self(session, creator_id=creator_id, actor=actor)
     done = session.execute(delete(ShowcaseItem).where(ShowcaseItem.creator_id == creator.id,
                                                       ShowcaseItem.product_id == product_id))
-    if done.rowcount == 0:
+    if rowcount(done) == 0:
         raise NotFound("showcase_product", product_id)
 
 

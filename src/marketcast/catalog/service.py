@@ -197,7 +197,7 @@ def delist(session: Session, *, product_id: str, actor: Actor, reason: str | Non
 
 def list_products(session: Session, *, market: str | None = None, shop_id: str | None = None, q: str | None = None,
                   min_price: int | None = None, max_price: int | None = None, page_size: int | None = None,
-                  page_token: str | None = None) -> tuple[list[Product], str | None]:
+                  page_token: str | None = None) -> Paged[Product]:
     """Live products in id order. Price filters apply to the cheapest SKU ("from" price); `q` matches any part
     of the title or description, ignoring case. One SELECT, served by the (market|shop_id, status, …) indexes."""
     if min_price is not None and max_price is not None and min_price > max_price:

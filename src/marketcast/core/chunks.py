@@ -3,10 +3,10 @@ stays bounded by the chunk size and no OFFSET re-reads what came before. For set
 market's creators or applications, simulating a policy) over millions of rows; `commit_each` also keeps each
 chunk in a transaction of its own."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Row, Select
 from sqlalchemy.orm import Session
 
 from marketcast.core.db import begin_write
@@ -15,7 +15,8 @@ DEFAULT_CHUNK = 5000
 T = TypeVar("T")
 
 
-def keyset_chunks(session: Session, stmt: Select, key: Any, *, size: int = DEFAULT_CHUNK) -> Iterator[list[Any]]:
+def keyset_chunks(session: Session, stmt: Select, key: Any, *,
+                  size: int = DEFAULT_CHUNK) -> Iterator[Sequence[Row[Any]]]:
     """The rows of `stmt` in chunks of at most `size`, in ascending order of the unique column `key` (which
     `stmt` must select). The caller may write between chunks: the next chunk starts after the last key."""
     last = None

@@ -8,9 +8,22 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy.exc
-from sqlalchemy import JSON, DateTime, Engine, Index, MetaData, String, create_engine, event
+from sqlalchemy import (
+    JSON,
+    CursorResult,
+    DateTime,
+    Engine,
+    Index,
+    MetaData,
+    Result,
+    String,
+    Table,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -29,6 +42,17 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    if TYPE_CHECKING:
+        # Every model here is declared with `__tablename__`, so it is mapped to a Table (SQLAlchemy types it
+        # as any FromClause): Core `update(Model.__table__)` and `.delete()` then type-check.
+        __table__: ClassVar[Table]
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE, DELETE or INSERT matched. `Session.execute` is typed to answer a plain Result for
+    every statement; for these it is a CursorResult, which has the count."""
+    assert isinstance(result, CursorResult), type(result)
+    return result.rowcount
 
 
 class UTCDateTime(TypeDecorator):

@@ -114,11 +114,12 @@ def names() -> list[str]:
 @cache
 def _envelope(name: str, model: type[EventPayload]) -> type[BaseModel]:
     title = model.__name__ + "Event"
+    kind: Any = Literal[name]  # a type built at run time, one per event type: no static type can say which
     return create_model(
         title,
         __doc__=f"The body of the `{name}` webhook (Standard Webhooks; verify the signature before trusting it).",
         id=(str, Field(description="Event id; the same on every retry (the webhook-id header), so dedupe on it")),
-        type=(Literal[name], Field(description="The event type")),  # type: ignore[valid-type]
+        type=(kind, Field(description="The event type")),
         occurred_at=(Instant, Field(description="When the change happened, business time")),
         data=(model, Field(description=" ".join((model.__doc__ or "").split()))),
     )

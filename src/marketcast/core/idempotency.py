@@ -18,7 +18,7 @@ from sqlalchemy import Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketcast.core import clock
-from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime, upsert_insert
+from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime, rowcount, upsert_insert
 from marketcast.core.errors import Conflict, DomainError, Invalid
 from marketcast.core.ids import new_id
 from marketcast.core.settings import get_settings
@@ -116,7 +116,7 @@ def _take_over(session: Session, row: IdempotencyKey, *, request_hash: str) -> C
                 response_body=None, claimed_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    return Claim(row.id, token) if result.rowcount == 1 else None
+    return Claim(row.id, token) if rowcount(result) == 1 else None
 
 
 def claim(session: Session, *, user_id: str, key: str, request_hash: str) -> Claim | Replay:
@@ -173,7 +173,7 @@ def finish(session: Session, claimed: Claim, *, status: int, body: dict[str, Any
         .values(state="done", response_status=status, response_body=body)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise _in_progress()
 
 
@@ -188,7 +188,7 @@ def purge_expired(session: Session) -> int:
     cutoff = clock.now() - timedelta(hours=get_settings().idempotency_ttl_hours)
     result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.claimed_at <= cutoff)
                              .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def run_once(session: Session, *, user_id: str, key: str | None, operation_name: str, body: dict[str, Any],

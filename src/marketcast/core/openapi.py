@@ -83,7 +83,8 @@ class _Auth:
 
 
 def _auth_of(dependant: Dependant) -> _Auth:
-    marks = [dep.call.__auth_roles__ for dep in _flat(dependant) if hasattr(dep.call, "__auth_roles__")]
+    marks = [dep.call.__auth_roles__ for dep in _flat(dependant)
+             if dep.call is not None and hasattr(dep.call, "__auth_roles__")]
     required = [roles for roles in marks if roles is not None]
     token = "required" if required else "optional" if marks else "none"
     return _Auth(token, any(required))
@@ -140,7 +141,9 @@ _STATUS_WORDS = {400: "Bad request", 401: "Authentication required", 402: "Payme
 
 def _security(route: Any) -> list[dict[str, list[str]]]:
     token = _auth_of(route.dependant).token
-    return {"none": [], "optional": [{BEARER: []}, {}], "required": [{BEARER: []}]}[token]
+    by_token: dict[str, list[dict[str, list[str]]]] = {"none": [], "optional": [{BEARER: []}, {}],
+                                                       "required": [{BEARER: []}]}
+    return by_token[token]
 
 
 def _apply_route(operation: dict[str, Any], route: Any) -> None:

@@ -64,33 +64,37 @@ def _typed(col, value: Any) -> Any:
     raise Invalid("page_token is not a token this API issued", code="invalid_page_token", field="page_token")
 
 
-class Paged(tuple):
-    """`(rows, next_page_token)` as every list operation returns it, plus `count()`: how many rows match the
+class Paged(tuple[list[T], str | None], Generic[T]):
+    """`(rows, next_page_token)` as every list operation returns it, plus `total()`: how many rows match the
     filters on all pages. Counted only when asked (one more statement), so the API's lists do not pay for it
     and the console's lists, which show "51–100 of 211", do."""
 
-    def __new__(cls, rows: list, next_token: str | None, session: Session | None = None,
-                filtered: Select | None = None):
+    _session: Session | None
+    _filtered: Select | None
+
+    def __new__(cls, rows: list[T], next_token: str | None, session: Session | None = None,
+                filtered: Select | None = None) -> "Paged[T]":
         paged = super().__new__(cls, (rows, next_token))
         paged._session, paged._filtered = session, filtered
         return paged
 
     @property
-    def rows(self) -> list:
+    def rows(self) -> list[T]:
         return self[0]
 
     @property
     def next_token(self) -> str | None:
         return self[1]
 
-    def count(self) -> int:
+    def total(self) -> int:
         if self._filtered is None:
             return len(self[0])
-        return self._session.scalar(select(func.count()).select_from(self._filtered.order_by(None).subquery()))
+        assert self._session is not None, "a filtered Paged is made with its session"
+        return self._session.scalar(select(func.count()).select_from(self._filtered.order_by(None).subquery())) or 0
 
 
 def paginate(session: Session, stmt: Select, *, order_by: list, page_size: int | None, page_token: str | None,
-             key=None) -> Paged:
+             key=None) -> Paged[Any]:
     """Rows of `stmt` after `page_token`, ordered ascending by the unique key `order_by`.
 
     `key(row)` gives the values of `order_by` for a row (default: the attributes of the same names)."""

@@ -71,7 +71,7 @@ def _walk(value: Any, where: str) -> None:
 
 async def _read(receive: Receive) -> tuple[bytes, Message | None]:
     """The whole body (its size is already bounded by core.body_limit), and a disconnect met on the way."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":

@@ -9,7 +9,7 @@ The same dependencies serve WebSocket routes (they take an HTTPConnection): ther
 ends when the socket is accepted or refused, so no transaction stays open while a socket waits; the session is
 closed for good then, and a later read opens a unit of work of its own (core.db.unit_of_work)."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -72,7 +72,7 @@ def _actor_of_request(request: HTTPConnection, session: Session) -> Actor | None
     return auth.actor_for_console_session(session, cookie) if cookie else None
 
 
-def requires(*roles: str) -> Callable[..., Actor]:
+def requires(*roles: str) -> Callable[..., Awaitable[Actor]]:
     """A dependency that admits only an authenticated user with one of `roles` (any role when empty)."""
 
     @auth_dependency(roles)
@@ -141,7 +141,7 @@ def respond_once(request: Request, *, roles: tuple[str, ...], key: str | None, b
     and a checkout costs one transaction. See docs/adr/0013."""
     with unit_of_work() as session:
         actor = _admit(_actor_of_request(request, session), roles)
-        answer = idempotency.run_once(session, user_id=actor.user_id, key=key,
+        answer = idempotency.run_once(session, user_id=actor.user, key=key,
                                       operation_name=f"{request.method} {request.url.path}",
                                       # An optional field left out or sent as null is the same request
                                       # (POST /orders' `attribution`).

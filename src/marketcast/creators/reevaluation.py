@@ -9,8 +9,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
@@ -33,7 +33,7 @@ def figures(row: Any, at: datetime) -> rules.Figures:
 def market_rows(session: Session, market: str, *, size: int = DEFAULT_CHUNK, followers_at: datetime | None = None):
     """Every creator of the market, chunk by chunk, with what a judgement reads. Followers: the latest count, or
     with `followers_at` the latest snapshot at or before that time."""
-    columns = list(COLUMNS)
+    columns: list[ColumnElement[Any] | InstrumentedAttribute[Any]] = list(COLUMNS)
     if followers_at is not None:
         snap = FollowerSnapshot
         latest = (select(snap.count).where(snap.creator_id == Creator.id, snap.as_of <= followers_at)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from marketcast.catalog import service as catalog
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
+from marketcast.core.db import rowcount
 from marketcast.core.errors import Conflict, Invalid, NotFound
 from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.realtime import call_after_commit
@@ -119,9 +120,9 @@ def start(session: Session, *, deal_id: str, actor: Actor) -> FlashDeal:
     deal = _hosted_deal(session, deal_id, actor)
     now = clock.now()
     opens_at, ends_at = rules.timeline(now, deal.countdown_seconds, deal.duration_minutes)
-    moved = session.execute(update(FlashDeal).where(FlashDeal.id == deal.id, FlashDeal.status == "scheduled")
+    moved = rowcount(session.execute(update(FlashDeal).where(FlashDeal.id == deal.id, FlashDeal.status == "scheduled")
                             .values(status="counting_down", starts_at=now, opens_at=opens_at, ends_at=ends_at,
-                                    updated_at=now).execution_options(synchronize_session=False)).rowcount
+                                    updated_at=now).execution_options(synchronize_session=False)))
     deal = get(session, deal.id)
     if moved != 1:
         raise Conflict(f"deal {deal.id} is {deal.status}; only a scheduled deal is started", code="deal_not_startable",

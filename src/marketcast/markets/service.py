@@ -13,7 +13,7 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import User
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
-from marketcast.core.pagination import paginate
+from marketcast.core.pagination import Paged, paginate
 from marketcast.markets import rules
 from marketcast.markets.events import (
     MarketCreated,
@@ -134,7 +134,7 @@ def is_overdue(market: Market) -> bool:
 
 
 def list_markets(session: Session, *, status: str | None = None, page_size: int | None = None,
-                 page_token: str | None = None) -> tuple[list[Market], str | None]:
+                 page_token: str | None = None) -> Paged[Market]:
     stmt = select(Market)
     if status is not None:
         stmt = stmt.where(Market.status == rules.check_status(status))
@@ -219,7 +219,9 @@ def join_waitlist(session: Session, *, code: str, actor: Actor) -> tuple[Waitlis
             session.add(entry)
     except IntegrityError:
         # Someone else (the same user, twice at once) won the race; the database kept one row.
-        return _entry(session, market, actor.user_id), False
+        kept = _entry(session, market, actor.user_id)
+        assert kept is not None, "the insert failed on the unique (market, user) row, so that row is there"
+        return kept, False
     return entry, True
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from marketcast.catalog import service as catalog
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
+from marketcast.core.db import rowcount
 from marketcast.core.errors import Conflict, DomainError, Invalid
 from marketcast.core.ids import new_id
 from marketcast.core.settings import get_settings
@@ -182,10 +183,11 @@ def finish(session: Session, *, started: Started, result: Result) -> PaymentAtte
               "decline_code": result.decline_code, "message": (result.message or None) and result.message[:300]}
     # Guarded on `processing`: an attempt taken for lost meanwhile (marked error/abandoned by a newer begin or by
     # expiry) no longer owns the order's in-flight marker, which may belong to a newer attempt still charging.
-    ours = session.execute(update(PaymentAttempt)
+    ours = rowcount(session.execute(update(PaymentAttempt)
                            .where(PaymentAttempt.id == started.attempt_id, PaymentAttempt.status == "processing")
-                           .values(**answer).execution_options(synchronize_session=False)).rowcount == 1
+                           .values(**answer).execution_options(synchronize_session=False))) == 1
     attempt = session.get(PaymentAttempt, started.attempt_id, populate_existing=True)
+    assert attempt is not None, "begin made the attempt and attempts are never deleted"
     if ours:
         order.payment_started_at = None
     elif result.status == "approved":

@@ -3,11 +3,11 @@
 One set-based pass, in chunks of a constant number of statements each whatever the number of applications
 (docs/adr/0007-set-based-reevaluation.md); other areas call these through sellers.service."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import Row, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -123,7 +123,7 @@ def _candidates(ctx: rules.Context):
             .where(*_where(ctx)))
 
 
-def _judge(session: Session, ctx: rules.Context, rows: list) -> list[tuple[Any, rules.Decision]]:
+def _judge(session: Session, ctx: rules.Context, rows: Sequence[Row[Any]]) -> list[tuple[Any, rules.Decision]]:
     """These candidates judged under `ctx`, with two more queries (best GMV, contacts) over their id range."""
     where = [*_where(ctx), Application.id >= rows[0].id, Application.id <= rows[-1].id]
     gmv, clashes = judging.best_gmv(session, where), judging.contact_clashes(session, where)

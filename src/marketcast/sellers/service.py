@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
+from marketcast.core.db import rowcount
 from marketcast.core.errors import Conflict, Forbidden, NotFound
 from marketcast.core.ids import looks_like_id
 from marketcast.markets import service as markets
@@ -99,7 +100,7 @@ def record_paid_order(session: Session, *, shop_id: str) -> None:
     # Atomic in the database: concurrent payments never lose a count.
     done = session.execute(update(Shop).where(Shop.id == shop_id).values(paid_orders=Shop.paid_orders + 1)
                            .execution_options(synchronize_session=False))
-    if done.rowcount == 0:
+    if rowcount(done) == 0:
         raise NotFound("shop", shop_id)
 
 

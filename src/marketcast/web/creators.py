@@ -31,7 +31,7 @@ def _list(request: Request, uow, actor, *, market: str = "", status: str = "", q
 def list_page(request: Request, uow: UnitOfWork, actor: ConsoleUser, market: str = "", status: str = "",
               q: str = "", page_token: str = ""):
     if actor.role == "creator":
-        own = creators.creators_of_user(uow, user_id=actor.user_id)
+        own = creators.creators_of_user(uow, user_id=actor.user)
         if len(own) == 1:
             return redirect(f"/creators/{own[0].id}")
     return _list(request, uow, actor, market=market, status=status, q=q, page_token=page_token)

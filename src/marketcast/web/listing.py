@@ -63,7 +63,7 @@ def url_with(path: str, params: dict[str, Any]) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
-def listing(request: Request, paged: Paged, page: PageQuery, filters: dict[str, Any] | None = None) -> Listing:
+def listing(request: Request, paged: Paged[Any], page: PageQuery, filters: dict[str, Any] | None = None) -> Listing:
     filters = {k: ("" if v is None else str(v)) for k, v in (filters or {}).items()}
     rows, next_token = paged
     start = (page.number - 1) * PAGE_SIZE
@@ -74,5 +74,5 @@ def listing(request: Request, paged: Paged, page: PageQuery, filters: dict[str, 
                                    "trail": ",".join([*page.trail, page.token or FIRST][-MAX_TRAIL:])})
     if page.number > 1:
         prev_url = url_with(path, {**filters, "page_token": _token(page.trail[-1]), "trail": ",".join(page.trail[:-1])})
-    return Listing(rows=list(rows), total=paged.count(), first=start + 1 if rows else 0, last=start + len(rows),
+    return Listing(rows=list(rows), total=paged.total(), first=start + 1 if rows else 0, last=start + len(rows),
                    next_url=next_url, prev_url=prev_url, filters=filters)

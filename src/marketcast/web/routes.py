@@ -53,6 +53,6 @@ def _claim_clicks(visitor: str, buyer_id: str) -> None:
 @router.post("/logout")
 def logout(request: Request, uow: UnitOfWork, _: Csrf, actor: MaybeUser):
     if actor is not None:
-        auth.end_console_sessions(uow, user_id=actor.user_id)  # a copy of this cookie is refused too
+        auth.end_console_sessions(uow, user_id=actor.user)  # a copy of this cookie is refused too
     request.session.clear()
     return redirect("/login")

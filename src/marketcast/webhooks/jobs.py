@@ -51,6 +51,7 @@ def _send(claim: service.Claim, timeout: float, allow_private: bool) -> dict:
         note = "" if refused.startswith("cannot resolve") else " (MARKETCAST_WEBHOOK_ALLOW_PRIVATE_URLS is off)"
         return dict(started_at=started_at, duration_ms=int((time.monotonic() - began) * 1000), status_code=None,
                     error=f"refused to send: {refused}{note}")
+    assert address is not None, "resolve_target answers an address or why not"
     # Receivers reject signatures older than a few minutes by their own clock, so the signed timestamp is
     # real time even when the business clock is frozen (a replay, a test).
     timestamp = int(clock.wall_now().timestamp())

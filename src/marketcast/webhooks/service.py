@@ -20,7 +20,7 @@ from marketcast.core.db import upsert_insert
 from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.core.outbox import OutboxEvent
-from marketcast.core.pagination import paginate
+from marketcast.core.pagination import Paged, paginate
 from marketcast.core.settings import get_settings
 from marketcast.webhooks import signing, targets
 from marketcast.webhooks.models import (
@@ -37,16 +37,18 @@ from marketcast.webhooks.schemas import EVENT_PATTERN
 
 def check_url(url: str) -> str:
     url = url.strip()
+    host = None
     try:
         parts = urlsplit(url)
         # httpx is what will send it: a URL it refuses must be refused here, not fail every delivery later.
         httpx.URL(url)
-        host_ok = bool(parts.hostname) and parts.hostname.isascii()
+        host = parts.hostname
     except (ValueError, httpx.InvalidURL):
-        host_ok = False
-    if not host_ok or parts.scheme not in ("http", "https") or len(url) > 2000 or re.search(r"\s", url):
+        pass
+    if (not host or not host.isascii() or parts.scheme not in ("http", "https") or len(url) > 2000
+            or re.search(r"\s", url)):
         raise Invalid("url must be an absolute http or https URL", code="invalid_url", field="url")
-    why = None if targets.private_allowed() else targets.refused_host(parts.hostname)
+    why = None if targets.private_allowed() else targets.refused_host(host)
     if why:
         raise Invalid(f"url must reach a public address: {why}", code="invalid_url", field="url")
     return url
@@ -113,7 +115,7 @@ def event_types() -> list[events.EventType]:
 
 
 def list_subscriptions(session: Session, *, page_size: int | None = None,
-                       page_token: str | None = None) -> tuple[list[WebhookSubscription], str | None]:
+                       page_token: str | None = None) -> Paged[WebhookSubscription]:
     return paginate(session, select(WebhookSubscription), order_by=[WebhookSubscription.id], page_size=page_size,
                     page_token=page_token)
 
@@ -153,7 +155,7 @@ def delete_subscription(session: Session, *, subscription_id: str, actor: Actor)
 
 
 def deliveries(session: Session, *, subscription_id: str, status: str | None = None, page_size: int | None = None,
-               page_token: str | None = None) -> tuple[list[WebhookDelivery], str | None]:
+               page_token: str | None = None) -> Paged[WebhookDelivery]:
     get_subscription(session, subscription_id=subscription_id)
     stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
     if status is not None:

@@ -95,7 +95,9 @@ def resolve_target(url: str, *, allow_private: bool) -> tuple[str | None, str | 
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError, ValueError) as exc:  # ValueError: a port out of range
         return None, f"cannot resolve {host}: {exc}"
-    addresses = [ipaddress.ip_address(sockaddr[0].split("%", 1)[0]) for *_, sockaddr in infos]  # no zone id
+    # An IPv4 or IPv6 address as a string (an int only for families a name does not resolve to); no zone id.
+    addresses = [ipaddress.ip_address(sockaddr[0].split("%", 1)[0]) for *_, sockaddr in infos
+                 if isinstance(sockaddr[0], str)]
     for address in [] if allow_private else addresses:
         kind = refused_address(address)
         if kind:

@@ -31,6 +31,13 @@ class Actor:
     markets: tuple[str, ...] | None = None  # None: every market (operators only)
 
     @property
+    def user(self) -> str:
+        """The id of the user acting, where only a user can be acting (a request, a console page): every actor
+        but SYSTEM, which the scenario and the jobs act as, is one."""
+        assert self.user_id is not None, f"{self.email} is not a user"
+        return self.user_id
+
+    @property
     def is_operator(self) -> bool:
         return self.role == "operator"
 

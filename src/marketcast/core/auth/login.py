@@ -53,7 +53,7 @@ def login_now(*, email: str, password: str, address: str) -> User:
     with unit_of_work() as session:
         throttle.count_attempt(session, email=email, address=address)
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if not _matches(user.password_hash if user else None, password):
+    if not _matches(user.password_hash if user else None, password) or user is None:
         raise Unauthorized("email or password is wrong", code="invalid_credentials")
     with unit_of_work() as session:
         throttle.succeeded(session, email=email, address=address)

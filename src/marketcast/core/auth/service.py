@@ -12,6 +12,7 @@ from marketcast.core import clock
 from marketcast.core.auth import passwords
 from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import ApiToken, User
+from marketcast.core.db import rowcount
 from marketcast.core.errors import Conflict, Invalid, NotFound
 from marketcast.core.fields import market_code
 from marketcast.core.ids import new_id
@@ -106,7 +107,7 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
 
 def revoke_token(session: Session, *, token: str) -> bool:
     """Revoke the token itself (signing out an integration); False when it was not a token of ours."""
-    return session.execute(delete(ApiToken).where(ApiToken.token_hash == _hash_token(token))).rowcount > 0
+    return rowcount(session.execute(delete(ApiToken).where(ApiToken.token_hash == _hash_token(token)))) > 0
 
 
 def revoke_tokens(session: Session, *, email: str) -> int:
@@ -114,4 +115,4 @@ def revoke_tokens(session: Session, *, email: str) -> int:
     many tokens there were."""
     user = get_user_by_email(session, email)
     end_console_sessions(session, user_id=user.id)
-    return session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+    return rowcount(session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)))

@@ -72,7 +72,9 @@ def count_attempt(session: Session, *, email: str, address: str) -> None:
     now = clock.now()
     for key in keys(email, address):
         if count(session, key, now=now) is None:
-            blocked_until = session.get(LoginThrottle, key.value, populate_existing=True).blocked_until
+            row = session.get(LoginThrottle, key.value, populate_existing=True)
+            assert row is not None, "count() refused an attempt, so the key's row is there, locked"
+            blocked_until = row.blocked_until
             wait = max(1, int((blocked_until - now).total_seconds() + 0.999)) if blocked_until else 1
             raise TooManyRequests(f"too many login attempts for {key.what}; retry in {wait} s", retry_after=wait)
 
