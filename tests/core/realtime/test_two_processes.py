@@ -1,18 +1,28 @@
 """Two `marketcast serve` processes against one Redis serve one room: a viewer connected to one sees, in order,
 what is published through the other; a reconnect to either resumes from the shared stream; viewer counts add up
-across processes."""
+across processes. And a LIVE room for real: a viewer on one process sees a flash-deal purchase made through the
+other's checkout (PostgreSQL: the two servers and the test share the database)."""
 
 import asyncio
 import json
+import os
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import update
 from websockets.asyncio.client import connect as ws_connect
 
+from marketcast.core import clock
+from marketcast.live.models import FlashDeal
+from tests.live.conftest import Steps
+from tests.support.commerce import write_product
+from tests.support.orders import APPROVE
 from tests.support.serve import serve
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
+ON_POSTGRES = os.environ.get("MARKETCAST_TEST_BACKEND") == "postgres"
 
 
 def connect(url: str, **options):
@@ -105,3 +115,48 @@ def test_the_viewer_count_adds_up_the_connections_of_both_processes(two_servers)
             await asyncio.wait_for(asyncio.gather(count_reaches(first, 2), count_reaches(second, 2)), 20)
 
     asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="three processes writing one database: the PostgreSQL run has it")
+def test_a_viewer_on_one_process_sees_a_deal_purchase_made_through_the_other(two_servers, make_shop, make_user, db):
+    a, b = two_servers
+    shop = make_shop()
+    sku = write_product(db, shop_id=shop["id"], stock=[20], prices=[1000])[0]
+    _, buyer = make_user("buyer")
+    with httpx.Client(base_url=a.base, timeout=30) as on_a:
+        steps = Steps(on_a)
+        product_id = steps.call("GET", f"/skus/{sku}", None)["product_id"]
+        live = steps.live_with(shop, product_id)
+        deal = steps.deal(shop, live["id"], sku, allotment=5)
+        steps.start_deal(shop, deal["id"])
+    with db() as s:  # the countdown is over: the servers run on the real clock, which this test does not move
+        s.execute(update(FlashDeal).where(FlashDeal.id == deal["id"])
+                  .values(opens_at=clock.now() - timedelta(seconds=1)))
+    room = b.base.replace("http://", "ws://") + f"/api/v1/live/sessions/{live['id']}/ws"
+
+    async def scenario() -> tuple[dict, list[dict]]:
+        async with connect(room) as viewer, httpx.AsyncClient(base_url=a.base, timeout=30) as http:
+            snapshot = json.loads(await asyncio.wait_for(viewer.recv(), 15))
+            placed = await http.post("/api/v1/orders", headers={**buyer, "Idempotency-Key": uuid.uuid4().hex},
+                                     json={"lines": [{"sku_id": sku, "quantity": 1, "deal_id": deal["id"]}]})
+            assert placed.status_code == 201, placed.text
+            paid = await http.post(f"/api/v1/orders/{placed.json()['id']}/pay", headers=buyer,
+                                   json={"card_number": APPROVE})
+            assert paid.status_code == 200 and paid.json()["status"] == "paid", paid.text
+            heard: list[dict] = []
+            while not heard or heard[-1]["type"] != "purchase":
+                message = json.loads(await viewer.recv())
+                if message["type"] != "viewers":
+                    heard.append(message)
+            return snapshot, heard
+
+    snapshot, heard = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert snapshot["type"] == "snapshot"
+    assert (snapshot["data"]["deal"]["id"], snapshot["data"]["deal"]["status"]) == (deal["id"], "open")
+    assert snapshot["data"]["deal"]["units_left"] == 5
+    # In order: the units the checkout took (when the order was placed), then the ticker (when it was paid).
+    assert [m["type"] for m in heard] == ["deal", "purchase"]
+    assert heard[0]["data"] == {"id": deal["id"], "units_left": 4}
+    assert heard[1]["data"] | {"at": None} == {"product_id": product_id, "sku_id": sku, "quantity": 1,
+                                               "deal_id": deal["id"], "at": None}  # never who bought
+    assert snapshot["seq"] < heard[0]["seq"] < heard[1]["seq"]
