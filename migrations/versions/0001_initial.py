@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:00:31.021203
+Create Date: 2026-12-02 05:45:42.980609
 """
 
 import sqlalchemy as sa
@@ -84,6 +84,8 @@ def upgrade() -> None:
     sa.Column('reference', sa.String(length=120), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=False),
     sa.Column('created_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', marketcast.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_reason', sa.String(length=500), nullable=True),
     sa.CheckConstraint('discount_bps > 0 AND discount_bps <= 10000', name=op.f('ck_finance_fee_discounts_discount')),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_finance_fee_discounts_window')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_finance_fee_discounts')),

@@ -108,7 +108,9 @@ def test_seller_walkthrough(demo, live_server, page, screenshot):
 
     page.click("[data-testid=crumbs] a >> nth=1")  # back to the shop
     page.click("[data-testid=sales-link]")
-    assert page.locator("[data-testid=sales] tbody tr").count() >= 1  # today's sales
+    page.wait_for_url("**/sales**")  # count() does not wait for the navigation
+    days = page.locator("[data-testid=sales] tbody tr")
+    assert days.count() >= 1 and "No sales" not in days.first.inner_text()  # the demo's sales, today's among them
     assert "Refunds" in page.locator("[data-testid=gmv-chart] svg").inner_html()
     assert_fits(page, "sales")
     screenshot(page, f"demo-seller-sales-{_width(page)}")

@@ -137,6 +137,23 @@ def standings(program_id: str, period: str | None = typer.Option(None, "--period
     console.print(table)
 
 
+@app.command("clawback")
+def clawback(program_id: str, shop_id: str,
+             period: str = typer.Option(..., "--period", help="a date in the closed period (YYYY-MM-DD)"),
+             reason: str = typer.Option(..., "--reason"), as_email: str | None = AS, as_json: bool = JSON) -> None:
+    """Take back a shop's benefit of a closed period (fake orders found), with a reason."""
+    with uow() as session:
+        done = service.claw_back(session, program_id=program_id, shop_id=shop_id, period=period, reason=reason,
+                                 actor=cli_actor(session, as_email))
+        out = service.clawback_out(done, program_id=program_id)
+    if as_json:
+        dump(out)
+        return
+    taken = f"{out.reversed.amount} {out.reversed.currency} booked back" if out.reversed else "nothing to book back"
+    console.print(f"shop {out.shop_id}: benefit of the period from {when(out.period.start)} clawed back; {taken}"
+                  + ("; fee discount withdrawn" if out.fee_discount_withdrawn else ""))
+
+
 @app.command("close")
 def close() -> None:
     """Enroll shops automatically and close the periods that are due (what the worker does)."""

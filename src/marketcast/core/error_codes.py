@@ -277,6 +277,7 @@ _ENTRIES: tuple[tuple[str, int, str], ...] = (
     ("webhook_disabled", 409, "The subscription is disabled; enable it first."),
     # Finance.
     ("payout_not_found", 404, "No payout with that id."),
+    ("fee_discount_not_found", 404, "No referral-fee discount with that id."),
     ("invalid_entry_amount", 422, "A ledger amount is a non-zero whole number of minor units within bounds."),
     ("currency_not_of_market", 422, "The amount is in another currency than the shop's market."),
     ("invalid_discount", 422, "A fee discount is 1 to 10,000 basis points."),

@@ -8,16 +8,16 @@ Discounts are rows of this area (`finance_fee_discounts`) that a higher area (pr
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
-from marketcast.core.errors import Invalid
+from marketcast.core.errors import Invalid, NotFound
 from marketcast.core.ids import new_id
 from marketcast.core.text import reason as check_reason
 from marketcast.finance import rules
-from marketcast.finance.models import FeeDiscount
+from marketcast.finance.models import FeeDiscount, LedgerEntry
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
 from marketcast.sellers import service as sellers
@@ -52,9 +52,11 @@ class FeeRate:
 
 
 def _best_discount(session: Session, shop_id: str, at: datetime) -> FeeDiscount | None:
-    """Discounts do not add up: the largest one running at `at` applies (ties: the oldest grant)."""
+    """Discounts do not add up: the largest one running at `at` applies (ties: the oldest grant); a revoked one
+    applies only before it was revoked."""
     return session.scalar(select(FeeDiscount).where(FeeDiscount.shop_id == shop_id, FeeDiscount.starts_at <= at,
-                                                    FeeDiscount.ends_at > at)
+                                                    FeeDiscount.ends_at > at,
+                                                    or_(FeeDiscount.revoked_at.is_(None), FeeDiscount.revoked_at > at))
                           .order_by(FeeDiscount.discount_bps.desc(), FeeDiscount.id).limit(1))
 
 
@@ -108,6 +110,40 @@ def grant_fee_discount(session: Session, *, shop_id: str, discount_bps: int, sta
     session.add(grant)
     session.flush()
     return grant
+
+
+def revoke_fee_discount(session: Session, *, discount_id: str, reason: str) -> tuple[FeeDiscount, int]:
+    """Withdraw a discount from now on (a clawback), and say what it saved the shop so far: for each order paid
+    under it, the referral fee at the market's rate less the fee charged, on what the buyer kept after refunds.
+    The caller books that back as a ledger entry; the fees already charged are never rewritten. Revoking twice
+    revokes once (the first revocation's time stands)."""
+    grant = session.scalar(select(FeeDiscount).where(FeeDiscount.id == discount_id).with_for_update())
+    if grant is None:
+        raise NotFound("fee_discount", discount_id)
+    if grant.revoked_at is None:
+        grant.revoked_at = max(clock.now(), grant.starts_at)
+        grant.revoked_reason = check_reason(reason)
+        session.flush()
+    return grant, saved_by(session, grant)
+
+
+def saved_by(session: Session, grant: FeeDiscount) -> int:
+    """Minor units a discount saved its shop on the orders it applied to (net of what refunds gave back)."""
+    until = min(grant.ends_at, grant.revoked_at) if grant.revoked_at is not None else grant.ends_at
+    fees_charged = session.scalars(select(LedgerEntry).where(
+        LedgerEntry.shop_id == grant.shop_id, LedgerEntry.kind == "referral_fee",
+        LedgerEntry.occurred_at >= grant.starts_at, LedgerEntry.occurred_at < until))
+    saved = 0
+    for entry in fees_charged:
+        meta = entry.meta or {}
+        if meta.get("discount_id") != grant.id:
+            continue
+        paid = int(meta["base"])
+        full = rules.referral_fee(paid, int(meta["base_bps"])) - int(meta["referral"])
+        refunded = -int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.order_id == entry.order_id, LedgerEntry.kind == "refund")) or 0)
+        saved += full - rules.fee_given_back(fee=full, paid=paid, refunded=refunded)
+    return saved
 
 
 def discounts_of(session: Session, *, shop_id: str) -> list[FeeDiscount]:

@@ -22,7 +22,8 @@ _KINDS_SQL = ", ".join(f"'{k}'" for k in ENTRY_KINDS)
 
 class FeeDiscount(Base):
     """A referral-fee discount for one shop over [starts_at, ends_at), granted by another area (programs) through
-    `finance.service.grant_fee_discount`; `reference` names what granted it, once per shop."""
+    `finance.service.grant_fee_discount`; `reference` names what granted it, once per shop. A revoked discount
+    (a clawback) applies to nothing from `revoked_at` on; what it saved before stays on the fees charged."""
 
     __tablename__ = "finance_fee_discounts"
 
@@ -35,6 +36,8 @@ class FeeDiscount(Base):
     reference: Mapped[str] = mapped_column(String(120))
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (
         UniqueConstraint("shop_id", "source", "reference", name="uq_finance_fee_discounts_reference"),

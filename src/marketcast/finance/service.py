@@ -6,7 +6,8 @@ shop, discounts other areas grant), ledger.py (entries, benefits, adjustments, b
 statements and payouts).
 
 For the programs area: `referral_fee_bps(session, shop_id, at)` is the rate a shop is charged at a moment,
-`grant_fee_discount(...)` lowers it over a window, `post_benefit(...)` credits (or claws back) a shop."""
+`grant_fee_discount(...)` lowers it over a window and `revoke_fee_discount(...)` withdraws it (saying what it
+saved so far), `post_benefit(...)` credits (or claws back) a shop."""
 
 from marketcast.finance.fees import (  # noqa: F401
     FeeRate,
@@ -14,6 +15,8 @@ from marketcast.finance.fees import (  # noqa: F401
     fee_rate,
     grant_fee_discount,
     referral_fee_bps,
+    revoke_fee_discount,
+    saved_by,
 )
 from marketcast.finance.ledger import (  # noqa: F401
     EntryView,

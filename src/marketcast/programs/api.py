@@ -11,6 +11,8 @@ from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import AnyUser, Operator, UnitOfWork, requires
 from marketcast.programs import service
 from marketcast.programs.schemas import (
+    ProgramClawbackIn,
+    ProgramClawbackOut,
     ProgramEnrollmentIn,
     ProgramEnrollmentOut,
     ProgramExclusionIn,
@@ -121,3 +123,16 @@ def get_standings(program_id: str, uow: UnitOfWork, actor: Seller,
     """Each enrolled shop's figures, what it still needs, why it does or does not qualify, and its benefit. A
     closed period is read as recorded; an open one is computed now ("So far: …"). Sellers see their shops."""
     return service.report(uow, program_id=program_id, period=period, actor=actor)
+
+
+@router.post("/programs/{program_id}/clawbacks", status_code=status.HTTP_201_CREATED,
+             response_model=ProgramClawbackOut)
+@raises("program_not_found", "market_out_of_scope", "invalid_period", "period_not_closed", "standing_not_found",
+        "nothing_to_claw_back", "already_clawed_back", "reason_required", "invalid_reason", "reason_too_long")
+def claw_back(program_id: str, body: ProgramClawbackIn, uow: UnitOfWork, actor: Operator):
+    """An operator found fake orders: the shop loses the benefit of that closed period. Its standing is marked
+    (the result itself never changes), the fee discount it earned no longer applies from now, and one negative
+    benefit entry takes back the reward and what the discount saved so far. Once per shop and period."""
+    done = service.claw_back(uow, program_id=program_id, shop_id=body.shop_id, period=body.period,
+                             reason=body.reason, actor=actor)
+    return service.clawback_out(done, program_id=program_id)

@@ -2,7 +2,7 @@
 it is stored, each refusal with its own code and the field at fault, and nothing written when refused."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from marketcast.core.pagination import Paged, paginate
 from marketcast.markets import service as markets
 from marketcast.programs import locks, metrics, rules
 from marketcast.programs.models import Program, ProgramVersion
-from marketcast.programs.rules import BenefitKind
+from marketcast.programs.rules import BenefitKind, Period
 
 if TYPE_CHECKING:
     from marketcast.programs.schemas import ProgramOut
@@ -221,6 +221,29 @@ def version_for(session: Session, program_id: str, period_start: datetime) -> Pr
     return found if found is not None else session.scalars(
         select(ProgramVersion).where(ProgramVersion.program_id == program_id).order_by(ProgramVersion.version)
         .limit(1)).one()
+
+
+def resolve_period(program: Program, period: date | str | None) -> Period:
+    """The period holding the date named (YYYY-MM-DD), or by default the one running now (the last one once the
+    program has ended, the first before it starts)."""
+    if period is None:
+        at = clock.now()
+        if at < program.starts_at:
+            at = program.starts_at
+        elif program.ends_at is not None and at >= program.ends_at:
+            at = program.ends_at - timedelta(microseconds=1)
+    else:
+        try:
+            day = period if isinstance(period, date) else date.fromisoformat(period)
+        except ValueError:
+            raise Invalid("period is a date YYYY-MM-DD", code="invalid_period", field="period") from None
+        at = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        if day == program.starts_at.date():
+            at = program.starts_at
+    found = rules.period_at(at, cadence=program.cadence, starts_at=program.starts_at, ends_at=program.ends_at)
+    if found is None:
+        raise Invalid("that date is outside the program", code="invalid_period", field="period")
+    return found
 
 
 def versions(session: Session, program_id: str) -> list[ProgramVersion]:

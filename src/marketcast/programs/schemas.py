@@ -179,5 +179,9 @@ class ProgramClawbackOut(BaseModel):
     shop_id: str
     period: ProgramPeriodOut
     reason: str
-    reversed: Money | None = Field(description="the reward taken back (a negative benefit entry), if any")
-    fee_discount_withdrawn: bool
+    reversed: Money | None = Field(description="everything taken back, as one negative benefit entry: the reward "
+                                               "and what the fee discount saved so far (null: nothing to book)")
+    reward_reversed: Money | None = Field(description="the reward part of `reversed`")
+    fees_saved_reversed: Money | None = Field(description="the part of `reversed` the fee discount had saved")
+    fee_discount_withdrawn: bool = Field(description="the discount earned in the period no longer applies from now")
+    ledger_entry_id: str | None

@@ -6,6 +6,7 @@ new version from the next period, read), enrollment.py (enroll, auto-enroll, exc
 per period, explained; closing periods), benefits.py (the fee discount and reward pool booked in finance,
 clawbacks). metrics.py is the registry of what a criterion may name."""
 
+from marketcast.programs.benefits import claw_back, clawback_out  # noqa: F401
 from marketcast.programs.definitions import (  # noqa: F401
     change,
     create,
@@ -13,9 +14,10 @@ from marketcast.programs.definitions import (  # noqa: F401
     get,
     latest,
     list_programs,
+    resolve_period,
     version_for,
     versions,
 )
 from marketcast.programs.enrollment import auto_enroll, enroll, exclude, of_program, of_shop, open_to  # noqa: F401
 from marketcast.programs.metrics import REGISTRY as METRICS  # noqa: F401
-from marketcast.programs.standings import close_one, due_periods, report, resolve_period, standings  # noqa: F401
+from marketcast.programs.standings import close_one, due_periods, report, standings  # noqa: F401

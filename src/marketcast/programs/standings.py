@@ -3,7 +3,7 @@
 pool; computed on the fly for an open period and recorded once when the worker closes it."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
-from marketcast.core.errors import Invalid
 from marketcast.core.ids import new_id
 from marketcast.core.money import Money
 from marketcast.markets import service as markets
-from marketcast.programs import definitions, events, metrics, rules
+from marketcast.programs import benefits, definitions, events, metrics, rules
 from marketcast.programs.models import Enrollment, Program, ProgramPeriod, ProgramVersion, Standing
 from marketcast.programs.rules import BenefitKind, Period
 from marketcast.sellers import service as sellers
@@ -135,7 +134,8 @@ def _due(session: Session, now: datetime) -> list[tuple[str, Period]]:
 
 
 def close_one(session: Session, *, program_id: str, period: Period) -> ProgramPeriod | None:
-    """Close `period` if this transaction is the one that claims it (None when another worker did)."""
+    """Close `period` if this transaction is the one that claims it (None when another worker did), and book
+    each qualifying shop's benefit in finance in the same transaction."""
     claimed = session.execute(update(Program).where(Program.id == program_id,
                                                     Program.closed_through == period.start)
                               .values(closed_through=period.end)).rowcount
@@ -154,11 +154,17 @@ def close_one(session: Session, *, program_id: str, period: Period) -> ProgramPe
                            qualified=sum(j.qualifies for j in judged), closed_at=now)
     session.add(closed)
     session.flush()
-    if judged:
-        session.execute(insert(Standing), [
-            {"id": new_id("pst"), "period_id": closed.id, "program_id": program.id, "shop_id": j.shop_id,
-             "qualifies": j.qualifies, "metrics": j.metrics, "needed": j.needed, "explanation": j.explanation,
-             "benefit": j.benefit} for j in judged])
+    rows = []
+    for j in judged:
+        standing_id = new_id("pst")
+        booked = benefits.book(session, program=program, name=version.name, period=period, standing_id=standing_id,
+                               shop_id=j.shop_id, benefit=j.benefit if j.qualifies else None)
+        rows.append({"id": standing_id, "period_id": closed.id, "program_id": program.id, "shop_id": j.shop_id,
+                     "qualifies": j.qualifies, "metrics": j.metrics, "needed": j.needed,
+                     "explanation": j.explanation, "benefit": j.benefit, "fee_discount_id": booked.fee_discount_id,
+                     "ledger_entry_id": booked.ledger_entry_id})
+    if rows:
+        session.execute(insert(Standing), rows)
     common = {"program_id": program.id, "market": program.market, "period_start": period.start,
               "period_end": period.end, "version": version.version}
     outbox.emit(session, events.ProgramPeriodClosed(**common, enrolled=closed.enrolled, qualified=closed.qualified),
@@ -175,35 +181,12 @@ def due_periods(session: Session) -> list[tuple[str, Period]]:
 
 # --- reading -------------------------------------------------------------------------------------------------------
 
-def resolve_period(program: Program, period: date | str | None) -> Period:
-    """The period holding the date named (YYYY-MM-DD), or by default the one running now (the last one once the
-    program has ended, the first before it starts)."""
-    if period is None:
-        at = clock.now()
-        if at < program.starts_at:
-            at = program.starts_at
-        elif program.ends_at is not None and at >= program.ends_at:
-            at = program.ends_at - timedelta(microseconds=1)
-    else:
-        try:
-            day = period if isinstance(period, date) else date.fromisoformat(period)
-        except ValueError:
-            raise Invalid("period is a date YYYY-MM-DD", code="invalid_period", field="period") from None
-        at = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        if day == program.starts_at.date():
-            at = program.starts_at
-    found = rules.period_at(at, cadence=program.cadence, starts_at=program.starts_at, ends_at=program.ends_at)
-    if found is None:
-        raise Invalid("that date is outside the program", code="invalid_period", field="period")
-    return found
-
-
 def standings(session: Session, *, program_id: str, period: date | str | None, actor: Actor,
               shop_id: str | None = None) -> tuple[Program, Period, str, int, list[Judged]]:
     """(program, period, "open" | "closed", version, items). Operators of the market see every shop; a seller
     only their own shops."""
     program = definitions.get(session, program_id)
-    chosen = resolve_period(program, period)
+    chosen = definitions.resolve_period(program, period)
     visible: set[str] | None = None
     if actor.is_operator:
         actor.require_market(program.market)
