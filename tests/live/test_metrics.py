@@ -40,6 +40,13 @@ def test_viewers_and_effective_time_are_accounted_from_presence(steps, shop, pro
     assert r["effective_live_minutes"] == 5.0 and r["viewers_now"] == 0 and r["peak_concurrent_viewers"] == 3
 
 
+def test_a_session_not_yet_live_has_no_metrics_yet(steps, shop, client):
+    sid = steps.session(shop)["id"]
+    r = client.get(f"/api/v1/live/sessions/{sid}/metrics", headers=shop["headers"])
+    assert (r.status_code, r.json()["code"]) == (404, "live_metrics_not_started")
+    assert r.json()["detail"] == f"session {sid} has not gone live: it has no figures yet"
+
+
 def test_a_silent_process_stops_counting_and_an_empty_bag_is_not_effective(steps, shop, product, db, at):
     t0 = at(2030, 1, 1, 12)
     clock.set_now(t0)

@@ -96,8 +96,9 @@ class NotFound(DomainError):
     status = 404
     code = "not_found"
 
-    def __init__(self, kind: str, key: str):
-        super().__init__(f"{kind} {key!r} does not exist", code=f"{kind}_not_found")
+    def __init__(self, kind: str, key: str, *, code: str | None = None, detail: str | None = None):
+        """`kind` `key` does not exist (404 <kind>_not_found), or with `code` and `detail`, is not there yet."""
+        super().__init__(detail or f"{kind} {key!r} does not exist", code=code or f"{kind}_not_found")
         self.kind, self.key = kind, key
 
 

@@ -11,8 +11,10 @@ so the SKU's counters and the deal's add up whatever runs at once or is killed h
 did nothing). Paying for a deal order is the catalog's reserved -> sold, as for any order."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, NoReturn
 
 from sqlalchemy import and_, case, select, update
 from sqlalchemy.orm import Session
@@ -35,6 +37,14 @@ _BOUNDS = (rules.COUNTDOWN_MIN, rules.COUNTDOWN_MAX, rules.MAX_DURATION)
 def _deal_event(deal: FlashDeal) -> dict[str, Any]:
     return {"deal_id": deal.id, "session_id": deal.session_id, "shop_id": deal.shop_id, "market": deal.market,
             "sku_id": deal.sku_id, "status": deal.status}
+
+
+def _for_each(action: Callable[[str], None], deal_ids: list[str]) -> Callable[[], None]:
+    """One after-commit action that does `action` to each deal."""
+    def run() -> None:
+        for deal_id in deal_ids:
+            action(deal_id)
+    return run
 
 
 def create(session: Session, *, session_id: str, sku_id: str, deal_price: int, currency: str, allotment: int,
@@ -180,7 +190,7 @@ def _end_where(session: Session, *conditions) -> int:
                                                  market=row.market, sku_id=row.sku_id, status="ended", sold=row.sold,
                                                  returned=row.returned), row.market) for row in done])
     ids = [row.id for row in done]
-    call_after_commit(session, lambda: [gate.mark(i, "deal_not_open") for i in ids])
+    call_after_commit(session, _for_each(partial(gate.mark, code="deal_not_open"), ids))
     for deal_id in ids:
         _tell_room(session, get(session, deal_id))
     return len(done)
@@ -249,7 +259,7 @@ def price_lines(session: Session, *, order, lines: list, fingerprint: str | None
     caps = session.info.setdefault(_CAPS, {})
     if fingerprint:
         # Once this order commits, a retry of the same request is let through the gate to be replayed.
-        call_after_commit(session, lambda: [gate.remember(d, fingerprint) for d in wanted])
+        call_after_commit(session, _for_each(partial(gate.remember, fingerprint=fingerprint), wanted))
     for index, line in enumerate(lines):
         if not line.deal_id:
             continue
@@ -320,7 +330,7 @@ def take(session: Session, *, buyer_id: str, lines: list) -> None:
             continue
         rooms.units_left(session, session_id=line.live_session_id, deal_id=line.deal_id, units_left=left)
         if gate.is_marked(line.deal_id):  # a probe found units back: this process stops turning buyers away
-            call_after_commit(session, lambda deal_id=line.deal_id: gate.clear(deal_id, everywhere=False))
+            call_after_commit(session, partial(gate.clear, line.deal_id, everywhere=False))
 
 
 def _sold_out(session: Session, deal_id: str) -> None:
@@ -335,7 +345,7 @@ def _sold_out(session: Session, deal_id: str) -> None:
     _tell_room(session, deal)
 
 
-def _refuse(session: Session, deal_id: str, quantity: int, now: datetime) -> None:
+def _refuse(session: Session, deal_id: str, quantity: int, now: datetime) -> NoReturn:
     deal = get(session, deal_id)
     left, _ = counts(session, deal)
     status = rules.status_at(deal.status, deal.opens_at, deal.ends_at, left, now)
@@ -395,7 +405,7 @@ def give_back(session: Session, *, held: list, buyers_of: dict[str, str]) -> Non
     if to_stock:
         catalog.release(session, quantities=dict(to_stock))
     if reopened:
-        call_after_commit(session, lambda: [gate.clear(d) for d in reopened])
+        call_after_commit(session, _for_each(gate.clear, reopened))
 
 
 def seconds_between(start: datetime, end: datetime | None) -> int | None:

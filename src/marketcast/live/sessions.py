@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from marketcast.affiliate import service as affiliate
@@ -140,7 +140,7 @@ def list_sessions(session: Session, *, actor: Actor | None, market: str | None =
     """Live and ended sessions for anyone; the caller's own (and, for operators, their markets') in any status.
     With `hosted_by_me`, only the sessions the caller hosts (a host's own list)."""
     stmt = select(LiveSession)
-    seen = [LiveSession.status.in_(PUBLIC)]
+    seen: list[ColumnElement[bool]] = [LiveSession.status.in_(PUBLIC)]
     if actor is not None and actor.user_id is not None:
         seen.append(LiveSession.host_user_id == actor.user_id)
         if actor.is_operator:

@@ -64,8 +64,10 @@ async def checkout_admission(request: Request) -> None:
     lines = data.get("lines") if isinstance(data, dict) else None
     if not isinstance(lines, list):
         return
-    held = [(x.get("sku_id"), x.get("quantity"), x["deal_id"]) for x in lines[:50]
-            if isinstance(x, dict) and isinstance(x.get("deal_id"), str)]
+    # Only well-formed deal lines: the rest is the route's validation to refuse.
+    held = [(x["sku_id"], x["quantity"], x["deal_id"]) for x in lines[:50]
+            if isinstance(x, dict) and isinstance(x.get("sku_id"), str) and isinstance(x.get("quantity"), int)
+            and isinstance(x.get("deal_id"), str)]
     if held:
         await hooks.checkout_admission.fire(hooks.CheckoutRequest(held, request_fingerprint(request)))
 

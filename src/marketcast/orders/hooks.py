@@ -70,11 +70,11 @@ class OrdersCancelled:
 
 @dataclass(frozen=True)
 class CheckoutRequest:
-    """A checkout as the client sent it, before any transaction: (sku_id, quantity, deal_id) per line, and a
+    """A checkout as the client sent it, before any transaction: (sku_id, quantity, deal_id) per deal line, and a
     fingerprint of who sent it with which Idempotency-Key (a hash of both), by which a handler can tell the retry
     of a request it saw succeed (which must be answered by the replay, not refused)."""
 
-    lines: list[tuple[str, int, str | None]]
+    lines: list[tuple[str, int, str]]
     fingerprint: str
 
 

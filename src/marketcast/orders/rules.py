@@ -35,7 +35,7 @@ def fold_lines(lines: Iterable[tuple[str, int] | tuple[str, int, str | None]]) -
     dealt: set[str] = set()
     for index, line in enumerate(lines):
         sku_id, quantity = line[0], line[1]
-        deal_id = line[2] if len(line) > 2 else None  # type: ignore[misc]
+        deal_id = line[2] if len(line) > 2 else None
         (dealt if deal_id else plain).add(sku_id)
         if sku_id in plain and sku_id in dealt:
             raise Invalid(f"SKU {sku_id} is bought from a deal and at its regular price in one order",

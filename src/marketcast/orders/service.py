@@ -5,6 +5,7 @@ statements. Order rows are locked (FOR UPDATE; SQLite's writers queue anyway) be
 checked, so two moves of one order cannot both pass. Paying is in payments.py: two transactions with the
 provider call between them."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,7 +59,7 @@ class Draft:
 CheckoutLine = tuple[str, int] | tuple[str, int, str | None]
 
 
-def checkout(session: Session, *, buyer: Actor, lines: list[CheckoutLine],
+def checkout(session: Session, *, buyer: Actor, lines: Sequence[CheckoutLine],
              extras: dict | None = None) -> tuple[Order, list[OrderLine]]:
     """Reserve stock and create a pending_payment order. Statements are batched, so the count does not grow with
     the number of lines: one SELECT for the SKUs, one guarded UPDATE for stock, one INSERT for all lines."""
@@ -67,7 +68,7 @@ def checkout(session: Session, *, buyer: Actor, lines: list[CheckoutLine],
     return draft.order, draft.lines
 
 
-def draft_checkout(session: Session, *, buyer: Actor, lines: list[CheckoutLine],
+def draft_checkout(session: Session, *, buyer: Actor, lines: Sequence[CheckoutLine],
                    extras: dict | None = None) -> Draft:
     """Checkout's first half: every check and the order, its lines and its event written, but no stock taken and no
     probation slot counted yet. The caller MUST call `take_stock` in the same transaction (checkout does); the
@@ -321,9 +322,12 @@ def expire_unpaid(session: Session, *, limit: int = 500) -> int:
                             .where(OrderLine.order_id.in_(done), OrderLine.deal_id.is_(None))
                             .group_by(OrderLine.sku_id)).all()
     catalog.release(session, quantities={sku_id: int(total) for sku_id, total in units})
-    held = [hooks.HeldUnits(*row) for row in session.execute(
-        select(OrderLine.order_id, OrderLine.deal_id, OrderLine.sku_id, OrderLine.quantity)
-        .where(OrderLine.order_id.in_(done), OrderLine.deal_id.is_not(None)))]
+    held = []
+    for order_id, deal_id, sku_id, quantity in session.execute(
+            select(OrderLine.order_id, OrderLine.deal_id, OrderLine.sku_id, OrderLine.quantity)
+            .where(OrderLine.order_id.in_(done), OrderLine.deal_id.is_not(None))):
+        assert deal_id is not None  # selected so
+        held.append(hooks.HeldUnits(order_id, deal_id, sku_id, quantity))
     daily_cap.give_back(session, orders=[(row.shop_id, row.market, row.created_at) for row in expired])
     outbox.emit_many(session, [(OrderExpired(order_id=row.id, shop_id=row.shop_id, buyer_id=row.buyer_id,
                                              market=row.market, status="cancelled", amount=row.total_amount,
@@ -371,7 +375,7 @@ def refund(session: Session, *, order_id: str, lines: list[tuple[str, int]], res
     by_id = {line.id: line for line in order_lines}
     taken = rules.refund_quantities(by_id, lines)
     now = clock.now()
-    refund_lines = []
+    refund_lines: list[dict[str, Any]] = []  # stored as the refund's JSON
     for line_id, quantity in taken.items():
         line = by_id[line_id]
         line.refunded_quantity += quantity
@@ -406,6 +410,7 @@ def attributed_parts(lines: list[OrderLine], *, quantities: dict[str, int] | Non
     parts = []
     for line in lines:
         if line.creator_id is not None:
+            assert line.collaboration_id is not None, "a line is attributed to both at once"
             units = line.quantity if quantities is None else quantities[line.id]
             parts.append(reports.AttributedAmount(line.creator_id, line.collaboration_id, line.unit_price * units,
                                                   units))

@@ -1,5 +1,6 @@
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
+from typing import Any
 
 from fastapi import Query, Request, status
 from fastapi.responses import StreamingResponse
@@ -106,7 +107,7 @@ def withdraw_policy_version(version_id: str, body: WithdrawIn, uow: UnitOfWork, 
     return VersionOut.of(version, "withdrawn")
 
 
-CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                       "description": "with Accept: text/csv, every move: " + ",".join(simulation.CSV_COLUMNS)}}
 
 

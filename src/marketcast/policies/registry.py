@@ -87,7 +87,7 @@ KEYS: tuple[PolicyKey, ...] = (
     _int("finance.fee.referral_bps", 0, 10000, 800, "bps",
          "Referral fee a shop pays on an order, in basis points of what the buyer paid (docs/fees.md)"),
     _money("finance.fee.per_order", None, "Fixed fee a shop pays per paid order; none: no fixed fee", nullable=True),
-    PolicyKey("shop.settlement.period", "enum", "weekly", None,
+    PolicyKey("shop.settlement.period", PolicyType.ENUM, "weekly", None,
               "How often shops' statements close: weekly, semi-monthly or monthly",
               choices=("weekly", "semi-monthly", "monthly")),
     _int("shop.settlement.hold_days", 0, 365, 15, "days", "Days after delivery before an order's amounts are payable"),

@@ -212,6 +212,7 @@ def value_explained(session: Session, *, key: str, market: str | None, at: datet
     else:
         kind = "global version" if resolved.source == "global" and code else "version"
         who = shown_email(resolved.actor, viewer)
+        assert resolved.created_at is not None and resolved.effective_from is not None, "a version has both"
         body = (f"{kind} {resolved.version_id} set by {who} on {rules.format_when(resolved.created_at)}"
                 f" '{resolved.reason}' effective since {rules.format_when(resolved.effective_from)}")
         before = rules.pick(live, code, resolved.effective_from, before=True)
@@ -307,7 +308,8 @@ simulated_keys = simulation.simulated_keys
 
 
 def _simulation(session: Session, *, key: str, market: str, value: Any, effective_from: datetime | None,
-                actor: Actor) -> tuple[simulation.Request, simulation.Simulator]:
+                actor: Actor) -> tuple[simulation.Request, str, simulation.Simulator]:
+    """The checked request, the type of subject it moves and the simulator that moves them."""
     registry.get(key)
     code = normalize_market(market)
     if code is None:
@@ -324,26 +326,27 @@ def _simulation(session: Session, *, key: str, market: str, value: Any, effectiv
     if when < now:
         raise Invalid(f"effective_from {when.isoformat()} is in the past; a policy changes from now on",
                       code="effective_from_in_past", field="effective_from")
-    return simulation.Request(key=key, market=code, value=checked, effective_from=when, at=now), found[1]
+    subject_type, simulator = found
+    return simulation.Request(key=key, market=code, value=checked, effective_from=when, at=now), subject_type, simulator
 
 
 def simulate(session: Session, *, key: str, market: str, value: Any, effective_from: datetime | None = None,
              actor: Actor, sample_size: int = 20) -> dict[str, Any]:
     """What scheduling `value` for `key` in `market` from `effective_from` (default now) would move: counts of
     each move ("ineligible->pilot": 812), a sample with each subject's figures. Reads only."""
-    request, simulator = _simulation(session, key=key, market=market, value=value, effective_from=effective_from,
-                                     actor=actor)
+    request, subject_type, simulator = _simulation(session, key=key, market=market, value=value,
+                                                   effective_from=effective_from, actor=actor)
     stats: Counter = Counter()
     summary = simulation.summarize(simulator(session, request, stats), stats, sample_size=sample_size)
     return {"key": key, "market": request.market, "value": request.value, "effective_from": request.effective_from,
-            "at": request.at, "subject_type": simulation.simulator_for(key)[0], **summary}
+            "at": request.at, "subject_type": subject_type, **summary}
 
 
 def simulation_moves(session: Session, *, key: str, market: str, value: Any, effective_from: datetime | None = None,
                      actor: Actor) -> Iterator[simulation.Move]:
     """Every move of the simulation, one at a time (the full list: CSV)."""
-    request, simulator = _simulation(session, key=key, market=market, value=value, effective_from=effective_from,
-                                     actor=actor)
+    request, _, simulator = _simulation(session, key=key, market=market, value=value,
+                                        effective_from=effective_from, actor=actor)
     return simulator(session, request, Counter())
 
 
