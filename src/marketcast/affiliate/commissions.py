@@ -135,6 +135,7 @@ def make_settleable(session: Session) -> int:
             Commission.market == code, Commission.status == "pending",
             Commission.delivered_at <= now - hold).with_for_update()))
         for c in due:
+            assert c.delivered_at is not None  # selected so
             c.status, c.settleable_at, c.updated_at = "settleable", c.delivered_at + hold, now
         outbox.emit_many(session, [_event(events.CommissionSettleable, c) for c in due])
         count += len(due)

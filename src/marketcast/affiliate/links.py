@@ -41,7 +41,9 @@ def create_link(session: Session, *, creator_id: str, product_id: str, actor: Ac
         with session.begin_nested():
             session.add(link)
     except IntegrityError:  # the same link made by a simultaneous request
-        return session.scalar(stmt)
+        won = session.scalar(stmt)
+        assert won is not None, "the insert failed on this creator and product"
+        return won
     return link
 
 
@@ -100,7 +102,8 @@ def _explicit_creator(session: Session, explicit: dict[str, Any], market: str) -
             raise Invalid("no link has this token", code="unknown_link", field="attribution.link_token") from None
         creator_id, source = link.creator_id, "link"
     else:
-        creator_id, source = explicit.get("creator_id"), explicit.get("source") or "showcase"
+        # AttributionIn takes a link_token or a creator_id.
+        creator_id, source = explicit["creator_id"], explicit.get("source") or "showcase"
         if source not in rules.SOURCES:
             raise Invalid(f"source is one of {', '.join(rules.SOURCES)}", field="attribution.source")
     try:
@@ -118,7 +121,9 @@ def last_clicks(session: Session, *, buyer_id: str, product_ids: list[str], mark
                 at: datetime) -> dict[str, str]:
     """product id -> the creator of the buyer's last click on it within the window. The first query has no
     policy read, so a buyer who clicked nothing costs the checkout one indexed lookup."""
-    longest = timedelta(days=policies.key_info(WINDOW_KEY).max)  # no market's window reaches further back
+    most_days = policies.key_info(WINDOW_KEY).max
+    assert most_days is not None, f"{WINDOW_KEY} is bounded"
+    longest = timedelta(days=most_days)  # no market's window reaches further back
     rows = session.execute(select(LinkClick.product_id, LinkClick.creator_id, LinkClick.clicked_at)
                            .where(LinkClick.buyer_id == buyer_id, LinkClick.product_id.in_(product_ids),
                                   LinkClick.clicked_at > at - longest, LinkClick.clicked_at <= at)

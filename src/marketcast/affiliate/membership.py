@@ -133,6 +133,8 @@ def remind_and_apply(session: Session) -> tuple[int, int]:
             member.reminded, reminded = True, reminded + 1
             announced.append((collaborations.member_event(events.RateDecreaseReminder, collab, member),
                               collab.market))
+        # Selected with a pending change: its rate and date are set.
+        assert member.pending_from is not None and member.pending_rate_bps is not None
         if member.pending_from <= now:
             member.commission_rate_bps = member.pending_rate_bps
             member.pending_rate_bps, member.pending_from = None, None

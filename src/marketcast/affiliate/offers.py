@@ -29,7 +29,8 @@ def offers_for(session: Session, *, creator_id: str, shop_id: str, product_ids: 
         offer = rules.Offer(cid, kind, rules.member_rate(rate, pending_rate, pending_from, at))
         for pid in (product_ids if all_products else [product_id]):
             found.setdefault(pid, []).append(offer)
-    return {pid: rules.best_offer(offers) for pid, offers in found.items()}
+    # Each list holds at least one offer, so each product has its best.
+    return {pid: best for pid, offers in found.items() if (best := rules.best_offer(offers)) is not None}
 
 
 def offer_for(session: Session, *, creator_id: str, shop_id: str, product_id: str,

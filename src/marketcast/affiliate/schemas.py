@@ -1,6 +1,7 @@
 """What the affiliate API takes and gives. Limits that are policies (rates, 50 creators, 100 products) are
 checked by the service against the values in force, so the schema bounds here are only against abuse."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -95,7 +96,7 @@ class CollaborationOut(BaseModel):
     conflicts: list[ConflictOut] = []
 
     @classmethod
-    def of(cls, c, product_ids: list[str], conflicts: list[dict] = ()) -> "CollaborationOut":
+    def of(cls, c, product_ids: list[str], conflicts: Sequence[dict] = ()) -> "CollaborationOut":
         return cls(id=c.id, shop_id=c.shop_id, market=c.market, kind=c.kind, status=c.status, name=c.name,
                    message=c.message, commission_rate_bps=c.commission_rate_bps, all_products=c.all_products,
                    requires_approval=c.requires_approval, product_ids=product_ids, ends_at=c.ends_at,

@@ -50,7 +50,8 @@ def add(session: Session, *, creator_id: str, product_id: str, actor: Actor) -> 
     if existing is not None:
         return existing
     key, cap = _cap(session, creator)
-    held = session.scalar(select(func.count()).select_from(ShowcaseItem).where(ShowcaseItem.creator_id == creator.id))
+    held = session.execute(select(func.count()).select_from(ShowcaseItem)
+                           .where(ShowcaseItem.creator_id == creator.id)).scalar_one()
     if held >= cap:
         raise Conflict(f"the showcase holds at most {cap} products ({key})", code="showcase_full", policy_key=key,
                        limit=cap)
@@ -59,7 +60,9 @@ def add(session: Session, *, creator_id: str, product_id: str, actor: Actor) -> 
         with session.begin_nested():
             session.add(item)
     except IntegrityError:  # added by a simultaneous request
-        return session.get(ShowcaseItem, (creator.id, product.id))
+        won = session.get(ShowcaseItem, (creator.id, product.id))
+        assert won is not None, "the insert failed on this key"
+        return won
     outbox.emit(session, events.ShowcaseProductAdded(creator_id=creator.id, product_id=product.id,
                                                      market=creator.market), market=creator.market)
     return item

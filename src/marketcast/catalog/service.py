@@ -266,18 +266,19 @@ def set_available(session: Session, *, sku_id: str, available: int, actor: Actor
         stmt = stmt.where(Sku.available == expected_available)
     # One UPDATE, whatever reservations run meanwhile; RETURNING brings back the counters as they now are.
     # No Python-side sync: the in-session Sku may be stale, and RETURNING refreshes it anyway.
-    sku = session.scalars(stmt.values(available=available).returning(Sku),
-                          execution_options={"populate_existing": True, "synchronize_session": False}).one_or_none()
-    if sku is None:
+    written = session.scalars(stmt.values(available=available).returning(Sku),
+                              execution_options={"populate_existing": True, "synchronize_session": False}
+                              ).one_or_none()
+    if written is None:
         current = session.scalars(select(Sku).where(Sku.id == sku_id)
                                   .execution_options(populate_existing=True)).one()
         raise Conflict(f"SKU {sku_id} has {current.available} available now, not {expected_available} "
                        f"({current.reserved} reserved, {current.sold} sold): nothing was changed; "
                        f"count again from the current figures", code="stock_changed", field="expected_available",
                        sku_id=sku_id, available=current.available, reserved=current.reserved, sold=current.sold)
-    outbox.emit(session, InventoryChanged(sku_id=sku.id, product_id=sku.product_id, shop_id=sku.shop_id,
-                                          available=sku.available), market=market)
-    return sku
+    outbox.emit(session, InventoryChanged(sku_id=written.id, product_id=written.product_id, shop_id=written.shop_id,
+                                          available=written.available), market=market)
+    return written
 
 
 def products_by_id(session: Session, product_ids: Sequence[str]) -> dict[str, Product]:

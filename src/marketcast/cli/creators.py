@@ -1,6 +1,7 @@
 """`marketcast creators …`: the operator's work on creators, the same operations as the API."""
 
 import csv
+import io
 import os
 from pathlib import Path
 
@@ -97,21 +98,23 @@ def import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False, rea
                as_json: bool = JSON, as_email: str | None = AS) -> None:
     """Follower counts in bulk, streamed; one transaction per chunk of rows. Valid rows are written even when
     others are rejected; each rejected row is reported with its line number and the reason."""
-    written, rejected = 0, []
+    written = 0
+    rejected: list[imports.Rejected] = []
     size = os.path.getsize(file)
-    with open(file, newline="", encoding="utf-8-sig") as stream, Progress(
+    with open(file, "rb") as raw, Progress(
             TextColumn("importing"), BarColumn(), TextColumn("{task.fields[rows]:,} rows"), TransferSpeedColumn(),
             TimeElapsedColumn(), console=err_console, disable=as_json) as progress:
         task = progress.add_task("import", total=size, rows=0)
         with uow(write=False) as session:
             actor = cli_actor(session, as_email)
+        stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         rows = imports.read_rows(stream)
         try:
             for batch in imports.chunks(rows):
                 with uow() as session:
                     done, bad = imports.import_chunk(session, batch, actor=actor)
                 written, rejected = written + done, rejected + bad
-                progress.update(task, completed=stream.buffer.tell() if hasattr(stream, "buffer") else 0,
+                progress.update(task, completed=raw.tell(),
                                 rows=written + len(rejected))
         except DomainError as exc:
             err_console.print("[red]error[/red] " + escape(f"[{exc.code}] {exc.detail}"), highlight=False)

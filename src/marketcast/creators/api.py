@@ -69,7 +69,8 @@ def import_followers(file: UploadFile, uow: UnitOfWork, actor: Operator,
     all or nothing: a file with a rejected row is a 422 `csv_rows_rejected` listing every rejected row (`rejected`:
     line, code, field, reason each), and nothing is written; with `partial=true` the valid rows are written and
     the rejected ones listed."""
-    written, rejected = 0, []
+    written = 0
+    rejected: list[imports.Rejected] = []
     stream = io.TextIOWrapper(file.file, encoding="utf-8-sig", newline="")
     try:
         for batch in imports.chunks(imports.read_rows(stream)):

@@ -33,7 +33,8 @@ class PilotResults:
 def pilots_due(session: Session, *, market: str | None = None, limit: int = 5000) -> list[str]:
     """Pilot creators whose pilot days are over (per their market's creator.pilot.days), oldest pilots first:
     the candidates whose results the affiliate area reads."""
-    now, due = clock.now(), []
+    now = clock.now()
+    due: list[str] = []
     codes = [market.upper()] if market else sorted(session.scalars(
         select(Creator.market).where(Creator.affiliate_status == "pilot").distinct()))
     for code in codes:

@@ -126,12 +126,12 @@ def import_chunk(session: Session, batch: list[tuple[int, list[str]]], *, actor:
     for r in good:
         if r.market not in in_scope:
             continue
-        cid = ids.get((r.market, r.handle))
-        if cid is None:
+        found = ids.get((r.market, r.handle))
+        if found is None:
             rejected.append(Rejected(r.line, "creator_not_found", "handle",
                                      f"no creator with the handle {r.handle} in {r.market}"))
             continue
-        snapshots[(cid, r.as_of)] = (cid, r.followers, r.as_of)  # the same creator and instant twice: the last wins
+        snapshots[(found, r.as_of)] = (found, r.followers, r.as_of)  # the same creator and instant twice: the last wins
     record_snapshots(session, list(snapshots.values()), source="import", actor=actor, now=now)
     touched: dict[str, set[str]] = {}
     for (market, _), cid in ids.items():

@@ -3,8 +3,8 @@
 One creator (creation, a follower update, eligibility at a time) and a market's set-based pass use the same
 context and the same `rules.judge`; a move is written the same way, one row or many."""
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,7 +44,18 @@ def followers_at(session: Session, creator: Creator, at: datetime) -> tuple[int,
     return (row[0], row[1]) if row else (0, None)
 
 
-def figures(creator: Creator, followers: int, at: datetime) -> rules.Figures:
+class Judged(Protocol):
+    """What a judgement reads of a creator: a Creator, or the row of one about to be inserted."""
+
+    @property
+    def date_of_birth(self) -> date: ...
+    @property
+    def graduated_at(self) -> datetime | None: ...
+    @property
+    def suspended_at(self) -> datetime | None: ...
+
+
+def figures(creator: Judged, followers: int, at: datetime) -> rules.Figures:
     return rules.Figures(followers=followers, date_of_birth=creator.date_of_birth,
                          graduated=creator.graduated_at is not None and creator.graduated_at <= at,
                          suspended=creator.suspended_at is not None and creator.suspended_at <= at)

@@ -173,6 +173,7 @@ def change(session: Session, *, program_id: str, changes: dict[str, Any], actor:
     ends_at = program.ends_at
     if changes.get("ends_at") is not None:
         _, ends_at = _dates(program.starts_at, changes["ends_at"])
+        assert ends_at is not None  # _dates keeps an end it is given
         if ends_at < applies_from:
             raise Invalid(f"the period running now ends at {applies_from.isoformat()}: end the program then or "
                           "later", code="program_end_too_soon", field="ends_at")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
+from marketcast.core.db import rowcount
 from marketcast.core.ids import new_id
 from marketcast.core.money import Money
 from marketcast.markets import service as markets
@@ -136,9 +137,9 @@ def _due(session: Session, now: datetime) -> list[tuple[str, Period]]:
 def close_one(session: Session, *, program_id: str, period: Period) -> ProgramPeriod | None:
     """Close `period` if this transaction is the one that claims it (None when another worker did), and book
     each qualifying shop's benefit in finance in the same transaction."""
-    claimed = session.execute(update(Program).where(Program.id == program_id,
-                                                    Program.closed_through == period.start)
-                              .values(closed_through=period.end)).rowcount
+    claimed = rowcount(session.execute(update(Program).where(Program.id == program_id,
+                                                             Program.closed_through == period.start)
+                                       .values(closed_through=period.end)))
     if not claimed:
         return None
     program = session.get(Program, program_id)

@@ -7,6 +7,7 @@ keeps them."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -106,6 +107,7 @@ def _market(session: Session, story: MarketStory, actor) -> None:
     for when, action, argument, reason in story.steps:
         with clock.frozen(day(when)):
             if action == "transition":
+                assert argument is not None, "a transition names the status"
                 markets.transition(session, code=story.code, status=argument, reason=reason, actor=actor)
             else:
                 markets.reschedule(session, code=story.code, launch_window=argument, reason=reason, actor=actor)
@@ -157,7 +159,7 @@ def ensure_demo_seller(session: Session, *, password: str) -> str:
 def snapshot(session: Session, *, at: datetime) -> dict:
     """The markets and the policies in force as of `at`, for people and machines."""
     rows, _ = markets.list_markets(session, page_size=200)
-    out = {"at": at.isoformat(), "markets": [], "policies": {}}
+    out: dict[str, Any] = {"at": at.isoformat(), "markets": [], "policies": {}}
     for market in rows:
         history = markets.history(session, code=market.code)
         known = [e for e in history if e.at <= at]

@@ -51,7 +51,7 @@ def _creators(session: Session) -> list[tuple[Actor, str]]:
     rows = session.execute(select(Creator.id, Creator.user_id).where(Creator.market == "US",
                                                                     Creator.affiliate_status == "active")
                            .order_by(Creator.followers.desc(), Creator.id).limit(3)).all()
-    return [(auth.actor_of(session.get(User, user_id)), creator_id) for creator_id, user_id in rows]
+    return [(auth.actor_of(session.get_one(User, user_id)), creator_id) for creator_id, user_id in rows]
 
 
 def _shops(session: Session) -> list[tuple[str, Actor, list[str]]]:

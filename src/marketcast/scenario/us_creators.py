@@ -52,7 +52,7 @@ def load(session: Session, operator: Actor, *, n: int | None = None) -> None:
     people = population(n or int(os.environ.get("MARKETCAST_SCENARIO_CREATORS", POPULATION)))
     joined = datetime.fromisoformat(JOINED)
     with clock.frozen(joined):
-        users = [{"id": new_id("usr"), "email": f"{handle}@creators.example", "role": "creator",
+        users: list[dict[str, Any]] = [{"id": new_id("usr"), "email": f"{handle}@creators.example", "role": "creator",
                   "password_hash": None, "markets": None, "created_at": joined} for handle, _, _ in people]
         session.execute(insert(User), users)
         creators.create_many(session, market="US", actor=operator,
@@ -75,7 +75,7 @@ def _statuses_at(session: Session, at: datetime) -> Counter:
                                         .group_by(last.c.to_status)).tuples().all()))
 
 
-def _moves_on(session: Session, day: datetime) -> dict[str, tuple[str, str]]:
+def _moves_on(session: Session, day: datetime) -> dict[str, tuple[str | None, str]]:
     """creator id -> (from, to) of the moves the policy change made that day."""
     rows = session.execute(select(StatusChange.creator_id, StatusChange.from_status, StatusChange.to_status)
                            .join(Creator, Creator.id == StatusChange.creator_id)
@@ -102,7 +102,7 @@ def summary(session: Session, *, at: datetime, operator: Actor) -> dict[str, Any
     return out
 
 
-def _simulation_check(session: Session, operator: Actor, actual: dict[str, tuple[str, str]]) -> dict[str, Any]:
+def _simulation_check(session: Session, operator: Actor, actual: dict[str, tuple[str | None, str]]) -> dict[str, Any]:
     with clock.frozen(datetime.fromisoformat("2024-06-15T00:00:00+00:00")):
         change = datetime.fromisoformat(CHANGE)
         predicted = {m.subject_id: (m.old, m.new) for m in policies.simulation_moves(

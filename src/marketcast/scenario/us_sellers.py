@@ -139,6 +139,7 @@ def load_local_shops(session: Session, operator: Actor) -> None:
                 external_records=[])
         with clock.frozen(at(f"2024-01-{10 + i:02d}T11:00")):
             app = sellers.approve(session, application_id=app.id, reason="KYB documents checked", actor=operator)
+        assert app.shop_id is not None, "an approved application has its shop"
         with clock.frozen(at(f"2024-01-{12 + i:02d}T12:00")):
             product = catalog.create_product(
                 session, shop_id=app.shop_id, title=local.product, description=f"Made in {local.city}",

@@ -29,7 +29,8 @@ def simulate(session: Session, request: policies.SimulationRequest, stats: Count
     later = judging.context(session, market=request.market, at=request.effective_from)
     hypothetical = rules.PolicyValue(key=request.key, value=request.value, version_id=None,
                                      effective_from=request.effective_from)
-    then = replace(later, **{SIMULATED_KEYS[request.key]: hypothetical})
+    changed: dict[str, Any] = {SIMULATED_KEYS[request.key]: hypothetical}  # the context's field for the key
+    then = replace(later, **changed)
     current = {row.id: decision.outcome for row, decision in _judge_market(session, now)}
     stats["evaluated"] += len(current)
     for row, decision in _judge_market(session, then):

@@ -40,7 +40,8 @@ def list_page(request: Request, uow: UnitOfWork, actor: ConsoleUser, market: str
 @router.post("/import")
 def import_file(request: Request, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf, file: UploadFile):
     """The CSV import in the request's transaction: valid rows are written, the others reported by line."""
-    written, rejected = 0, []
+    written = 0
+    rejected: list[imports.Rejected] = []
     try:
         stream = io.TextIOWrapper(file.file, encoding="utf-8-sig", newline="")
         for batch in imports.chunks(imports.read_rows(stream)):

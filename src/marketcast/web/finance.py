@@ -5,7 +5,7 @@ operators' adjustments and payouts marked paid; operators' statements across sho
 import csv
 import io
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Form, Request, Response
 
@@ -114,6 +114,13 @@ def payout_paid(request: Request, shop_id: str, payout_id: str, uow: UnitOfWork,
     return redirect(back, f"payout {payout.id} marked paid ({payout.reference})", request)
 
 
+class _StatementFilters(TypedDict):
+    market: str | None
+    shop_id: str | None
+    period_from: datetime | None
+    period_to: datetime | None
+
+
 def _day_start(text: str, field: str) -> datetime | None:
     if not text:
         return None
@@ -130,9 +137,9 @@ def operator_statements(request: Request, uow: UnitOfWork, actor: ConsoleOperato
     if market.strip():
         markets.get(uow, market.strip().upper())  # an unknown market is a 404, as on every console page
     to_day = _day_start(period_to, "period_to")
-    query = {"market": market.strip() or None, "shop_id": shop.strip() or None,
-             "period_from": _day_start(period_from, "period_from"),
-             "period_to": to_day + timedelta(days=1) if to_day else None}
+    query: _StatementFilters = {"market": market.strip() or None, "shop_id": shop.strip() or None,
+                                "period_from": _day_start(period_from, "period_from"),
+                                "period_to": to_day + timedelta(days=1) if to_day else None}
     paged = finance.list_for_operator(uow, actor=actor, **query, page_size=PAGE_SIZE, page_token=page.token)
     statements = listing(request, paged, page, filters)
     names = {shop_id: sellers.get_shop(uow, shop_id).name for shop_id in {s.shop_id for s in statements}}

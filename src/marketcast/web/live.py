@@ -81,7 +81,7 @@ def create_session(request: Request, uow: UnitOfWork, actor: ConsoleUser, _: Csr
         chosen = {value: market for value, _, market in _hosts(uow, actor)}
         if host not in chosen:
             raise Invalid("choose one of your shops or creator profiles", field="host")
-        kind, _, host_id = host.partition(":")
+        kind, host_id = host.split(":", 1)  # one of the values _hosts made
         live = live_service.create(uow, market=chosen[host], title=title, playback_url=playback_url.strip(),
                                    shop_id=host_id if kind == "shop" else None,
                                    creator_id=host_id if kind == "creator" else None,
