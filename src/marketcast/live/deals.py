@@ -205,7 +205,8 @@ def end_for_session(session: Session, *, session_id: str) -> int:
 def advance(session: Session, *, limit: int = 500) -> int:
     """scheduled -> counting_down at starts_at, counting_down -> open at opens_at, and any deal past ends_at ->
     ended (its units back). Each a guarded UPDATE … RETURNING: run twice at once, or again after a kill, nothing
-    moves twice."""
+    moves twice. Each move is told to the deal's room (through Redis when it joins the processes; without it,
+    each server process finds the moves of the rooms it serves itself: live/watch.py)."""
     now = clock.now()
     moved = 0
     due = list(session.scalars(select(FlashDeal.id).where(FlashDeal.status == "scheduled",
@@ -213,22 +214,24 @@ def advance(session: Session, *, limit: int = 500) -> int:
     if due:
         rows = session.execute(update(FlashDeal).where(FlashDeal.id.in_(due), FlashDeal.status == "scheduled")
                                .values(status="counting_down", updated_at=now)
-                               .returning(FlashDeal), execution_options={"synchronize_session": False}).scalars()
+                               .returning(FlashDeal), execution_options={"synchronize_session": False}).scalars().all()
         for deal in rows:
             moved += 1
             outbox.emit(session, events.DealCountingDown(**_deal_event(deal), opens_at=deal.opens_at,
                                                          ends_at=deal.ends_at), market=deal.market)
+            _tell_room(session, deal)
     due = list(session.scalars(select(FlashDeal.id).where(FlashDeal.status == "counting_down",
                                                           FlashDeal.opens_at <= now,
                                                           FlashDeal.ends_at > now).limit(limit)))
     if due:
         rows = session.execute(update(FlashDeal).where(FlashDeal.id.in_(due), FlashDeal.status == "counting_down")
                                .values(status="open", updated_at=now)
-                               .returning(FlashDeal), execution_options={"synchronize_session": False}).scalars()
+                               .returning(FlashDeal), execution_options={"synchronize_session": False}).scalars().all()
         for deal in rows:
             moved += 1
             outbox.emit(session, events.DealOpened(**_deal_event(deal), units_left=deal.units_left,
                                                    ends_at=deal.ends_at), market=deal.market)
+            _tell_room(session, deal)
     due = list(session.scalars(select(FlashDeal.id).where(FlashDeal.status.in_(rules.SELLING),
                                                           FlashDeal.ends_at <= now).limit(limit)))
     if due:

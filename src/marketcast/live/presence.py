@@ -2,7 +2,8 @@
 (metrics.record_presence): a connection is counted here on join and leave, never written per viewer.
 
 `PROCESS_ID` names the process in `live_presence`; a process that dies stops being counted after
-metrics.PRESENCE_TTL. The room's WebSocket route calls `joined`/`left`; `report_due` is what the flusher runs."""
+metrics.PRESENCE_TTL. The room's WebSocket route calls `joined`/`left` (and `ensure_reporting` for every connection,
+hosts too); `report_due` is what the flusher runs."""
 
 import asyncio
 import logging
@@ -84,7 +85,11 @@ def ensure_reporting() -> None:
 
 
 async def report_forever() -> None:
-    """The process's flusher: started with the first room connection, runs the reports off the event loop."""
+    """The process's flusher: started with the first room connection, runs the reports off the event loop, and
+    (without Redis) tells the rooms watched here of the deal moves the worker made (live/watch.py)."""
+    from marketcast.live import watch
+
     while True:
         await asyncio.sleep(REPORT_EVERY)
         await asyncio.to_thread(report_due)
+        await asyncio.to_thread(watch.tell_moves_safely)

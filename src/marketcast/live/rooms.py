@@ -3,7 +3,8 @@ and sent after its commit (core.realtime.publish_after_commit), never for a chan
 
 Messages (`{type, seq, data}`, ADR 0017): `pin` (the pinned product, or null), `bag` (the bag's products in
 order), `deal` (one deal's state: status counting_down / open / sold_out / ended, units left, times; a newer one
-replaces an older one still waiting for a slow viewer), `purchase` (the ticker: product, SKU, quantity, deal;
+replaces an older one still waiting for a slow viewer; moves the worker makes on time reach the rooms through Redis,
+or, without it, through live/watch.py), `purchase` (the ticker: product, SKU, quantity, deal;
 never who bought), `ended` (the session ended or was cancelled). `viewers` comes from the rooms themselves."""
 
 from typing import Any
@@ -11,11 +12,25 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
-from marketcast.core.realtime import publish_after_commit
+from marketcast.core.realtime import hub, publish_after_commit
+
+_PREFIX = "live:"
 
 
 def room_of(session_id: str) -> str:
-    return f"live:{session_id}"
+    return f"{_PREFIX}{session_id}"
+
+
+def session_of(room: str) -> str | None:
+    return room[len(_PREFIX):] if room.startswith(_PREFIX) else None
+
+
+def told_status(session_id: str, deal_id: str) -> str | None:
+    """The status in the newest `deal` message with one that this process's room of the session still keeps."""
+    for message in reversed(hub().kept(room_of(session_id))):
+        if message.latest == f"deal:{deal_id}" and "status" in message.data:
+            return message.data["status"]
+    return None
 
 
 def pinned(session: Session, *, session_id: str, product_id: str | None) -> None:
@@ -28,6 +43,11 @@ def bag_changed(session: Session, *, session_id: str, product_ids: list[str]) ->
 
 def deal_changed(session: Session, *, session_id: str, deal: dict[str, Any]) -> None:
     publish_after_commit(session, room_of(session_id), "deal", deal, latest=f"deal:{deal['id']}")
+
+
+def deal_moved(*, session_id: str, deal: dict[str, Any]) -> None:
+    """A committed move this process learnt of from the database (live/watch.py): published now, to its rooms."""
+    hub().publish_sync(room_of(session_id), "deal", deal, latest=f"deal:{deal['id']}")
 
 
 def units_left(session: Session, *, session_id: str, deal_id: str, units_left: int) -> None:

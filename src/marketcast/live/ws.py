@@ -76,7 +76,7 @@ async def live_room(websocket: WebSocket, session_id: str, uow: UnitOfWork, acto
     viewer = not host
     if viewer:  # the session's figures count viewers (presence.py), not hosts
         presence.joined(session_id, actor.user_id if actor and actor.user_id else f"anon:{uuid.uuid4().hex}")
-        presence.ensure_reporting()
+    presence.ensure_reporting()  # its loop also tells this process's rooms of the worker's deal moves
     try:
         await realtime.serve_room(websocket, hub, room, after_seq=after_seq, snapshot=snapshot, counted=viewer,
                                   on_text=later_auth)

@@ -126,6 +126,17 @@ class Hub:
         state = self.rooms.get(room)
         return state.local_viewers() if state is not None else 0
 
+    def kept(self, room: str) -> list[Message]:
+        """The messages of `room` this process still keeps (its replay buffer), oldest first."""
+        with self._lock:
+            state = self.rooms.get(room)
+            return list(state.buffer) if state is not None else []
+
+    def watched(self) -> list[str]:
+        """The rooms with at least one connection in this process (viewers or not)."""
+        with self._lock:
+            return [name for name, state in self.rooms.items() if state.subscribers]
+
     async def close(self) -> None:
         for task in (self._presence, self._delivery):
             if task is not None:
