@@ -29,6 +29,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check src tests bench scripts migrations
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 migration: setup
 	$(BIN)/python scripts/regen_migration.py

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole check, as `make test` and CI run it: lint, import contracts, the suite on SQLite, then on
+# The whole check, as `make test` and CI run it: lint, import contracts, types, the suite on SQLite, then on
 # PostgreSQL. Finds or starts PostgreSQL, Redis and Chromium (scripts/services.sh); with CI=true a
 # missing one fails the run instead of skipping its tests. Extra arguments go to pytest
 # (e.g. `scripts/test.sh tests/core -x`). MARKETCAST_TEST_WORKERS sets pytest-xdist workers (0: none).
@@ -68,6 +68,8 @@ run_pytest() {  # run_pytest BACKEND [pytest args...]
 
 run_step ruff "$BIN/ruff" check src tests bench scripts migrations
 run_step import-linter "$BIN/lint-imports" --no-cache
+# As configured in pyproject.toml ([tool.mypy]); incremental, so a run after a small change takes seconds.
+run_step mypy "$BIN/mypy"
 
 banner "services"
 HAVE_PG=0
