@@ -170,9 +170,6 @@ OPEN_OBJECTS_ALLOWED = {
     ("RuleOut", "compared"),  # what each rule compared, different per rule (explained in `detail`)
     ("RuleResultOut", "compared"),
     ("SimulatedMoveOut", "figures"),  # the figures that decided a subject, different per subject type
-    # Not yet typed (the programs area's to do: its inputs have models the answers could reuse).
-    ("ProgramOut", "criteria"), ("ProgramOut", "benefits"), ("ProgramStandingOut", "benefit"),
-    ("ProgramShopQualified", "benefit"), ("ProgramShopQualified", "metrics"),
 }
 
 

@@ -10,7 +10,13 @@ from rich.table import Table
 
 from marketcast.cli.common import AS, JSON, cli_actor, console, dump, err_console, every_page, uow, when
 from marketcast.programs import jobs, service
-from marketcast.programs.schemas import ProgramEnrollmentOut, ProgramIn, ProgramMetricOut, ProgramPatch
+from marketcast.programs.schemas import (
+    FeeDiscountBenefitOut,
+    ProgramEnrollmentOut,
+    ProgramIn,
+    ProgramMetricOut,
+    ProgramPatch,
+)
 
 app = typer.Typer(no_args_is_help=True)
 DEFINITION = typer.Option(..., "--definition", "-d", help="the JSON body of POST /api/v1/programs (or PATCH), "
@@ -30,11 +36,11 @@ def _print_program(out) -> None:
     console.print(f"[bold]{out.name}[/bold] ({out.id}) {out.market}, {out.cadence}, from {when(out.starts_at)}"
                   f" to {when(out.ends_at)}; version {out.version}")
     for c in out.criteria:
-        console.print(f"  criterion {c['metric']} " + (f">= {c['min']}" if "min" in c else f"<= {c['max']}"))
+        console.print(f"  criterion {c.rule()}")
     for b in out.benefits:
-        console.print(f"  benefit {b['kind']} " + (f"{b['value']} bps" if "value" in b else
-                                                   f"{b['amount']['amount']} {b['amount']['currency']} to the top "
-                                                   f"{b['top_n']} by {b['rank_by']}"))
+        console.print(f"  benefit {b.kind} " + (f"{b.value} bps" if isinstance(b, FeeDiscountBenefitOut) else
+                                                f"{b.amount.amount} {b.amount.currency} to the top {b.top_n} by "
+                                                f"{b.rank_by}"))
 
 
 @app.command("metrics")
@@ -133,7 +139,8 @@ def standings(program_id: str, period: str | None = typer.Option(None, "--period
     console.print(f"period {when(out.period.start)} .. {when(out.period.end)} ({out.status}, version {out.version})")
     table = Table("shop", "qualifies", "explanation", "benefit")
     for s in out.items:
-        table.add_row(s.shop_id, "yes" if s.qualifies else "no", s.explanation, json.dumps(s.benefit or {}))
+        benefit = s.benefit.model_dump(mode="json") if s.benefit else {}
+        table.add_row(s.shop_id, "yes" if s.qualifies else "no", s.explanation, json.dumps(benefit))
     console.print(table)
 
 

@@ -1,11 +1,10 @@
 """What the programs area announces: a period closed (with how many shops qualified) and each shop that
 qualified, with its figures and benefit; a benefit clawed back."""
 
-from typing import Any
-
 from pydantic import Field
 
 from marketcast.core.events import EventPayload, Instant, event_type
+from marketcast.programs.schemas import EarnedBenefit, MetricValue
 
 
 class PeriodEvent(EventPayload):
@@ -29,9 +28,8 @@ class ProgramShopQualified(PeriodEvent):
     """A shop met every criterion of a closed period: its figures, and the benefit it gets."""
 
     shop_id: str
-    metrics: dict[str, Any]
-    benefit: dict[str, Any] | None = Field(description="referral_fee_discount_bps (for the next period), reward "
-                                                       "{amount, currency} and rank")
+    metrics: dict[str, MetricValue] = Field(description="each figure the program reads, by metric name")
+    benefit: EarnedBenefit | None
 
 
 @event_type("program.benefit_clawed_back")

@@ -17,6 +17,16 @@ Description = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
 MetricName = Annotated[str, Field(min_length=1, max_length=40, description="a name from GET /programs/metrics")]
 Bound = Annotated[WholeNumber, Field(ge=0, le=10**12, description="in the metric's unit")]
 Big = Annotated[WholeNumber, Field(ge=-10**12, le=10**12)]
+MetricValue = int | float  # in the metric's unit (GET /programs/metrics)
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+def omitted(description: str) -> Any:
+    """An optional member of an answer: left out of it when there is none (not sent as null)."""
+    return Field(None, description=description + " (left out when there is none)", exclude_if=_absent)
 
 
 class Strict(BaseModel):
@@ -102,6 +112,54 @@ class ProgramPeriodOut(BaseModel):
     end: datetime
 
 
+class ProgramEligibilityOut(BaseModel):
+    """Who may enroll."""
+
+    host_types: list[HostType]
+    shop_types: list[ShopType]
+    modes: list[ShopMode]
+    shop_statuses: list[EligibleShopStatus]
+
+
+class ProgramCriterionOut(BaseModel):
+    """One figure over a period and its bound: `min` (at least) or `max` (at most), never both."""
+
+    metric: str
+    min: int | None = omitted("the least the figure may be")
+    max: int | None = omitted("the most the figure may be")
+
+    def rule(self) -> str:
+        """`metric >= min` or `metric <= max`, as the console's form and the CLI write it."""
+        return f"{self.metric} >= {self.min}" if self.min is not None else f"{self.metric} <= {self.max}"
+
+
+class FeeDiscountBenefitOut(BaseModel):
+    """A referral-fee discount, in basis points, for the period after the one a shop qualified in."""
+
+    kind: Literal[BenefitKind.referral_fee_discount_bps]
+    value: int
+
+
+class RewardPoolBenefitOut(BaseModel):
+    """A reward split equally among the `top_n` qualifying shops ranked by `rank_by`, paid as a statement credit."""
+
+    kind: Literal[BenefitKind.reward_pool]
+    amount: Money
+    rank_by: str
+    top_n: int
+
+
+BenefitOut = Annotated[FeeDiscountBenefitOut | RewardPoolBenefitOut, Field(discriminator="kind")]
+
+
+class EarnedBenefit(BaseModel):
+    """What a shop that qualified in a period gets."""
+
+    referral_fee_discount_bps: int | None = omitted("the referral-fee discount for the next period")
+    rank: int | None = omitted("the shop's rank by the reward pool's rank_by, among the qualifying shops")
+    reward: Money | None = omitted("its share of the reward pool, for the top_n shops")
+
+
 class ProgramOut(BaseModel):
     id: str
     market: str
@@ -110,9 +168,9 @@ class ProgramOut(BaseModel):
     starts_at: datetime
     ends_at: datetime | None
     cadence: Cadence
-    eligibility: dict[str, list[str]]
-    criteria: list[dict[str, Any]]
-    benefits: list[dict[str, Any]]
+    eligibility: ProgramEligibilityOut
+    criteria: list[ProgramCriterionOut]
+    benefits: list[BenefitOut]
     auto_enroll: bool
     version: int = Field(description="the latest version (it may apply only from the next period)")
     versions: list[ProgramVersionOut]
@@ -158,11 +216,10 @@ class ProgramEnrollmentOut(BaseModel):
 class ProgramStandingOut(BaseModel):
     shop_id: str
     qualifies: bool
-    metrics: dict[str, int | float]
-    needed: dict[str, int | float] = Field(description="per criterion: how far the figure is from its bound (0: met)")
+    metrics: dict[str, MetricValue] = Field(description="each figure the program reads, by metric name")
+    needed: dict[str, MetricValue] = Field(description="per criterion: how far the figure is from its bound (0: met)")
     explanation: str
-    benefit: dict[str, Any] | None = Field(description="referral_fee_discount_bps, reward {amount, currency}, "
-                                                       "rank; null when the shop does not qualify")
+    benefit: EarnedBenefit | None = Field(description="null when the shop does not qualify")
     clawed_back: bool = False
 
 

@@ -151,8 +151,7 @@ def detail(request: Request, program_id: str, uow: UnitOfWork, actor: ConsoleUse
                   previous=previous.date().isoformat() if previous else None,
                   following=following.date().isoformat() if following else None, mine=mine,
                   enrolled={e.shop_id for e in enrollments}, help=CRITERIA_HELP,
-                  criteria_text="\n".join(f"{c['metric']} {'>=' if 'min' in c else '<='} {c.get('min', c.get('max'))}"
-                                          for c in out.criteria))
+                  criteria_text="\n".join(c.rule() for c in out.criteria))
 
 
 @router.post("/{program_id}/change")
