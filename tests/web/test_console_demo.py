@@ -91,8 +91,12 @@ def test_seller_walkthrough(demo, live_server, page, screenshot):
     assert page.locator("[data-testid=skus] tbody tr").count() == 2
     assert_fits(page, "product")
 
-    page.goto(shop_url)
+    page.locator("[data-testid=crumbs] a").last.click()  # back to the shop
+    assert page.url == shop_url
     page.locator("[data-testid=orders] tbody tr", has_text="paid").last.locator("a").first.click()
+    # The carrier field offers the usual carriers: its list attribute names the datalist beside it.
+    assert page.evaluate("document.querySelector('#f-carrier').list?.id") == "carriers"
+    assert page.locator("#f-carrier").get_attribute("placeholder") == "UPS"
     page.fill("#f-carrier", "USPS")
     page.fill("#f-tracking_number", "9400 1000 0000 0000 0000 00")
     page.click("[data-testid=ship-form] button")

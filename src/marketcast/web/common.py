@@ -1,6 +1,8 @@
 """Console plumbing: templates, the signed-in user, CSRF tokens, refused forms (post/redirect/get), times."""
 
+import re
 import secrets
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,7 +12,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketcast.core import clock, problems, sandbox
@@ -49,6 +51,26 @@ def day(value: date | datetime | None) -> Markup:
     return Markup('<time datetime="{0}">{0}</time>').format(value.isoformat())
 
 
+_ATTRIBUTE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+def html_attrs(values: Any) -> Markup:
+    """A template's extra attributes for an element, given as a mapping {"list": "carriers"}: each name checked,
+    each value escaped, so a value that came from a person can never close the attribute; no event handlers
+    (on…). A string is only escaped, as autoescaping would: it is never trusted as markup."""
+    if not isinstance(values, Mapping):
+        return escape(values)
+    parts = []
+    for name, value in values.items():
+        if not isinstance(name, str) or not _ATTRIBUTE.match(name) or name.startswith("on"):
+            raise ValueError(f"{name!r} is not an attribute a console template may set")
+        if value is True:
+            parts.append(Markup(name))
+        elif value not in (None, False):
+            parts.append(Markup('{}="{}"').format(name, value))
+    return Markup(" ").join(parts)
+
+
 OPERATOR_PAGES = [("/markets", "Markets"), ("/policies", "Policies"), ("/applications", "Applications"),
                   ("/creators", "Creators"), ("/shops", "Shops"), ("/orders", "Orders"), ("/products", "Products"),
                   ("/sellers", "Sellers"), ("/live/sessions", "LIVE"), ("/reports/gmv", "GMV"),
@@ -76,6 +98,7 @@ templates.env.filters["money"] = format_money
 templates.env.filters["when"] = when
 templates.env.filters["amount"] = amount
 templates.env.filters["day"] = day
+templates.env.filters["attrs"] = html_attrs
 
 
 class LoginRequired(Exception):
