@@ -1,8 +1,10 @@
 """LIVE in two browsers at once: a host (the shop's owner) schedules a session, fills the bag, goes live, pins and
 opens a flash deal from the control panel; a viewer (a buyer) watching the room sees the pin, the deal's countdown
 open, buys and pays, and the host's counters move; another buyer takes the last unit and the viewer's button says
-"Sold out". Neither page is reloaded for what the other side did. Then both pages at phone width."""
+"Sold out". Neither page is reloaded for what the other side did. Then both pages at phone width. And a buyer's
+page with its poll made an hour long still hears the pin and the units through the room's WebSocket."""
 
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -169,3 +171,50 @@ def test_lists_for_viewers_hosts_and_operators(world, make_user, page, live_serv
     assert page.locator("[data-testid=buy-login]").is_visible()
     page.set_viewport_size(PHONE)
     assert_fits(page, "live room, anonymous")
+
+
+def test_the_room_is_told_through_its_socket_not_the_poll(world, page, live_server, client, monkeypatch):
+    """The poll is made an hour long: what the buyer's page learns (the host's pin, the units a purchase took) can
+    only come from the room's WebSocket, which rings (a `pin` and a `deal` frame) and the page reads its state."""
+    from marketcast.web import live as live_pages
+
+    monkeypatch.setattr(live_pages, "POLL_SECONDS", 3600)
+    seller = world["seller"]
+    made = client.post("/api/v1/live/sessions", headers=seller, json={
+        "market": "US", "title": "Socket mugs", "host": {"shop_id": world["shop_id"]},
+        "scheduled_start": (clock.now() + timedelta(hours=1)).isoformat(),
+        "playback_url": "https://stream.example.com/live/socket.mp4"}).json()
+    session_id = made["id"]
+    for path in ("bag", "start"):
+        r = client.post(f"/api/v1/live/sessions/{session_id}/{path}", headers=seller,
+                        json={"product_id": world["product_id"]} if path == "bag" else None)
+        assert r.status_code == 200, r.text
+    deal = client.post(f"/api/v1/live/sessions/{session_id}/deals", headers=seller, json={
+        "sku_id": world["sku_id"], "deal_price": {"amount": 500, "currency": "USD"}, "allotment": 3,
+        "per_buyer_limit": 1, "countdown_seconds": 10, "duration_minutes": 10}).json()
+    assert client.post(f"/api/v1/live/deals/{deal['id']}/start", headers=seller).status_code == 200
+    clock.set_offset(timedelta(seconds=11))  # business time past the countdown: open when the page is drawn
+
+    frames: list[dict] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(json.loads(payload))))
+    log_in(page, live_server, "viewer@example.com")
+    page.goto(f"{live_server}/live/{session_id}")
+    room = page.locator("[data-testid=room]")
+    assert room.get_attribute("data-poll-seconds") == "3600"
+    page.locator("[data-testid=room][data-socket=open]").wait_for(timeout=UPDATE_MS)
+    assert page.locator("[data-testid=units-left]").inner_text() == "3"
+    assert page.locator("[data-testid=no-pin]").is_visible()
+    _not_reloaded(page)
+
+    r = client.post(f"/api/v1/live/sessions/{session_id}/pin", headers=seller,
+                    json={"product_id": world["product_id"]})
+    assert r.status_code == 200, r.text
+    page.locator("[data-testid=pinned-title]").filter(has_text="Mug").wait_for(timeout=UPDATE_MS)
+    bought = client.post("/api/v1/orders", headers={**world["other"], "Idempotency-Key": uuid.uuid4().hex},
+                         json={"lines": [{"sku_id": world["sku_id"], "quantity": 1, "deal_id": deal["id"]}]})
+    assert bought.status_code == 201, bought.text
+    page.locator("[data-testid=units-left]").filter(has_text="2").wait_for(timeout=UPDATE_MS)
+    assert _still_same_page(page)
+    kinds = [f["type"] for f in frames]
+    assert kinds[0] == "snapshot" and "pin" in kinds
+    assert {"id": deal["id"], "units_left": 2} in [f["data"] for f in frames if f["type"] == "deal"]

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import NoMatchFound
 
 from marketcast.affiliate import service as affiliate
 from marketcast.catalog import service as catalog
@@ -101,12 +102,13 @@ def _utc_minute(text: str, field: str) -> datetime:
 # --- the room -------------------------------------------------------------------------------------------------
 
 def socket_path(request: Request, session_id: str) -> str | None:
-    """The room's WebSocket (`WS /api/v1/live/sessions/{id}/ws`), when this app serves one."""
-    for route in request.app.routes:
-        path = getattr(route, "path", "")
-        if path.startswith("/api/v1/live/sessions/{") and path.endswith("}/ws"):
-            return f"/api/v1/live/sessions/{session_id}/ws"
-    return None
+    """The room's WebSocket (`WS /api/v1/live/sessions/{id}/ws`), when this app serves one. Asked of the router by
+    the route's name: the app's top-level routes do not list the routes of the routers it includes."""
+    try:
+        path = str(request.app.url_path_for("live_room", session_id=session_id))
+    except NoMatchFound:
+        return None
+    return path if path.endswith("/ws") else None
 
 
 def player(url: str) -> dict[str, str]:
