@@ -11,13 +11,13 @@ from marketcast.core.web_deps import UnitOfWork
 from marketcast.sellers import documents
 from marketcast.sellers import service as sellers
 from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, redirect, render
-from marketcast.web.listing import PAGE_SIZE, PageParams, listing
+from marketcast.web.listing import PAGE_SIZE, MarketFilter, PageParams, listing
 
 router = APIRouter(prefix="/applications")
 
 
 @router.get("")
-def queue(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, market: str = "",
+def queue(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, market: MarketFilter,
           outcome: str = "", status: str | None = None, shop_type: str = ""):
     # Operators open on the open applications (their queue); a seller sees all of theirs unless they filter.
     status = ("open" if actor.is_operator else "") if status is None else status

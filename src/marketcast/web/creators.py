@@ -14,6 +14,7 @@ from marketcast.core.web_deps import UnitOfWork
 from marketcast.creators import imports
 from marketcast.creators import service as creators
 from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, redirect, render
+from marketcast.web.listing import MarketFilter
 
 router = APIRouter(prefix="/creators")
 
@@ -28,7 +29,7 @@ def _list(request: Request, uow, actor, *, market: str = "", status: str = "", q
 
 
 @router.get("")
-def list_page(request: Request, uow: UnitOfWork, actor: ConsoleUser, market: str = "", status: str = "",
+def list_page(request: Request, uow: UnitOfWork, actor: ConsoleUser, market: MarketFilter, status: str = "",
               q: str = "", page_token: str = ""):
     if actor.role == "creator":
         own = creators.creators_of_user(uow, user_id=actor.user)

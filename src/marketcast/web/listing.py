@@ -11,7 +11,10 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
 
+from marketcast.core.fields import market_code
 from marketcast.core.pagination import Paged
+from marketcast.core.web_deps import UnitOfWork
+from marketcast.markets import service as markets
 
 PAGE_SIZE = 50
 MAX_TRAIL = 40  # pages remembered for "previous"; a deeper page's "previous" restarts from the first
@@ -38,6 +41,16 @@ def _token(entry: str) -> str:
 
 
 PageParams = Annotated[PageQuery, Depends(page_query)]
+
+
+def market_filter(uow: UnitOfWork, market: Annotated[str, Query(max_length=16)] = "") -> str:
+    """A list's market filter: "" for every market, else the market's code. A market that does not exist is
+    the console's 404 ("market 'ZZ' does not exist"), never a quietly empty list or every market's rows."""
+    code = market_code(market)
+    return markets.get(uow, code).code if code else ""
+
+
+MarketFilter = Annotated[str, Depends(market_filter)]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from marketcast.sellers import service as sellers
 from marketcast.web import forms
 from marketcast.web import live_buy as buying
 from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, redirect, render
-from marketcast.web.listing import PAGE_SIZE, PageParams, listing
+from marketcast.web.listing import PAGE_SIZE, MarketFilter, PageParams, listing
 
 router = APIRouter(prefix="/live")
 STATUSES = ("scheduled", "live", "ended", "cancelled")
@@ -38,7 +38,7 @@ POLL_SECONDS = 2  # how often an open page asks for the room's state when no soc
 # --- lists ----------------------------------------------------------------------------------------------------
 
 @router.get("")
-def live_now(request: Request, uow: UnitOfWork, actor: MaybeUser, page: PageParams, market: str = ""):
+def live_now(request: Request, uow: UnitOfWork, actor: MaybeUser, page: PageParams, market: MarketFilter):
     """What viewers browse: the sessions live now, of one market or all."""
     paged = live_service.list_sessions(uow, actor=actor, market=market or None, status="live",
                                        page_size=PAGE_SIZE, page_token=page.token)
@@ -58,8 +58,8 @@ def hosting(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PagePar
 
 
 @router.get("/sessions")
-def operator_list(request: Request, uow: UnitOfWork, actor: ConsoleOperator, page: PageParams, market: str = "",
-                  status: str = ""):
+def operator_list(request: Request, uow: UnitOfWork, actor: ConsoleOperator, page: PageParams,
+                  market: MarketFilter, status: str = ""):
     paged = live_service.list_sessions(uow, actor=actor, market=market or None, status=status or None,
                                        page_size=PAGE_SIZE, page_token=page.token)
     return render(request, "live_sessions.html", actor=actor, statuses=STATUSES,

@@ -17,7 +17,7 @@ from marketcast.orders import pay_flow
 from marketcast.orders import service as orders
 from marketcast.sellers import service as sellers
 from marketcast.web.common import ConsoleUser, Csrf, form_failed, local_path, redirect, render
-from marketcast.web.listing import PAGE_SIZE, PageParams, listing
+from marketcast.web.listing import PAGE_SIZE, MarketFilter, PageParams, listing
 from marketcast.web.live_buy import NO_WRITES, buyer
 
 router = APIRouter(prefix="/orders")
@@ -36,8 +36,8 @@ def _day_start(text: str, field: str, *, after: bool = False) -> datetime | None
 
 
 @router.get("")
-def order_list(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, q: str = "",
-               buyer: str = "", shop: str = "", status: str = "", market: str = "", placed_from: str = "",
+def order_list(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, market: MarketFilter,
+               q: str = "", buyer: str = "", shop: str = "", status: str = "", placed_from: str = "",
                placed_to: str = ""):
     filters = {"q": q, "buyer": buyer, "shop": shop, "status": status, "market": market,
                "placed_from": placed_from, "placed_to": placed_to}

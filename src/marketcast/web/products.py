@@ -13,15 +13,15 @@ from marketcast.markets import service as markets
 from marketcast.sellers import service as sellers
 from marketcast.web import forms
 from marketcast.web.common import ConsoleUser, Csrf, form_failed, local_path, redirect, render
-from marketcast.web.listing import PAGE_SIZE, PageParams, listing
+from marketcast.web.listing import PAGE_SIZE, MarketFilter, PageParams, listing
 
 router = APIRouter()
 NEW_ROWS = 3  # empty SKU rows on the form; rows left empty are ignored
 
 
 @router.get("/products")
-def product_list(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, q: str = "",
-                 market: str = "", shop: str = ""):
+def product_list(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, market: MarketFilter,
+                 q: str = "", shop: str = ""):
     filters = {"q": q, "market": market, "shop": shop}
     paged = catalog.list_products(uow, market=market or None, shop_id=shop or None, q=q or None,
                                   page_size=PAGE_SIZE, page_token=page.token)

@@ -12,14 +12,14 @@ from marketcast.orders import service as orders
 from marketcast.reports import service as reports
 from marketcast.sellers import service as sellers
 from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, redirect, render
-from marketcast.web.listing import PAGE_SIZE, PageParams, listing
+from marketcast.web.listing import PAGE_SIZE, MarketFilter, PageParams, listing
 
 router = APIRouter()
 
 
 @router.get("/shops")
-def shop_list(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, q: str = "",
-              seller: str = "", market: str = "", status: str = ""):
+def shop_list(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, market: MarketFilter,
+              q: str = "", seller: str = "", status: str = ""):
     filters = {"q": q, "seller": seller, "market": market, "status": status}
     paged = sellers.list_shops(uow, actor=actor, q=q, seller=seller, market=market, status=status or None,
                                page_size=PAGE_SIZE, page_token=page.token)
