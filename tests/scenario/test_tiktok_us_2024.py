@@ -82,13 +82,14 @@ def test_loading_twice_duplicates_nothing():
     demo = row_counts()
     load("--demo")
     assert row_counts() == demo  # a second demo load adds nothing either
-    # --demo adds the operator's console login, two paid orders of today for the demo seller to ship, and five
-    # LIVEs of theirs in the last 90 days with 8 paid deal orders.
+    # --demo adds the operator's console login, two paid orders of today for the demo seller to ship, five LIVEs
+    # of theirs in the last 90 days with 8 paid deal orders (delivered), and the statements of those weeks.
     assert demo["users"] == first["users"] + 1 and demo["orders"] == first["orders"] + 2 + 8
-    assert demo["live_sessions"] == first["live_sessions"] + 5 and demo["live_host_days"] == 5
+    assert demo["live_sessions"] == first["live_sessions"] + 5 and demo["live_host_days"] == first["live_host_days"] + 5
     changed = {name for name in demo if demo[name] != first[name]}
     orders_and_what_follows = {"orders", "order_lines", "payment_attempts", "outbox_events", "shop_daily_orders",
-                               "ledger_entries", "finance_order_holds"}
+                               "ledger_entries", "finance_order_holds", "shop_statements", "shop_statement_entries",
+                               "shop_payouts"}
     assert changed - {"users"} - orders_and_what_follows == {n for n in changed if n.startswith(("gmv_", "live_"))}
 
 
@@ -118,7 +119,8 @@ def test_cross_border_applicants_turn_eligible_when_the_gmv_rule_goes():
 
 def test_local_shops_sell_and_their_gmv_adds_up(client, operator):
     shops = load("--at", "2024-12-31")["us_local_shops"]
-    assert {s["name"] for s in shops} == {"Austin Candle Works", "Brooklyn Mug Studio"}
+    assert {s["name"] for s in shops} == {"Austin Candle Works", "Brooklyn Mug Studio", "Portland Tea House",
+                                         "Denver Knit Co"}
     r = client.get("/api/v1/reports/gmv", headers=operator,
                    params={"market": "US", "from": "2024-01-01", "to": "2024-12-31", "group_by": "market"})
     [us] = r.json()["items"]

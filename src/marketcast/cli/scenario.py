@@ -120,6 +120,7 @@ def _print(snap: dict) -> None:
     _print_sellers(snap)
     _print_creators(snap)
     _print_affiliate(snap)
+    _print_plan(snap)
 
 
 def _print_affiliate(snap: dict) -> None:
@@ -134,6 +135,27 @@ def _print_affiliate(snap: dict) -> None:
                       ", ".join(f"{k} {v}" for k, v in sorted(c["commissions"].items())) or "—",
                       "; ".join(f"{s['period_start'][:10]}: total {s['total']}, paid {s['paid_out']}, carried "
                                 f"{s['carried_out']}" for s in c["statements"]) or "—")
+    console.print(table)
+
+
+def _print_plan(snap: dict) -> None:
+    plan = snap.get("us_self_broadcast_plan")
+    if not plan or not plan["month"]:
+        return
+    table = Table(title=f"{plan['name']}: the month from {plan['month']} (closed months: "
+                        f"{', '.join(plan['closed_months'])})")
+    for column in ("Shop", "Qualifies", "Why", "Benefit", "Earned so far"):
+        table.add_column(column)
+    for s in plan["standings"]:
+        benefit = s["benefit"] or {}
+        got = [f"{benefit['referral_fee_discount_bps'] / 100:g} points off next month's fee"] \
+            if benefit.get("referral_fee_discount_bps") else []
+        if benefit.get("reward"):
+            got.append(f"{Money(**benefit['reward'])} (rank {benefit['rank']})")
+        earned = s["earned_so_far"] or {"reward": 0, "discounted_months": 0}
+        table.add_row(s["shop"], "yes" if s["qualifies"] else "no", s["explanation"], "; ".join(got) or "—",
+                      f"{Money(amount=earned['reward'], currency='USD')}, {earned['discounted_months']} month(s) "
+                      "at a lower fee")
     console.print(table)
 
 

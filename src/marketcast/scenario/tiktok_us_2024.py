@@ -16,7 +16,7 @@ from marketcast.core.auth import service as auth
 from marketcast.core.errors import NotFound
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
-from marketcast.scenario import us_affiliate, us_creators, us_live, us_sellers
+from marketcast.scenario import us_affiliate, us_creators, us_live, us_programs, us_sellers, us_statements
 
 OPERATOR_EMAIL = "ops@marketcast.example"
 WAITLISTED_SELLERS = ("lucia@tienda.example", "javier@moda.example", "carmen@hogar.example")
@@ -136,6 +136,7 @@ def load(session: Session) -> None:
     us_creators.load(session, actor)
     for effective in sorted({step[4] for step in POLICY_STEPS}):
         _worker_on(session, day(effective))
+    us_programs.load(session, actor)
     us_affiliate.load(session)
 
 
@@ -148,11 +149,13 @@ def ensure_demo_operator(session: Session, *, email: str, password: str) -> None
 
 
 def ensure_demo_seller(session: Session, *, password: str) -> str:
-    """Give the story's first local shop owner a console password and orders of today to ship; returns the email."""
+    """Give the story's first local shop owner a console password, orders of today to ship, LIVEs and delivered
+    orders in the last 90 days and the statements of those weeks; returns the email."""
     email = us_sellers.LOCAL[0].email
     auth.set_password(session, email=email, password=password)
     us_sellers.recent_orders(session, email=email)
     us_live.recent_lives(session, email=email)
+    us_statements.recent_statements(session, email=email)
     return email
 
 
@@ -180,4 +183,5 @@ def snapshot(session: Session, *, at: datetime) -> dict:
     out["us_local_shops"] = us_sellers.local_shops(session, as_of=at)
     out["us_creators"] = us_creators.summary(session, at=at, operator=operator)
     out["us_affiliate"] = us_affiliate.summary(session, as_of=at)
+    out["us_self_broadcast_plan"] = us_programs.summary(session, at=at, operator=operator)
     return out

@@ -72,7 +72,7 @@ def load(session: Session) -> None:
     people = _creators(session)
     if len(people) < 3:
         return  # no creator population to sell through
-    (candles, candle_owner, candle_skus), (mugs, mug_owner, mug_skus) = shops
+    (candles, candle_owner, candle_skus), (mugs, mug_owner, mug_skus) = shops[:2]
     mug_product = catalog.get_sku(session, mug_skus[0]).product_id
     with clock.frozen(at("2024-07-02T14:00")):
         open_one, _ = affiliate.create(session, shop_id=candles, kind="open", commission_rate_bps=1200,

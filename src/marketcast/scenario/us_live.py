@@ -28,6 +28,7 @@ class Broadcast:
     viewers: int  # joining over the first minutes, and staying
     buyers: int = 0  # paid deal orders (one unit each)
     deal: bool = True
+    tick_minutes: int = 5  # how often the presence report comes (the viewers stay the same between them)
 
 
 def broadcast(session: Session, *, owner: Actor, shop_id: str, plan: Broadcast, title: str,
@@ -47,7 +48,7 @@ def broadcast(session: Session, *, owner: Actor, shop_id: str, plan: Broadcast, 
     if plan.deal and sku.available > plan.buyers + 1:
         _deal(session, owner=owner, session_id=made.id, sku=sku, at=at + timedelta(minutes=2), plan=plan,
               buyers=buyers)
-    for minute in range(5, plan.minutes, 5):  # each process keeps saying how many watch
+    for minute in range(plan.tick_minutes, plan.minutes, plan.tick_minutes):  # each process keeps saying how many watch
         with clock.frozen(at + timedelta(minutes=minute)):
             _viewers(session, made.id, plan.viewers)
     with clock.frozen(at + timedelta(minutes=plan.minutes)):

@@ -51,6 +51,10 @@ LOCAL = (
               (("CANDLE-S", 1800, 40), ("CANDLE-L", 2800, 25))),
     LocalShop("team@brooklyn-mugs.example", "Brooklyn Mug Studio", "+17185550102", "Brooklyn", "Stoneware mug",
               (("MUG-BLUE", 2400, 30), ("MUG-GREEN", 2400, 30))),
+    LocalShop("hello@portland-tea.example", "Portland Tea House", "+15035550103", "Portland", "Loose-leaf tea",
+              (("TEA-GREEN", 1400, 120), ("TEA-BLACK", 1200, 120))),
+    LocalShop("studio@denver-knits.example", "Denver Knit Co", "+17205550104", "Denver", "Wool beanie",
+              (("BEANIE-GREY", 2600, 80), ("BEANIE-RED", 2600, 80))),
 )
 BUYERS = ("maya@buyer.example", "omar@buyer.example", "zoe@buyer.example")
 # (day, buyer index, local shop index, sku index, quantity)
