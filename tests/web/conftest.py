@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -76,6 +77,7 @@ def page(browser, request):
     viewport = getattr(request, "param", None) or DESKTOP
     context = browser.new_context(viewport=viewport)
     context.set_default_timeout(10_000)
+    expect.set_options(timeout=10_000)  # an assertion on a page waits for it (a click does not wait for the load)
     context.route(EXTERNAL, lambda route: route.abort())
     page = context.new_page()
     yield page

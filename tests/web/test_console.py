@@ -1,6 +1,7 @@
 """The console in a real browser: log in, see markets, schedule a policy change, see errors beside fields."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marketcast.core import clock
@@ -53,7 +54,7 @@ def test_markets_page_and_reschedule(seeded, live_server, page, screenshot):
     page.fill("#launch_window", "2025-Q7")
     page.fill("#r-reason", "typo")
     page.click("form[action='/markets/ES/reschedule'] button")
-    assert page.locator("[data-testid=error-launch_window]").is_visible()
+    expect(page.locator("[data-testid=error-launch_window]")).to_be_visible()
     screenshot(page, "market-history")
 
 
@@ -73,14 +74,14 @@ def test_schedule_a_policy_change_and_see_errors(seeded, live_server, page, scre
     page.fill("#effective_from", f"{next_year}-02-01T00:00")
     page.fill("#reason", "too small")
     page.click("[data-testid=schedule-form] button")
-    assert page.locator("[data-testid=error-value]").is_visible()
+    expect(page.locator("[data-testid=error-value]")).to_be_visible()
     screenshot(page, "policy-validation-error")
 
     page.fill("#value", "90")
     page.fill("#effective_from", "2020-01-01T00:00")
     page.fill("#reason", "in the past")
     page.click("[data-testid=schedule-form] button")
-    assert page.locator("[data-testid=error-effective_from]").is_visible()
+    expect(page.locator("[data-testid=error-effective_from]")).to_be_visible()
 
     page.goto(f"{live_server}/policies?market=US")
     assert "80" in page.locator("tr[data-key='live.bag.max_products']").inner_text()

@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
@@ -77,14 +78,14 @@ def test_collaboration_to_commission_through_the_console(world, client, live_ser
     assert "/l/" in link
     screenshot(page, "affiliate-creator")
     page.set_viewport_size({"width": 390, "height": 844})
-    assert page.locator("[data-testid=showcase]").is_visible()
+    expect(page.locator("[data-testid=showcase]")).to_be_visible()
     screenshot(page, "affiliate-creator-phone")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.click("form[action='/logout'] button")
 
     # A visitor follows the link before signing in; the click is theirs once they sign in as the buyer.
     page.goto(link.replace("http://testserver", live_server))
-    assert page.locator("[data-testid=product-title]").is_visible()
+    expect(page.locator("[data-testid=product-title]")).to_be_visible()
     log_in(page, live_server, "maya@example.com")
     r = client.post("/api/v1/orders", headers={**world["buyer"], "Idempotency-Key": uuid.uuid4().hex},
                     json={"lines": [{"sku_id": world["sku_id"], "quantity": 2}]})

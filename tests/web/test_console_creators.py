@@ -3,6 +3,7 @@ and why, suspending and lifting, setting followers, importing a CSV with broken 
 with its progress; the same pages at a phone's width."""
 
 import pytest
+from playwright.sync_api import expect
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
@@ -100,7 +101,7 @@ def test_a_pilot_creator_sees_why_and_the_pilot_progress_on_a_phone(world, live_
         assert page.locator("[data-testid=status]").inner_text() == "pilot"
         pilot = page.locator("[data-testid=pilot]").inner_text()
         assert "0 of 30 days" in pilot and "3,000 followers to go" in pilot and "0 of 10 orders" in pilot
-        assert page.locator("[data-testid=suspend-form]").count() == 0  # operators only
+        expect(page.locator("[data-testid=suspend-form]")).to_have_count(0)  # operators only
         screenshot(page, "creator-own-phone")
         # The page's own content fits the phone (wide tables scroll inside their own box).
         widest = page.evaluate("Math.max(...[...document.querySelectorAll('main .card, main h1, main p')]"

@@ -4,6 +4,7 @@ and its document; a seller creates and publishes a product with two SKUs, ships 
 refunds one line after confirming it, and sees the sale in their chart."""
 
 import pytest
+from playwright.sync_api import expect
 
 from marketcast.core.db import unit_of_work
 from marketcast.scenario import tiktok_us_2024 as story
@@ -44,7 +45,7 @@ def test_operator_walkthrough(demo, live_server, page, screenshot):
     assert page.locator("[data-testid=count]").inner_text().endswith("orders")
     assert_fits(page, "orders")
     page.locator("[data-testid=orders] tbody tr a").first.click()
-    assert page.locator("[data-testid=lines] tbody tr").count() >= 1
+    expect(page.locator("[data-testid=lines] tbody tr").nth(0)).to_be_attached()
     assert "placed" in page.locator("[data-testid=events]").inner_text()
     assert "approved" in page.locator("[data-testid=payments]").inner_text()
     assert_fits(page, "order")
@@ -55,7 +56,7 @@ def test_operator_walkthrough(demo, live_server, page, screenshot):
     page.click("[data-testid=filters] button")
     page.locator("[data-testid=shops] tbody tr a").first.click()
     assert page.locator("h1").inner_text().startswith("Austin Candle Works")
-    assert page.locator("[data-testid=orders] tbody tr").count() >= 4
+    expect(page.locator("[data-testid=orders] tbody tr").nth(3)).to_be_attached()
     assert "opened on probation" in page.locator("[data-testid=history]").inner_text()
     assert_fits(page, "shop")
     screenshot(page, f"demo-operator-shop-{_width(page)}")
@@ -88,7 +89,7 @@ def test_seller_walkthrough(demo, live_server, page, screenshot):
     page.click("[data-testid=product-form] button[type=submit]")
     page.click("[data-testid=publish-form] button")
     assert page.locator("[data-testid=product-status]").inner_text() == "live"
-    assert page.locator("[data-testid=skus] tbody tr").count() == 2
+    expect(page.locator("[data-testid=skus] tbody tr")).to_have_count(2)
     assert_fits(page, "product")
 
     page.locator("[data-testid=crumbs] a").last.click()  # back to the shop
@@ -153,6 +154,6 @@ def test_operator_suspends_a_shop_delists_a_product_and_reads_a_seller(demo, liv
     page.click("[data-testid=filters] button")
     page.locator("[data-testid=sellers] tbody tr a").first.click()
     assert "tax id" in page.locator("[data-testid=kyb]").inner_text()
-    assert page.locator("[data-testid=documents] tbody tr a").count() == 1
-    assert page.locator("[data-testid=applications] tbody tr").count() == 1
+    expect(page.locator("[data-testid=documents] tbody tr a")).to_have_count(1)
+    expect(page.locator("[data-testid=applications] tbody tr")).to_have_count(1)
     screenshot(page, "demo-operator-seller")

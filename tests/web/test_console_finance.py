@@ -6,6 +6,7 @@ every page at desktop and at 390 px width without sideways scrolling."""
 from datetime import UTC, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
@@ -54,8 +55,8 @@ def test_seller_and_operator_finance_pages(world, live_server, page, screenshot)
     assert "69.00 USD" in page.locator("[data-testid=paid]").inner_text()
     assert "0.00 USD" in page.locator("[data-testid=pending]").inner_text()
     assert "scheduled" in page.locator("[data-testid=payouts]").inner_text()
-    assert page.locator("[data-testid=pay-form]").count() == 0  # sellers do not mark payouts paid
-    assert page.locator("[data-testid=adjust-form]").count() == 0
+    expect(page.locator("[data-testid=pay-form]")).to_have_count(0)  # sellers do not mark payouts paid
+    expect(page.locator("[data-testid=adjust-form]")).to_have_count(0)
     screenshot(page, "finance-shop")
     page.locator("[data-testid=statements] a").first.click()
     lines = page.locator("[data-testid=lines]")
@@ -63,8 +64,8 @@ def test_seller_and_operator_finance_pages(world, live_server, page, screenshot)
     assert "-8.00 USD" in lines.locator("[data-line=fees]").inner_text()
     assert "2.00 USD" in lines.locator("[data-line=fee_refunds]").inner_text()
     assert "69.00 USD" in lines.locator("[data-line=net]").inner_text()
-    assert page.locator(f"[data-testid=orders] [data-order={order_id}]").count() == 1
-    assert page.locator("[data-testid=entries] tbody tr").count() == 4
+    expect(page.locator(f"[data-testid=orders] [data-order={order_id}]")).to_have_count(1)
+    expect(page.locator("[data-testid=entries] tbody tr")).to_have_count(4)
     csv_url = page.locator("[data-testid=csv-link]").get_attribute("href")
     got = page.request.get(f"{live_server}{csv_url}")
     assert got.ok and got.headers["content-type"].startswith("text/csv") and got.text().count("\n") == 5
@@ -72,7 +73,7 @@ def test_seller_and_operator_finance_pages(world, live_server, page, screenshot)
     page.locator(f"[data-testid=orders] [data-order={order_id}] a").click()
     page.wait_for_url(f"{live_server}/orders/{order_id}")
     page.goto(f"{live_server}/shops/{shop_id}/finance/ledger?kind=referral_fee")
-    assert page.locator("[data-testid=ledger] tbody tr").count() == 1
+    expect(page.locator("[data-testid=ledger] tbody tr")).to_have_count(1)
     assert "stated" in page.locator("[data-testid=ledger]").inner_text()
 
     page.context.clear_cookies()

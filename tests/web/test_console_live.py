@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
@@ -68,14 +69,14 @@ def _run(world, host, viewer, base, client, screenshot):
     form.locator("#f-playback_url").fill("ftp://stream.example.com/x")
     form.locator("button").click()
     assert host.url.endswith("/live/hosting")
-    assert host.locator("[data-testid=error-playback_url]").is_visible()
+    expect(host.locator("[data-testid=error-playback_url]")).to_be_visible()
     form.locator("#f-playback_url").fill("https://stream.example.com/live/noon.mp4")
     form.locator("button").click()
     host.wait_for_url("**/control")
     session_id = host.url.rsplit("/", 2)[-2]
     host.fill("#f-product_id", world["product_id"])
     host.click("[data-testid=bag-form] button")
-    assert host.locator(f"[data-testid=bag] tr[data-product={world['product_id']}]").is_visible()
+    expect(host.locator(f"[data-testid=bag] tr[data-product={world['product_id']}]")).to_be_visible()
     host.click("[data-testid=start-form] button")
     assert "live" in host.locator("[data-testid=session-status]").inner_text()
 
@@ -84,7 +85,7 @@ def _run(world, host, viewer, base, client, screenshot):
     viewer.click("header nav a:has-text('Live now')")
     viewer.click(f"[data-testid=sessions] tr[data-session={session_id}] a")
     viewer.wait_for_url(f"**/live/{session_id}")
-    assert viewer.locator("[data-testid=no-pin]").is_visible()
+    expect(viewer.locator("[data-testid=no-pin]")).to_be_visible()
     assert viewer.locator("video[data-testid=player]").get_attribute("src").endswith("noon.mp4")
     _not_reloaded(viewer)
 
@@ -97,12 +98,12 @@ def _run(world, host, viewer, base, client, screenshot):
     deal_form = host.locator("[data-testid=deal-form]")
     deal_form.locator("[id='f-deal_price-amount']").fill("25.00")
     deal_form.locator("button[type=submit]").click()
-    assert host.locator("[data-testid='error-deal_price.amount']").is_visible()
+    expect(host.locator("[data-testid='error-deal_price.amount']")).to_be_visible()
     deal_form = host.locator("[data-testid=deal-form]")
     deal_form.locator("[id='f-deal_price-amount']").fill("5.00")
     deal_form.locator("#f-allotment").fill("2")
     deal_form.locator("button[type=submit]").click()
-    assert host.locator("[data-testid=deals] tr[data-deal]").count() == 1
+    expect(host.locator("[data-testid=deals] tr[data-deal]")).to_have_count(1)
     _not_reloaded(host)
 
     # The viewer sees the countdown; business time jumps past it and the button opens, still without a reload.
@@ -155,10 +156,10 @@ def test_lists_for_viewers_hosts_and_operators(world, make_user, page, live_serv
         "playback_url": "https://video.example.com/watch?v=abc"}).json()
     # Scheduled: in the host's and the operator's lists, not yet among the sessions live now.
     page.goto(f"{live_server}/live")
-    assert page.locator(f"tr[data-session={made['id']}]").count() == 0
+    expect(page.locator(f"tr[data-session={made['id']}]")).to_have_count(0)
     log_in(page, live_server, "ops@example.com")
     page.goto(f"{live_server}/live/sessions?status=scheduled")
-    assert page.locator(f"tr[data-session={made['id']}]").is_visible()
+    expect(page.locator(f"tr[data-session={made['id']}]")).to_be_visible()
     page.click(f"tr[data-session={made['id']}] a")
     assert "Evening mugs" in page.locator("h1").inner_text()
     client.post(f"/api/v1/live/sessions/{made['id']}/bag", headers=world["seller"],
@@ -168,7 +169,7 @@ def test_lists_for_viewers_hosts_and_operators(world, make_user, page, live_serv
     page.goto(f"{live_server}/live")  # anonymous: the room is public once live, with a link out to the stream
     page.click(f"tr[data-session={made['id']}] a")
     assert page.locator("[data-testid=player] a").get_attribute("href").startswith("https://video.example.com/")
-    assert page.locator("[data-testid=buy-login]").is_visible()
+    expect(page.locator("[data-testid=buy-login]")).to_be_visible()
     page.set_viewport_size(PHONE)
     assert_fits(page, "live room, anonymous")
 

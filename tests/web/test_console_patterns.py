@@ -3,6 +3,7 @@ filters stay in the URL, refused forms that keep the browser on the page's own U
 pages that do not scroll sideways at 390 px."""
 
 import pytest
+from playwright.sync_api import expect
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
@@ -37,8 +38,8 @@ def test_a_list_pages_with_a_count_and_keeps_its_filters_in_the_url(many_markets
     page.click("[data-testid=filters] button")
     assert "status=planned" in page.url
     assert page.locator("[data-testid=count]").first.inner_text() == "1–50 of 56 markets"
-    assert page.locator("[data-testid=markets] tbody tr").count() == 50
-    assert page.locator("[data-testid=prev]").count() == 0
+    expect(page.locator("[data-testid=markets] tbody tr")).to_have_count(50)
+    expect(page.locator("[data-testid=prev]")).to_have_count(0)
     page.locator("[data-testid=next]").first.click()
     assert page.locator("[data-testid=count]").first.inner_text() == "51–56 of 56 markets"
     assert "status=planned" in page.url and page.locator("[data-testid=next]").count() == 0
@@ -56,7 +57,7 @@ def test_a_passed_launch_window_is_flagged_overdue(many_markets, live_server, pa
     page.locator("[data-testid=next]").first.click()
     assert page.locator("tr[data-market=ES] [data-testid=overdue]").inner_text() == "overdue"
     other = _codes(55)[-1]
-    assert page.locator(f"tr[data-market={other}] [data-testid=overdue]").count() == 0  # 2030-Q1 is ahead
+    expect(page.locator(f"tr[data-market={other}] [data-testid=overdue]")).to_have_count(0)  # 2030-Q1 is ahead
     page.click("tr[data-market=ES] a")
     assert "2025-Q1 has passed" in page.locator("[data-testid=overdue]").inner_text()
     screenshot(page, "market-overdue")

@@ -3,6 +3,7 @@
 confirmation, and see the sale in their chart."""
 
 import pytest
+from playwright.sync_api import expect
 
 from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.db import unit_of_work
@@ -99,10 +100,10 @@ def test_seller_creates_publishes_ships_refunds_and_sees_the_sale(shop, client, 
 
     page.goto(f"{live_server}/shops/{shop['id']}")
     page.click("[data-testid=sales-link]")
-    assert page.locator("[data-testid=sales] tbody tr").count() == 1
+    expect(page.locator("[data-testid=sales] tbody tr")).to_have_count(1)
     assert "74.50 USD" in page.locator("[data-testid=sales-total]").inner_text()  # the day's GMV
     labels = page.locator("[data-testid=gmv-chart] svg text").all_text_contents()
     assert {"Day (UTC)", "Amount (USD)", "GMV", "Refunds"} <= set(labels)
-    assert page.locator("[data-testid=orders-chart] svg [aria-roledescription=bar]").count() == 30
+    expect(page.locator("[data-testid=orders-chart] svg [aria-roledescription=bar]")).to_have_count(30)
     assert_fits(page, "sales page")
     screenshot(page, f"seller-sales-{width}")

@@ -1,6 +1,7 @@
 """Webhooks in the console: subscribe (the secret shown once), see a failed delivery's attempts, redeliver."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marketcast.core import clock, outbox
@@ -20,7 +21,7 @@ def test_subscribe_see_attempts_and_redeliver(make_user, live_server, page, scre
     page.fill("#url", "not a url")
     page.fill("#event_types", "market.*")
     page.click("[data-testid=subscribe-form] button")
-    assert page.locator("[data-testid=error-url]").is_visible()
+    expect(page.locator("[data-testid=error-url]")).to_be_visible()
     page.fill("#url", "http://127.0.0.1:9/hooks")
     page.fill("#event_types", "market.*, market.paused")  # not a type: the form says which entry
     page.click("[data-testid=subscribe-form] button")
@@ -34,7 +35,7 @@ def test_subscribe_see_attempts_and_redeliver(make_user, live_server, page, scre
     page.click("[data-testid=subscribe-form] button")
     assert "whsec_" in page.locator("[data-testid=secret]").inner_text()
     page.goto(f"{live_server}/webhooks")
-    assert page.locator("[data-testid=secret]").count() == 0  # shown once only
+    expect(page.locator("[data-testid=secret]")).to_have_count(0)  # shown once only
 
     with unit_of_work() as session:
         outbox.emit(session, MarketLaunched(market="ES", user_id="usr_1", email="a@example.com", old_window=None,
