@@ -100,10 +100,10 @@ def summary(session: Session, *, at: datetime, operator: Actor) -> dict | None:
             break
         months.append(report)
         for item in report.items:
-            benefit = item.benefit or {}
-            if item.shop_id in earned and item.qualifies and not item.clawed_back:
-                earned[item.shop_id]["reward"] += (benefit.get("reward") or {}).get("amount", 0)
-                earned[item.shop_id]["discounted_months"] += bool(benefit.get("referral_fee_discount_bps"))
+            benefit = item.benefit
+            if benefit is not None and item.shop_id in earned and not item.clawed_back:
+                earned[item.shop_id]["reward"] += benefit.reward.amount if benefit.reward else 0
+                earned[item.shop_id]["discounted_months"] += bool(benefit.referral_fee_discount_bps)
         day = report.period.end
     last = months[-1] if months else None
     return {
@@ -112,6 +112,7 @@ def summary(session: Session, *, at: datetime, operator: Actor) -> dict | None:
         "closed_months": [m.period.start.date().isoformat() for m in months],
         "month": last.period.start.date().isoformat() if last else None,
         "standings": [{"shop_id": i.shop_id, "shop": names.get(i.shop_id, i.shop_id), "qualifies": i.qualifies,
-                       "explanation": i.explanation, "benefit": i.benefit,
+                       "explanation": i.explanation,
+                       "benefit": i.benefit.model_dump(mode="json", exclude_none=True) if i.benefit else None,
                        "earned_so_far": earned.get(i.shop_id)} for i in (last.items if last else [])],
     }
