@@ -38,7 +38,8 @@ def test_suspend_stops_selling_and_reinstate_restores_the_status(client, shop, m
     seen_by_ops = client.get(f"{url}/history", headers=ops).json()
     assert all(h["by"].endswith("@example.com") for h in seen_by_ops[-2:])
     with db(write=False) as s:
-        kinds = [e.type for e in s.scalars(select(OutboxEvent).where(OutboxEvent.type.like("shop.%")))]
+        kinds = [e.type for e in s.scalars(select(OutboxEvent).where(OutboxEvent.type.like("shop.%"))
+                                           .order_by(OutboxEvent.id))]  # ids sort by creation
     assert kinds == ["shop.suspended", "shop.reinstated"]
 
 
