@@ -56,6 +56,9 @@ def test_collaboration_to_commission_through_the_console(world, client, live_ser
     form.locator(f"input[name=product_id][value={product_id}]").check()
     form.locator("button").click()
     assert "commission_rate_bps" in page.locator("[data-testid=problem]").inner_text()
+    # Refused on the page's own URL (post/redirect/get), with what was typed kept.
+    assert page.url == f"{live_server}/shops/{shop_id}/affiliate"
+    assert page.locator("[data-testid=new-collaboration] #rate").input_value() == "85"
     form = page.locator("[data-testid=new-collaboration]")
     form.locator("#name").fill("Candle summer")
     form.locator("#rate").fill("12.5")
@@ -108,7 +111,18 @@ def test_collaboration_to_commission_through_the_console(world, client, live_ser
     page.click("form[action='/logout'] button")
 
     log_in(page, live_server, "ops@example.com")
-    page.goto(f"{live_server}/commissions")
+    page.click("header a[href='/commissions']")
+    assert page.locator("[data-testid=count]").inner_text() == "1–1 of 1 commissions"
+    page.select_option("[data-testid=filters] select", "pending")
+    page.click("[data-testid=filters] button")
+    filtered = page.url
+    row = page.locator("[data-testid=commissions] tr[data-commission]")
+    row.locator("button").click()  # no reason: refused, back on the same filtered list
+    assert page.url == filtered and "reason" in page.locator("[data-testid=problem]").inner_text()
+    page.reload()  # the error was shown once; a reload resends nothing
+    assert page.locator("[data-testid=problem]").count() == 0
+    page.select_option("[data-testid=filters] select", "")
+    page.click("[data-testid=filters] button")
     row = page.locator("[data-testid=commissions] tr[data-commission]")
     row.locator("input[name=reason]").fill("click farm suspected")
     row.locator("button").click()

@@ -51,6 +51,7 @@ def test_operator_lists_filters_suspends_lifts_and_sets_followers(world, live_se
     page.click("[data-testid=filters] button")
     handles = page.locator("[data-testid=creators] tbody tr td:first-child").all_inner_texts()
     assert sorted(handles) == ["@maya.makes", "@new.face"]
+    assert page.locator("[data-testid=count]").inner_text() == "1–2 of 2 creators" and "status=pilot" in page.url
     screenshot(page, "creators-list")
     page.click("text=@maya.makes")
     assert page.locator("[data-testid=status]").inner_text() == "pilot"
@@ -66,6 +67,10 @@ def test_operator_lists_filters_suspends_lifts_and_sets_followers(world, live_se
     page.fill("#count", "lots")
     page.click("[data-testid=followers-form] button")
     assert "not a whole number" in page.locator("[data-testid=error-count]").inner_text()
+    assert page.url == f"{live_server}/creators/{world['maya.makes']}"  # post/redirect/get
+    times = page.locator("[data-testid=history] time").all_inner_texts()
+    assert times and all(t.endswith(" UTC") for t in times)  # every time with its zone
+    assert page.locator("[data-testid=crumbs] a").first.inner_text() == "Creators"
     page.fill("#count", "5,200")
     page.click("[data-testid=followers-form] button")
     assert page.locator("[data-testid=status]").inner_text() == "active"

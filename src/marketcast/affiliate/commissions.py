@@ -18,7 +18,7 @@ from marketcast.core.auth.actor import Actor
 from marketcast.core.auth.models import User
 from marketcast.core.errors import Conflict, Forbidden, NotFound
 from marketcast.core.ids import looks_like_id, new_id
-from marketcast.core.pagination import paginate
+from marketcast.core.pagination import Paged, paginate
 from marketcast.core.text import reason as check_reason
 from marketcast.policies import service as policies
 from marketcast.sellers import service as sellers
@@ -201,7 +201,7 @@ def of_creator(session: Session, *, creator_id: str, actor: Actor, status: str |
 
 def list_for_operator(session: Session, *, actor: Actor, market: str | None = None, status: str | None = None,
                       creator_id: str | None = None, page_size: int | None = None,
-                      page_token: str | None = None) -> tuple[list[Commission], str | None]:
+                      page_token: str | None = None) -> Paged[Commission]:
     if not actor.is_operator:
         raise Forbidden("operators list commissions across creators", code="wrong_role")
     stmt = select(Commission)

@@ -5,6 +5,7 @@ commissions (freeze, unfreeze), and `/l/{token}`, the link a buyer follows."""
 import secrets
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
@@ -17,7 +18,8 @@ from marketcast.core.web_deps import MaybeUser, UnitOfWork
 from marketcast.creators import service as creators
 from marketcast.markets import service as markets
 from marketcast.sellers import service as sellers
-from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, redirect, render
+from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, local_path, redirect, render
+from marketcast.web.listing import PAGE_SIZE, PageParams, listing
 
 router = APIRouter()
 VISITOR_COOKIE = "mc_visitor"
@@ -42,14 +44,14 @@ def follow_link(request: Request, token: str, uow: UnitOfWork, actor: MaybeUser)
 
 # --- creators -------------------------------------------------------------------------------------------------
 
-def _creator_page(request: Request, uow, actor, creator, *, error=None, status_code: int = 200):
+def _creator_page(request: Request, uow, actor, creator):
     memberships = affiliate.collaborations_of_creator(uow, creator_id=creator.id, actor=actor)
     mine = {c.id for _, c in memberships}
     open_ones, _ = affiliate.browse(uow, market=creator.market, q=request.query_params.get("q"), page_size=50)
     commissions, _ = affiliate.commissions_of_creator(uow, creator_id=creator.id, actor=actor, page_size=50)
     statements, _ = affiliate.statements_of_creator(uow, creator_id=creator.id, actor=actor, page_size=50)
-    return render(request, "affiliate_creator.html", status_code=status_code, actor=actor, creator=creator,
-                  error=error, memberships=memberships, open_ones=[c for c in open_ones if c.id not in mine],
+    return render(request, "affiliate_creator.html", actor=actor, creator=creator, memberships=memberships,
+                  open_ones=[c for c in open_ones if c.id not in mine],
                   showcase=affiliate.showcase_items(uow, creator_id=creator.id),
                   links=affiliate.links_of(uow, creator_id=creator.id, actor=actor),
                   commissions=commissions, statements=statements,
@@ -76,8 +78,7 @@ def _creator_action(request: Request, uow, actor, creator_id: str, action, done:
     try:
         action()
     except DomainError as exc:
-        uow.rollback()
-        return _creator_page(request, uow, actor, creator, error=exc.detail, status_code=exc.status)
+        return form_failed(request, uow, exc, f"/affiliate?creator_id={creator.id}")
     return redirect(f"/affiliate?creator_id={creator.id}", done, request)
 
 
@@ -123,14 +124,12 @@ def creator_statement(request: Request, creator_id: str, statement_id: str, uow:
 
 # --- sellers --------------------------------------------------------------------------------------------------
 
-def _shop_page(request: Request, uow, actor, shop_id: str, *, error=None, field=None, status_code: int = 200,
-               conflicts=()):
+def _shop_page(request: Request, uow, actor, shop_id: str):
     shop = sellers.require_shop_owner(uow, shop_id=shop_id, actor=actor)
     collabs = affiliate.of_shop(uow, shop_id=shop.id, actor=actor)
     members = {c.id: affiliate.members(uow, collaboration_id=c.id, actor=actor) for c in collabs}
     sold, _ = affiliate.commissions_of_shop(uow, shop_id=shop.id, actor=actor, page_size=50)
-    return render(request, "affiliate_shop.html", status_code=status_code, actor=actor, shop=shop, error=error,
-                  field=field, collabs=collabs, members=members, sold=sold, conflicts=conflicts,
+    return render(request, "affiliate_shop.html", actor=actor, shop=shop, collabs=collabs, members=members, sold=sold,
                   owed=affiliate.owed_by_shop(uow, shop_id=shop.id, actor=actor),
                   products=[p for p, _ in catalog.shop_products(uow, shop_id=shop.id, actor=actor)],
                   product_ids={c.id: affiliate.product_ids_of(uow, c.id) for c in collabs})
@@ -168,16 +167,15 @@ async def shop_create_collaboration(request: Request, shop_id: str, uow: UnitOfW
             creator_ids=_ids(str(form.get("creator_ids", ""))),
             ends_at=clock.as_utc(datetime.fromisoformat(ends)) if ends else None,
             message=str(form.get("message", "")), name=str(form.get("name", "")))
-    except ValueError:
-        uow.rollback()
-        return _shop_page(request, uow, actor, shop_id, error="ends_at is not a date and time", field="ends_at",
-                          status_code=422)
-    except DomainError as exc:
-        uow.rollback()
-        return _shop_page(request, uow, actor, shop_id, error=exc.detail, field=exc.field, status_code=exc.status)
-    if conflicts:
-        return _shop_page(request, uow, actor, shop_id, conflicts=conflicts, status_code=201)
-    return redirect(f"/shops/{shop_id}/affiliate", f"collaboration {collab.id} created", request)
+    except (ValueError, DomainError) as exc:
+        refused = exc if isinstance(exc, DomainError) else Invalid("ends_at is not a date and time", field="ends_at")
+        typed = {k: form.get(k) for k in ("kind", "name", "rate", "creator_ids", "ends_at", "message")}
+        return form_failed(request, uow, refused, f"/shops/{shop_id}/affiliate", typed)
+    done = f"collaboration {collab.id} created"
+    if conflicts:  # created; the invites that could not be made are named in the notice
+        done += "; not invited: " + ", ".join(
+            " ".join(filter(None, (x.get("creator_id"), x.get("product_id"), f"({x.get('code')})"))) for x in conflicts)
+    return redirect(f"/shops/{shop_id}/affiliate", done, request)
 
 
 @router.post("/shops/{shop_id}/affiliate/collaborations/{collaboration_id}/{verb}")
@@ -194,34 +192,33 @@ def shop_collaboration_action(request: Request, shop_id: str, collaboration_id: 
         else:
             raise NotFound("action", verb)
     except DomainError as exc:
-        uow.rollback()
-        return _shop_page(request, uow, actor, shop_id, error=exc.detail, field=exc.field, status_code=exc.status)
+        return form_failed(request, uow, exc, f"/shops/{shop_id}/affiliate")
     return redirect(f"/shops/{shop_id}/affiliate", f"collaboration {collaboration_id}: {verb} done", request)
 
 
 # --- operators ------------------------------------------------------------------------------------------------
 
-def _commissions_page(request: Request, uow, actor, *, error=None, status_code: int = 200):
-    status = request.query_params.get("status") or None
-    rows, _ = affiliate.list_for_operator(uow, actor=actor, status=status, page_size=200)
-    return render(request, "commissions.html", status_code=status_code, actor=actor, rows=rows, status=status,
-                  error=error)
-
-
 @router.get("/commissions")
-def commissions_page(request: Request, uow: UnitOfWork, actor: ConsoleOperator):
-    return _commissions_page(request, uow, actor)
+def commissions_page(request: Request, uow: UnitOfWork, actor: ConsoleOperator, page: PageParams, status: str = ""):
+    paged = affiliate.list_for_operator(uow, actor=actor, status=status or None, page_size=PAGE_SIZE,
+                                        page_token=page.token)
+    return render(request, "commissions.html", actor=actor, rows=listing(request, paged, page, {"status": status}),
+                  status=status)
 
 
 @router.post("/commissions/{commission_id}/{verb}")
 def commission_action(request: Request, commission_id: str, verb: str, uow: UnitOfWork, actor: ConsoleOperator,
-                      _: Csrf, reason: Annotated[str, Form()] = ""):
+                      _: Csrf, reason: Annotated[str, Form()] = "", back: Annotated[str, Form()] = ""):
     operation = {"freeze": affiliate.freeze, "unfreeze": affiliate.unfreeze}.get(verb)
     if operation is None:
         raise NotFound("action", verb)
     try:
         done = operation(uow, commission_id=commission_id, reason=reason, actor=actor)
     except DomainError as exc:
-        uow.rollback()
-        return _commissions_page(request, uow, actor, error=exc.detail, status_code=exc.status)
-    return redirect("/commissions", f"commission {done.id} is {done.status}", request)
+        return form_failed(request, uow, exc, _back_to_commissions(back))
+    return redirect(_back_to_commissions(back), f"commission {done.id} is {done.status}", request)
+
+
+def _back_to_commissions(back: str) -> str:
+    """The page of the list the form was on (its filters and position), else the list's first page."""
+    return back if urlsplit(local_path(back)).path == "/commissions" else "/commissions"

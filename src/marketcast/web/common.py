@@ -21,6 +21,7 @@ from marketcast.core.errors import DomainError, Forbidden, NotFound
 from marketcast.core.money import Money, format_money
 from marketcast.core.web_deps import optional_actor
 from marketcast.policies import service as policies
+from marketcast.web.listing import url_with
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATIC = Path(__file__).parent / "static"  # the console's own scripts, served from here (never from a CDN)
@@ -93,6 +94,7 @@ def nav_links(actor: Actor | None) -> list[tuple[str, str]]:
 
 
 templates.env.globals["nav_links"] = nav_links
+templates.env.globals["url_with"] = url_with
 templates.env.filters["policy_value"] = policy_value
 templates.env.filters["money"] = format_money
 templates.env.filters["when"] = when

@@ -10,32 +10,36 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from marketcast.affiliate import service as affiliate
 from marketcast.core import clock
 from marketcast.core.errors import DomainError, Invalid
+from marketcast.core.pagination import Paged
 from marketcast.core.web_deps import UnitOfWork
 from marketcast.creators import imports
 from marketcast.creators import service as creators
-from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, redirect, render
-from marketcast.web.listing import MarketFilter
+from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, redirect, render
+from marketcast.web.listing import PAGE_SIZE, MarketFilter, PageParams, PageQuery, listing
 
 router = APIRouter(prefix="/creators")
 
 
-def _list(request: Request, uow, actor, *, market: str = "", status: str = "", q: str = "", page_token: str = "",
-          report=None, error=None, status_code: int = 200):
+def _list(request: Request, uow, actor, *, market: str = "", status: str = "", q: str = "",
+          page: PageQuery | None = None, report=None):
+    page = page or PageQuery(token=None)
     rows, token, counts = creators.list_creators(uow, actor=actor, market=market or None, status=status or None,
-                                                 q=q or None, page_size=50, page_token=page_token or None)
-    return render(request, "creators.html", status_code=status_code, actor=actor, rows=rows, counts=counts,
-                  next_token=token, filters={"market": market, "status": status, "q": q}, report=report,
-                  error=error)
+                                                 q=q or None, page_size=PAGE_SIZE, page_token=page.token)
+    filters = {"market": market, "status": status, "q": q}
+    total = counts.get(status, 0) if status else sum(counts.values())  # the counts already match market and q
+    return render(request, "creators.html", actor=actor, counts=counts, filters=filters,
+                  rows=listing(request, Paged(rows, token), page, filters, path="/creators", total=total),
+                  report=report)
 
 
 @router.get("")
-def list_page(request: Request, uow: UnitOfWork, actor: ConsoleUser, market: MarketFilter, status: str = "",
-              q: str = "", page_token: str = ""):
+def list_page(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, market: MarketFilter,
+              status: str = "", q: str = ""):
     if actor.role == "creator":
         own = creators.creators_of_user(uow, user_id=actor.user)
         if len(own) == 1:
             return redirect(f"/creators/{own[0].id}")
-    return _list(request, uow, actor, market=market, status=status, q=q, page_token=page_token)
+    return _list(request, uow, actor, market=market, status=status, q=q, page=page)
 
 
 @router.post("/import")
@@ -50,19 +54,19 @@ def import_file(request: Request, uow: UnitOfWork, actor: ConsoleOperator, _: Cs
             written, rejected = written + done, rejected + bad
     except (DomainError, UnicodeDecodeError) as exc:
         uow.rollback()
-        detail = exc.detail if isinstance(exc, DomainError) else "the file is not UTF-8 text"
-        return _list(request, uow, actor, error=detail, status_code=422)
+        refused = exc if isinstance(exc, DomainError) else Invalid("the file is not UTF-8 text", field="file")
+        return form_failed(request, uow, refused, "/creators")
     return _list(request, uow, actor, report={"written": written, "rejected": rejected})
 
 
-def _detail(request: Request, uow, actor, creator_id: str, *, error=None, field=None, status_code: int = 200):
+def _detail(request: Request, uow, actor, creator_id: str):
     creator, judgement, when = creators.eligibility(uow, creator_id=creator_id, actor=actor)
     progress = creators.pilot_progress(uow, creator=creator)
     if progress is not None:
         progress["orders_attributed"] = affiliate.attributed_orders(uow, creator_id=creator.id)
-    return render(request, "creator.html", status_code=status_code, actor=actor, creator=creator, at=when,
+    return render(request, "creator.html", actor=actor, creator=creator, at=when,
                   judgement=judgement, explanation=creators.explain(judgement.as_json()), progress=progress,
-                  history=creators.history(uow, creator_id=creator.id), error=error, field=field)
+                  history=creators.history(uow, creator_id=creator.id))
 
 
 @router.get("/{creator_id}")
@@ -90,8 +94,8 @@ def act(request: Request, creator_id: str, verb: str, uow: UnitOfWork, actor: Co
         else:
             raise Invalid(f"no such action {verb}", field="verb")
     except DomainError as exc:
-        uow.rollback()
-        return _detail(request, uow, actor, creator_id, error=exc.detail, field=exc.field, status_code=exc.status)
+        return form_failed(request, uow, exc, f"/creators/{creator_id}",
+                           {"reason": reason, "count": count, "as_of": as_of})
     return redirect(f"/creators/{creator_id}", flash, request)
 
 

@@ -76,16 +76,20 @@ def url_with(path: str, params: dict[str, Any]) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
-def listing(request: Request, paged: Paged[Any], page: PageQuery, filters: dict[str, Any] | None = None) -> Listing:
+def listing(request: Request, paged: Paged[Any], page: PageQuery, filters: dict[str, Any] | None = None, *,
+            path: str | None = None, total: int | None = None) -> Listing:
+    """One page of a list; `path` is the list's own page when this one answers a form posted elsewhere, `total`
+    a count the area has already made."""
     filters = {k: ("" if v is None else str(v)) for k, v in (filters or {}).items()}
     rows, next_token = paged
     start = (page.number - 1) * PAGE_SIZE
-    path = request.url.path
+    path = path or request.url.path
     next_url = prev_url = None
     if next_token:
         next_url = url_with(path, {**filters, "page_token": next_token,
                                    "trail": ",".join([*page.trail, page.token or FIRST][-MAX_TRAIL:])})
     if page.number > 1:
         prev_url = url_with(path, {**filters, "page_token": _token(page.trail[-1]), "trail": ",".join(page.trail[:-1])})
-    return Listing(rows=list(rows), total=paged.total(), first=start + 1 if rows else 0, last=start + len(rows),
+    total = paged.total() if total is None else total
+    return Listing(rows=list(rows), total=total, first=start + 1 if rows else 0, last=start + len(rows),
                    next_url=next_url, prev_url=prev_url, filters=filters)
