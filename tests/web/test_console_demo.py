@@ -93,11 +93,11 @@ def test_seller_walkthrough(demo, live_server, page, screenshot):
     assert_fits(page, "product")
 
     page.locator("[data-testid=crumbs] a").last.click()  # back to the shop
-    assert page.url == shop_url
+    expect(page).to_have_url(shop_url)
     page.locator("[data-testid=orders] tbody tr", has_text="paid").last.locator("a").first.click()
     # The carrier field offers the usual carriers: its list attribute names the datalist beside it.
-    assert page.evaluate("document.querySelector('#f-carrier').list?.id") == "carriers"
-    assert page.locator("#f-carrier").get_attribute("placeholder") == "UPS"
+    expect(page.locator("#f-carrier")).to_have_attribute("placeholder", "UPS")
+    assert page.locator("#f-carrier").evaluate("input => input.list && input.list.id") == "carriers"
     page.fill("#f-carrier", "USPS")
     page.fill("#f-tracking_number", "9400 1000 0000 0000 0000 00")
     page.click("[data-testid=ship-form] button")
