@@ -42,6 +42,9 @@ def create_app() -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="marketcast_session",
                        same_site="lax", https_only=settings.session_https_only,
                        max_age=settings.session_max_age_seconds)
+    # The areas' early answers see a body already checked for size and text, and carry the security headers.
+    for piece in reversed(areas.middleware()):
+        app.add_middleware(piece)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(TextGuardMiddleware)
     # Outermost of ours, so no body is read before its size is known to be acceptable.

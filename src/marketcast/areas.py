@@ -8,6 +8,8 @@ the CLI and the worker:
 - `api`      `router`, mounted by the app
 - `handlers` subscriptions to lower areas' hook points (core/hooks.py), made at import
 - `jobs`     `JOBS`, a dict of name → callable returning how many things it did, run by the worker
+- `asgi`     `MIDDLEWARE`, ASGI middleware classes (each called with the app) that answer some requests before
+             routing, mounted by the app inside its size limit and text guard (a sold-out deal's checkouts)
 
 The CLI groups (`marketcast/cli/<module>.py`, each with `register(app)`) and the console pages
 (`marketcast/web/<module>.py`, each with a `router`) are found by their own packages (core.modules)."""
@@ -55,6 +57,12 @@ complete."""
 def routers() -> list:
     load()
     return [module.router for _, module in rooms("api")]
+
+
+def middleware() -> list:
+    """The areas' ASGI pieces, bottom area first (the app adds them so that the first one is outermost)."""
+    load()
+    return [piece for _, module in rooms("asgi") for piece in module.MIDDLEWARE]
 
 
 def jobs() -> dict[str, Callable[[], int]]:

@@ -28,8 +28,8 @@ class TextGuardMiddleware:
             text.check(scope["path"], field="path")
             _check_query(scope["query_string"])
             if content_type.lower() in _CHECKED_BODIES:
-                body, more = await _read(receive)
-                replay = _replaying(body, more, receive)
+                body, more = await read_body(receive)
+                replay = replaying(body, more, receive)
                 _check_body(body, content_type.lower())
         except Invalid as exc:
             await problems.domain_response(exc)(scope, receive, send)
@@ -69,7 +69,7 @@ def _walk(value: Any, where: str) -> None:
             _walk(item, f"{where}.{key}" if where else key)
 
 
-async def _read(receive: Receive) -> tuple[bytes, Message | None]:
+async def read_body(receive: Receive) -> tuple[bytes, Message | None]:
     """The whole body (its size is already bounded by core.body_limit), and a disconnect met on the way."""
     chunks: list[bytes] = []
     while True:
@@ -81,7 +81,8 @@ async def _read(receive: Receive) -> tuple[bytes, Message | None]:
             return b"".join(chunks), None
 
 
-def _replaying(body: bytes, ended: Message | None, receive: Receive) -> Receive:
+def replaying(body: bytes, ended: Message | None, receive: Receive) -> Receive:
+    """A `receive` that gives the body already read (or the disconnect met while reading it) once, then the rest."""
     sent = False
 
     async def replay() -> Message:

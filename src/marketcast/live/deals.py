@@ -245,7 +245,7 @@ def advance(session: Session, *, limit: int = 500) -> int:
 _CAPS, _BUCKETS = "live.deal_caps", "live.deal_buckets"
 
 
-def price_lines(session: Session, *, order, lines: list, fingerprint: str | None = None) -> None:
+def price_lines(session: Session, *, order, lines: list) -> None:
     """Check and price the deal lines of a checkout (checkout_lines hook): the deal exists and is on the line's
     SKU, it is selling now in a live session, the quantity is within the per-buyer limit. The line gets the deal
     price, the session, and the hosting creator at their rate now; the order the deal's short unpaid expiry."""
@@ -260,9 +260,6 @@ def price_lines(session: Session, *, order, lines: list, fingerprint: str | None
         .join(LiveSession, LiveSession.id == FlashDeal.session_id).where(FlashDeal.id.in_(wanted)))}
     now = clock.now()
     caps = session.info.setdefault(_CAPS, {})
-    if fingerprint:
-        # Once this order commits, a retry of the same request is let through the gate to be replayed.
-        call_after_commit(session, _for_each(partial(gate.remember, fingerprint=fingerprint), wanted))
     for index, line in enumerate(lines):
         if not line.deal_id:
             continue

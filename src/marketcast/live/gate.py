@@ -11,9 +11,11 @@ turned away: a probe). The Redis sold-out key lives SOLD_OUT_REDIS_SECONDS and i
 back to the deal (an unpaid order expired): a key left behind by a process killed in between lapses by itself. An
 "ended" mark is for good. A Redis failure never refuses a buyer: the database decides then.
 
-A request that succeeded is never turned away when retried with its Idempotency-Key: the gate remembers the
-fingerprints (user and key) of committed deal orders, in the process and in Redis, and lets their retries through
-to be answered by the replay. Without Redis, a retry that reaches another process than the first is refused."""
+A request that succeeded is never turned away when retried with its Idempotency-Key: the gate records the
+fingerprint (user and key) of every request it lets through, before that request's checkout can commit, in the
+process and in Redis (one script with the mark's look-up: one round trip), and lets their retries through to be
+answered by the replay (or refused by the database, for those that did not buy). Without Redis, a retry that
+reaches another process than the first is refused."""
 
 import logging
 import threading
@@ -32,7 +34,7 @@ ENDED_SECONDS = 24 * 3600.0
 _PREFIX = "marketcast:live:deal:"
 
 _marks: dict[str, tuple[str, float]] = {}  # deal id -> (code, monotonic time until which it is trusted)
-# deal id -> fingerprints of requests whose deal order committed (see orders.hooks.CheckoutRequest)
+# deal id -> fingerprints of requests let through, which may have bought (see orders.hooks.CheckoutRequest)
 _succeeded: dict[str, set[str]] = {}
 _lock = threading.Lock()
 _async_clients: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -83,9 +85,31 @@ def _local(deal_id: str, now: float) -> tuple[str | None, bool]:
     return None, True
 
 
+# One round trip at admission: a fingerprint already recorded passes; else the deal's mark refuses; else the
+# fingerprint is recorded (before its checkout can commit) and the request passes. Answers '+', a mark, or ''.
+_ADMIT = """
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return '+' end
+local mark = redis.call('GET', KEYS[1])
+if mark then return mark end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return ''
+"""
+_scripts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _admit_script(client):
+    found = _scripts.get(client)
+    if found is None:
+        found = _scripts[client] = client.register_script(_ADMIT)
+    return found
+
+
 async def check(deal_id: str, fingerprint: str | None = None) -> None:
-    """Raise the deal's refusal if it is marked here or in Redis, unless `fingerprint` names a request that
-    succeeded (its retry is answered by the replay of its first answer); otherwise return (the database decides)."""
+    """Raise the deal's refusal if it is marked here or in Redis, unless `fingerprint` names a request that was
+    let through before (its retry is answered by the database: the replay of its first answer); otherwise record
+    `fingerprint` and return (the database decides). A request is recorded before its checkout can commit, so a
+    process that sees a deal's mark in Redis also sees every request that may have bought from it."""
     now = time.monotonic()
     code, lapsed = _local(deal_id, now)
     if fingerprint is not None and fingerprint in _succeeded.get(deal_id, ()):
@@ -100,33 +124,38 @@ async def check(deal_id: str, fingerprint: str | None = None) -> None:
                 mark = _marks.get(deal_id)
                 if mark is not None and mark[1] <= now:
                     _marks[deal_id] = (mark[0], now + SOLD_OUT_LOCAL_SECONDS)
+                    _record(deal_id, fingerprint)
                     return
             mark = _marks.get(deal_id)
             if mark is not None:
                 raise refusal(mark[0], deal_id)
+        _record(deal_id, fingerprint)
         return
+    if fingerprint is None:
+        fingerprint = ""
     try:
-        pipe = client.pipeline(transaction=False)
-        if code is None:
-            pipe.get(_PREFIX + deal_id)
-        if fingerprint is not None:
-            pipe.sismember(_PREFIX + deal_id + ":ok", fingerprint)
-        answers = await pipe.execute()
+        answer = await _admit_script(client)(keys=[_PREFIX + deal_id, _PREFIX + deal_id + ":ok"],
+                                             args=[fingerprint, int(get_settings().idempotency_ttl_hours * 3600)])
     except Exception as exc:  # Redis down: the database still holds the truth
         log.warning("sold-out gate: Redis unavailable (%s)", exc)
+        _record(deal_id, fingerprint)
         return
-    if code is None:
-        found = answers.pop(0)
-        if not found:
-            if lapsed:
-                with _lock:
+    answer = answer.decode() if isinstance(answer, bytes) else str(answer)
+    if answer in ("", "+"):
+        if code is not None or lapsed:  # Redis has no mark (units came back): ours is forgotten
+            with _lock:
+                if _marks.get(deal_id, ("", 0.0))[0] == "deal_sold_out":
                     _marks.pop(deal_id, None)
-            return
-        code = found.decode()
-        _remember(deal_id, code, now)
-    if fingerprint is not None and answers and answers[0]:
+        _record(deal_id, fingerprint)
         return
-    raise refusal(code, deal_id)
+    _remember(deal_id, answer, now)
+    raise refusal(answer, deal_id)
+
+
+def _record(deal_id: str, fingerprint: str | None) -> None:
+    if fingerprint:
+        with _lock:
+            _succeeded.setdefault(deal_id, set()).add(fingerprint)
 
 
 def _remember(deal_id: str, code: str, now: float) -> None:
@@ -144,22 +173,6 @@ def mark(deal_id: str, code: str) -> None:
     ttl = SOLD_OUT_REDIS_SECONDS if code == "deal_sold_out" else ENDED_SECONDS
     try:
         client.set(_PREFIX + deal_id, code, px=int(ttl * 1000))
-    except Exception as exc:
-        log.warning("sold-out gate: Redis unavailable (%s)", exc)
-
-
-def remember(deal_id: str, fingerprint: str) -> None:
-    """A deal order of this request committed: its retries pass the gate (to be replayed from the database)."""
-    with _lock:
-        _succeeded.setdefault(deal_id, set()).add(fingerprint)
-    client = _redis()
-    if client is None:
-        return
-    try:
-        pipe = client.pipeline(transaction=False)
-        pipe.sadd(_PREFIX + deal_id + ":ok", fingerprint)
-        pipe.expire(_PREFIX + deal_id + ":ok", int(get_settings().idempotency_ttl_hours * 3600))
-        pipe.execute()
     except Exception as exc:
         log.warning("sold-out gate: Redis unavailable (%s)", exc)
 

@@ -2,7 +2,6 @@
 in one unit of work of their own, see core.idempotency); payment owns its transactions (`pay_flow`, the provider is
 called with none open), so it authenticates with `requires_own_session`. Neither takes the request's UnitOfWork."""
 
-import hashlib
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -23,7 +22,7 @@ from marketcast.core.web_deps import (
     requires_own_session,
     respond_once,
 )
-from marketcast.orders import hooks, pay_flow, service
+from marketcast.orders import pay_flow, service
 from marketcast.orders.schemas import (
     CheckoutIn,
     OrderOut,
@@ -45,35 +44,8 @@ def _full(detail: service.OrderDetail) -> OrderOut:
     return OrderOut.full(detail.order, detail.lines, detail.refunds, detail.payments)
 
 
-def request_fingerprint(request: Request) -> str:
-    """Who sent this with which Idempotency-Key, as a hash of both (orders.hooks.CheckoutRequest)."""
-    raw = f"{request.headers.get('authorization', '')}\n{request.headers.get('idempotency-key', '')}"
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-async def checkout_admission(request: Request) -> None:
-    """Before the checkout's unit of work and its worker thread, on the event loop: higher areas may turn a
-    checkout away from what they know without the database (hooks.checkout_admission: a sold-out flash deal).
-    It reads the body as JSON itself, leniently; the route validates it as usual."""
-    if not hooks.checkout_admission.handlers:
-        return
-    try:
-        data = await request.json()
-    except ValueError:  # not JSON, not UTF-8: the route's validation answers
-        return
-    lines = data.get("lines") if isinstance(data, dict) else None
-    if not isinstance(lines, list):
-        return
-    # Only well-formed deal lines: the rest is the route's validation to refuse.
-    held = [(x["sku_id"], x["quantity"], x["deal_id"]) for x in lines[:50]
-            if isinstance(x, dict) and isinstance(x.get("sku_id"), str) and isinstance(x.get("quantity"), int)
-            and isinstance(x.get("deal_id"), str)]
-    if held:
-        await hooks.checkout_admission.fire(hooks.CheckoutRequest(held, request_fingerprint(request)))
-
-
 @router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut,
-             dependencies=[BearerPresent, Depends(checkout_admission)])
+             dependencies=[BearerPresent])
 @raises("wrong_role", "unknown_sku", "sku_not_on_sale", "mixed_shops", "mixed_currencies", "shop_cannot_sell",
         "market_not_live", "daily_order_cap_reached", "out_of_stock", "unknown_link", "unknown_creator",
         "creator_not_in_market", "unknown_deal", "deal_line_mixed", "deal_not_open", "deal_sold_out",
@@ -86,13 +58,13 @@ def create_order(request: Request, body: CheckoutIn, idempotency_key: Idempotenc
     endpoint) is 422 idempotency_key_reused; a retry while the first is still running waits for it and then
     answers the same. Keys are remembered per user for `MARKETCAST_IDEMPOTENCY_TTL_HOURS` (default 24 h).
     A request that fails (409 out_of_stock, 422 …) is not remembered: retrying it may succeed. All SKUs must be
-    of live products of one shop."""
+    of live products of one shop. Deal lines pass the checkout's admission first (orders.asgi): a deal known to
+    be sold out or ended is answered 409 before this route runs."""
 
     lines = [(x.sku_id, x.quantity, x.deal_id) for x in body.lines]
-    fingerprint = request_fingerprint(request) if any(deal_id for _, _, deal_id in lines) else None
 
     def place(session: Session, actor: Actor) -> Outcome:
-        extras: dict[str, Any] = {"request_fingerprint": fingerprint} if fingerprint else {}
+        extras: dict[str, Any] = {}
         if body.attribution:
             extras["attribution"] = body.attribution.model_dump(exclude_none=True)
         draft = service.draft_checkout(session, buyer=actor, lines=lines, extras=extras)

@@ -65,13 +65,12 @@ def place(request: Request, *, session_id: str, actor: Actor, key: str, sku_id: 
     except ValueError:
         raise Invalid("buy between 1 and 99 units", field="quantity") from None
     lines = [(x.sku_id, x.quantity, x.deal_id) for x in body.lines]
-    extras = {"request_fingerprint": fingerprint(request, key)}
 
     def operation(session: Session, who: Actor) -> Outcome:
         deal = live_service.get_deal(session, deal_id=deal_id, actor=who)
         if deal.session_id != session_id:
             raise Invalid(f"deal {deal_id} is not of this LIVE", field="deal_id")
-        draft = orders.draft_checkout(session, buyer=who, lines=lines, extras=extras)
+        draft = orders.draft_checkout(session, buyer=who, lines=lines)
         return Outcome(201, OrderOut.full(draft.order, draft.lines).model_dump(mode="json"),
                        last=lambda tx: orders.take_stock(tx, draft))
 
