@@ -34,13 +34,18 @@ def context(session: Session, *, market: str, at: datetime, field: str | None = 
                          min_external_gmv=_policy(session, rules.MIN_GMV_KEY, found.code, at), at=at)
 
 
-def best_gmv(session: Session, where: list) -> dict[str, dict[str, tuple[int, str]]]:
-    """application id -> currency -> (best annual GMV, its platform), for the applications matching `where`."""
+def best_gmv(session: Session, where: list, *,
+             ids: tuple[str, str] | None = None) -> dict[str, dict[str, tuple[int, str]]]:
+    """application id -> currency -> (best annual GMV, its platform), for the applications matching `where`
+    (`ids`: their first and last id, so the records are read by an index range, not a scan of all of them)."""
     er = ExternalRecord
     rank = func.row_number().over(partition_by=(er.application_id, er.gmv_currency),
                                   order_by=(er.gmv_amount.desc(), er.id)).label("rank")
     ranked = (select(er.application_id, er.gmv_currency, er.gmv_amount, er.platform, rank)
-              .join(Application, Application.id == er.application_id).where(*where).subquery())
+              .join(Application, Application.id == er.application_id).where(*where))
+    if ids is not None:
+        ranked = ranked.where(er.application_id >= ids[0], er.application_id <= ids[1])
+    ranked = ranked.subquery()
     out: dict[str, dict[str, tuple[int, str]]] = {}
     for app_id, currency, amount, platform, _ in session.execute(select(ranked).where(ranked.c.rank == 1)):
         out.setdefault(app_id, {})[currency] = (amount, platform)

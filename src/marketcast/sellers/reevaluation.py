@@ -126,7 +126,8 @@ def _candidates(ctx: rules.Context):
 def _judge(session: Session, ctx: rules.Context, rows: Sequence[Row[Any]]) -> list[tuple[Any, rules.Decision]]:
     """These candidates judged under `ctx`, with two more queries (best GMV, contacts) over their id range."""
     where = [*_where(ctx), Application.id >= rows[0].id, Application.id <= rows[-1].id]
-    gmv, clashes = judging.best_gmv(session, where), judging.contact_clashes(session, where)
+    gmv = judging.best_gmv(session, where, ids=(rows[0].id, rows[-1].id))
+    clashes = judging.contact_clashes(session, where)
     return [(row, rules.judge(ctx, rules.Candidate(
         id=row.id, shop_type=row.shop_type, business_country=row.business_country,
         representative_birth_date=row.representative_birth_date, best_gmv=gmv.get(row.id, {}),
