@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from marketcast.core.auth import service as auth
+from marketcast.core.auth.actor import SYSTEM
 from marketcast.core.auth.models import User
 from marketcast.core.db import unit_of_work
 from marketcast.creators.models import Creator
 from marketcast.scenario import tiktok_us_2024 as story
+from marketcast.webhooks import service as webhooks
 from tests.support.console import PHONE, log_in, sideways_overflow
 
 pytestmark = pytest.mark.browser
@@ -30,6 +32,7 @@ NOT_CHECKED_YET = {"/programs"}
 
 @pytest.fixture
 def demo():
+    """The demo, and a webhook subscription, which the demo does not make."""
     with unit_of_work() as session:
         story.load(session)
         story.ensure_demo_operator(session, email=OPERATOR, password=PASSWORD)
@@ -40,6 +43,8 @@ def demo():
                                   .order_by(Creator.followers.desc(), Creator.id).limit(1)).one()
         creator = session.get(User, user_id).email
         auth.set_password(session, email=creator, password=PASSWORD)
+        webhooks.create_subscription(session, url="https://hooks.example.com/marketcast", event_types=["order.*"],
+                                     actor=SYSTEM)
     return {"operator": OPERATOR, "seller": SELLER, "creator": creator}
 
 
