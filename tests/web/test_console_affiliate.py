@@ -104,6 +104,7 @@ def test_collaboration_to_commission_through_the_console(world, client, live_ser
     log_in(page, live_server, "shop@example.com", "/shops")
     page.goto(f"{live_server}/shops/{shop_id}/affiliate")
     assert order["id"] in page.locator("[data-testid=affiliate-orders]").inner_text()
+    expect(page.locator("[data-testid=count]", has_text="affiliate orders")).to_have_text("1–1 of 1 affiliate orders")
     assert "5.00 USD" in page.locator("[data-testid=owed]").inner_text()  # 40.00 × 12.5%
     page.fill(f"input[aria-label='new rate (%) for {collaboration_id}']", "20")
     page.click(f"tr[data-collaboration={collaboration_id}] form[action$='/rate'] button")

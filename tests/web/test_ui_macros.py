@@ -36,3 +36,4 @@ def test_a_string_of_attributes_is_escaped_never_trusted():
     html = _input(attrs='list="carriers" onfocus="alert(1)"')
     assert 'onfocus="alert' not in html and 'list="carriers"' not in html
 
+

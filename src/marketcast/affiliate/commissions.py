@@ -191,7 +191,7 @@ def unfreeze(session: Session, *, commission_id: str, reason: str, actor: Actor)
 # --- reading ------------------------------------------------------------------------------------------------------
 
 def of_creator(session: Session, *, creator_id: str, actor: Actor, status: str | None = None,
-               page_size: int | None = None, page_token: str | None = None) -> tuple[list[Commission], str | None]:
+               page_size: int | None = None, page_token: str | None = None) -> Paged[Commission]:
     people.require_self(session, creator_id=creator_id, actor=actor, write=False)
     stmt = select(Commission).where(Commission.creator_id == creator_id)
     if status:
@@ -214,7 +214,7 @@ def list_for_operator(session: Session, *, actor: Actor, market: str | None = No
 
 
 def of_shop(session: Session, *, shop_id: str, actor: Actor, page_size: int | None = None,
-            page_token: str | None = None) -> tuple[list[Commission], str | None]:
+            page_token: str | None = None) -> Paged[Commission]:
     """The shop's affiliate order lines with their commission."""
     sellers.require_shop_owner(session, shop_id=shop_id, actor=actor)
     stmt = select(Commission).where(Commission.shop_id == shop_id)

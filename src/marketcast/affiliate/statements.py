@@ -16,7 +16,7 @@ from marketcast.core import clock, outbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.errors import NotFound
 from marketcast.core.ids import looks_like_id, new_id
-from marketcast.core.pagination import paginate
+from marketcast.core.pagination import Paged, paginate
 from marketcast.markets import service as markets
 from marketcast.policies import service as policies
 
@@ -118,7 +118,7 @@ def _close_one(session: Session, *, creator_id: str, market: str, start, end, pe
 
 
 def of_creator(session: Session, *, creator_id: str, actor: Actor, page_size: int | None = None,
-               page_token: str | None = None) -> tuple[list[Statement], str | None]:
+               page_token: str | None = None) -> Paged[Statement]:
     people.require_self(session, creator_id=creator_id, actor=actor, write=False)
     stmt = select(Statement).where(Statement.creator_id == creator_id)
     return paginate(session, stmt, order_by=[Statement.id], page_size=page_size, page_token=page_token)

@@ -19,7 +19,7 @@ from marketcast.creators import service as creators
 from marketcast.markets import service as markets
 from marketcast.sellers import service as sellers
 from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, local_path, redirect, render
-from marketcast.web.listing import PAGE_SIZE, PageParams, listing
+from marketcast.web.listing import PAGE_SIZE, PageParams, listing, page_at
 
 router = APIRouter()
 VISITOR_COOKIE = "mc_visitor"
@@ -48,8 +48,13 @@ def _creator_page(request: Request, uow, actor, creator):
     memberships = affiliate.collaborations_of_creator(uow, creator_id=creator.id, actor=actor)
     mine = {c.id for _, c in memberships}
     open_ones, _ = affiliate.browse(uow, market=creator.market, q=request.query_params.get("q"), page_size=50)
-    commissions, _ = affiliate.commissions_of_creator(uow, creator_id=creator.id, actor=actor, page_size=50)
-    statements, _ = affiliate.statements_of_creator(uow, creator_id=creator.id, actor=actor, page_size=50)
+    at_commission, at_statement = page_at(request, "c_"), page_at(request, "s_")
+    commissions = listing(request, affiliate.commissions_of_creator(
+        uow, creator_id=creator.id, actor=actor, page_size=PAGE_SIZE, page_token=at_commission.token),
+        at_commission, prefix="c_")
+    statements = listing(request, affiliate.statements_of_creator(
+        uow, creator_id=creator.id, actor=actor, page_size=PAGE_SIZE, page_token=at_statement.token),
+        at_statement, prefix="s_")
     return render(request, "affiliate_creator.html", actor=actor, creator=creator, memberships=memberships,
                   open_ones=[c for c in open_ones if c.id not in mine],
                   showcase=affiliate.showcase_items(uow, creator_id=creator.id),
@@ -128,7 +133,9 @@ def _shop_page(request: Request, uow, actor, shop_id: str):
     shop = sellers.require_shop_owner(uow, shop_id=shop_id, actor=actor)
     collabs = affiliate.of_shop(uow, shop_id=shop.id, actor=actor)
     members = {c.id: affiliate.members(uow, collaboration_id=c.id, actor=actor) for c in collabs}
-    sold, _ = affiliate.commissions_of_shop(uow, shop_id=shop.id, actor=actor, page_size=50)
+    at = page_at(request, "c_")
+    sold = listing(request, affiliate.commissions_of_shop(uow, shop_id=shop.id, actor=actor, page_size=PAGE_SIZE,
+                                                          page_token=at.token), at, prefix="c_")
     return render(request, "affiliate_shop.html", actor=actor, shop=shop, collabs=collabs, members=members, sold=sold,
                   owed=affiliate.owed_by_shop(uow, shop_id=shop.id, actor=actor),
                   products=[p for p, _ in catalog.shop_products(uow, shop_id=shop.id, actor=actor)],

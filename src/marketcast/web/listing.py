@@ -76,20 +76,31 @@ def url_with(path: str, params: dict[str, Any]) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
+def page_at(request: Request, prefix: str) -> PageQuery:
+    """Where one of several lists on a page is, from its own `<prefix>page_token` and `<prefix>trail`."""
+    params = request.query_params
+    return page_query(params.get(f"{prefix}page_token", "")[:512], params.get(f"{prefix}trail", "")[:MAX_TRAIL * 80])
+
+
 def listing(request: Request, paged: Paged[Any], page: PageQuery, filters: dict[str, Any] | None = None, *,
-            path: str | None = None, total: int | None = None) -> Listing:
+            path: str | None = None, total: int | None = None, prefix: str = "") -> Listing:
     """One page of a list; `path` is the list's own page when this one answers a form posted elsewhere, `total`
-    a count the area has already made."""
+    a count the area has already made. With `prefix`, one of several lists on a page (see `page_at`): its links
+    keep the page's other parameters, so paging one list leaves the others where they are."""
+    token_key, trail_key = f"{prefix}page_token", f"{prefix}trail"
+    if prefix:
+        filters = {**{k: v for k, v in request.query_params.items() if k not in (token_key, trail_key)},
+                   **(filters or {})}
     filters = {k: ("" if v is None else str(v)) for k, v in (filters or {}).items()}
     rows, next_token = paged
     start = (page.number - 1) * PAGE_SIZE
     path = path or request.url.path
     next_url = prev_url = None
     if next_token:
-        next_url = url_with(path, {**filters, "page_token": next_token,
-                                   "trail": ",".join([*page.trail, page.token or FIRST][-MAX_TRAIL:])})
+        next_url = url_with(path, {**filters, token_key: next_token,
+                                   trail_key: ",".join([*page.trail, page.token or FIRST][-MAX_TRAIL:])})
     if page.number > 1:
-        prev_url = url_with(path, {**filters, "page_token": _token(page.trail[-1]), "trail": ",".join(page.trail[:-1])})
+        prev_url = url_with(path, {**filters, token_key: _token(page.trail[-1]), trail_key: ",".join(page.trail[:-1])})
     total = paged.total() if total is None else total
     return Listing(rows=list(rows), total=total, first=start + 1 if rows else 0, last=start + len(rows),
                    next_url=next_url, prev_url=prev_url, filters=filters)
