@@ -70,6 +70,10 @@ def test_operator_walkthrough(demo, live_server, page, screenshot):
         link.click()
     path = download.value.path()
     assert download.value.suggested_filename.endswith("-business-licence.pdf")
+    # Served as an attachment the browser may not sniff (an upload can be a PDF that is also HTML).
+    served = page.request.get(f"{live_server}{link.get_attribute('href')}")
+    assert served.headers["content-disposition"].startswith("attachment;")
+    assert served.headers["x-content-type-options"] == "nosniff"
     assert open(path, "rb").read(5) == b"%PDF-"
     assert_fits(page, "application")
     screenshot(page, f"demo-operator-application-{_width(page)}")
