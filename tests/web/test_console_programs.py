@@ -1,6 +1,8 @@
 """Programs in a real browser: an operator defines one (a refused criterion is shown beside its field), a seller
 finds it open to their shop and enrolls, both read the standing explained; every page fits 390 px."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from marketcast.core.auth.actor import SYSTEM
@@ -70,3 +72,35 @@ def _now_in_program():
     from marketcast.core import clock
 
     return clock.now()
+
+
+def test_an_operator_claws_back_a_closed_periods_benefit(world, live_server, page, screenshot):
+    from marketcast.core import clock
+    from marketcast.core.auth import service as auth
+    from marketcast.programs import jobs
+    from marketcast.programs import service as programs
+    from marketcast.programs.schemas import ProgramIn
+    from tests.programs.conftest import BASE
+
+    def at(text: str):
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+    with unit_of_work() as session, clock.frozen(at("2024-03-20T00:00")):
+        operator = auth.actor_of(auth.get_user_by_email(session, "ops@example.com"))
+        body = ProgramIn.model_validate(BASE).model_dump()
+        program = programs.create(session, actor=operator, **{k: body[k] for k in (
+            "market", "name", "description", "starts_at", "ends_at", "cadence", "eligibility", "criteria",
+            "benefits", "auto_enroll")})
+        programs.enroll(session, program_id=program.id, shop_id=world["shop_id"], actor=operator)
+    sell(world["shop_id"], at("2024-04-10T12:00"), orders=4, gmv=50_000)
+    with clock.frozen(at("2024-05-02T00:00")):
+        assert jobs.close_periods() == 1
+    log_in(page, live_server, "ops@example.com")
+    page.goto(f"{live_server}/programs/{program.id}?period=2024-04-01")
+    row = page.locator(f"[data-testid=standings] tr[data-shop={world['shop_id']}]")
+    row.locator("input[name=reason]").fill("fake orders found by the risk team")
+    row.locator("[data-testid=clawback-form] button").click()
+    flash = page.locator("[data-testid=flash]").inner_text()
+    assert "clawed back: 1,000.00 USD booked back; its fee discount is withdrawn" in flash, flash
+    assert "clawed back" in row.inner_text() and row.locator("[data-testid=clawback-form]").count() == 0
+    screenshot(page, "programs-clawback")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 
 from marketcast.core.errors import DomainError, Invalid
-from marketcast.core.money import MINOR_UNITS
+from marketcast.core.money import MINOR_UNITS, Money
 from marketcast.core.web_deps import UnitOfWork
 from marketcast.markets import service as markets
 from marketcast.programs import service as programs
@@ -179,6 +179,21 @@ def exclude(request: Request, program_id: str, uow: UnitOfWork, actor: ConsoleOp
     except DomainError as exc:
         return form_failed(request, uow, exc, back, {"shop_id": shop_id, "reason": reason})
     return redirect(back, f"Shop {shop_id} excluded", request)
+
+
+@router.post("/{program_id}/clawback")
+def claw_back(request: Request, program_id: str, uow: UnitOfWork, actor: ConsoleOperator, _: Csrf,
+              shop_id: Annotated[str, Form()] = "", period: Annotated[str, Form()] = "",
+              reason: Annotated[str, Form()] = ""):
+    back = f"/programs/{program_id}?period={period}"
+    try:
+        done = programs.claw_back(uow, program_id=program_id, shop_id=shop_id, period=period, reason=reason,
+                                  actor=actor)
+    except DomainError as exc:
+        return form_failed(request, uow, exc, back, {"shop_id": shop_id, "reason": reason})
+    taken = f"{Money(amount=done.total, currency=done.currency)} booked back" if done.total else "nothing to book back"
+    return redirect(back, f"Benefit of shop {shop_id} clawed back: {taken}"
+                    + ("; its fee discount is withdrawn" if done.discount_withdrawn else ""), request)
 
 
 @router.post("/{program_id}/enroll")
