@@ -104,3 +104,6 @@ def test_an_operator_claws_back_a_closed_periods_benefit(world, live_server, pag
     assert "clawed back: 1,000.00 USD booked back; its fee discount is withdrawn" in flash, flash
     assert "clawed back" in row.inner_text() and row.locator("[data-testid=clawback-form]").count() == 0
     screenshot(page, "programs-clawback")
+    page.set_viewport_size(PHONE)
+    page.reload()
+    assert_fits(page, "a closed period's standings with the clawback column at 390 px")
