@@ -41,11 +41,11 @@ def best_gmv(session: Session, where: list, *,
     er = ExternalRecord
     rank = func.row_number().over(partition_by=(er.application_id, er.gmv_currency),
                                   order_by=(er.gmv_amount.desc(), er.id)).label("rank")
-    ranked = (select(er.application_id, er.gmv_currency, er.gmv_amount, er.platform, rank)
-              .join(Application, Application.id == er.application_id).where(*where))
+    query = (select(er.application_id, er.gmv_currency, er.gmv_amount, er.platform, rank)
+             .join(Application, Application.id == er.application_id).where(*where))
     if ids is not None:
-        ranked = ranked.where(er.application_id >= ids[0], er.application_id <= ids[1])
-    ranked = ranked.subquery()
+        query = query.where(er.application_id >= ids[0], er.application_id <= ids[1])
+    ranked = query.subquery()
     out: dict[str, dict[str, tuple[int, str]]] = {}
     for app_id, currency, amount, platform, _ in session.execute(select(ranked).where(ranked.c.rank == 1)):
         out.setdefault(app_id, {})[currency] = (amount, platform)
