@@ -170,12 +170,13 @@ Csrf = Annotated[None, Depends(check_csrf)]
 FORM_VALUE_LIMIT = 600  # what is kept of each typed value across the redirect (the session is a signed cookie)
 
 
-def form_failed(request: Request, session, exc: DomainError, back: str,
+def form_failed(request: Request, session: Any, exc: DomainError, back: str,
                 form: dict[str, Any] | None = None) -> RedirectResponse:
     """A refused form: nothing it did is kept, and the browser goes back to the page's own URL (303), which shows
     the error beside its field with what was typed. A reload then shows the page again; it never resends the form.
     """
-    session.rollback()
+    if session is not None:  # a form that wrote nothing (signing in) has no transaction to undo
+        session.rollback()
     request.session["form_error"] = {
         "path": urlsplit(back).path, "detail": exc.detail, "field": exc.field, "code": exc.code,
         "form": {k: str(v)[:FORM_VALUE_LIMIT] for k, v in (form or {}).items() if v is not None and k != "csrf"}}

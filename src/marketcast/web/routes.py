@@ -13,7 +13,8 @@ from marketcast.core.errors import DomainError
 from marketcast.core.modules import submodules
 from marketcast.core.web_deps import MaybeUser, UnitOfWork, client_address
 from marketcast.web import affiliate as affiliate_pages
-from marketcast.web.common import ConsoleUser, Csrf, redirect, render
+from marketcast.web.common import ConsoleUser, Csrf, form_failed, local_path, redirect, render
+from marketcast.web.listing import url_with
 
 router = APIRouter(include_in_schema=False)
 for _page in submodules("marketcast.web"):  # each console module with a `router` is mounted
@@ -28,7 +29,7 @@ def home(actor: ConsoleUser):
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/"):
-    return render(request, "login.html", next=next, error=None, email="")
+    return render(request, "login.html", next=next)
 
 
 @router.post("/login")
@@ -37,7 +38,8 @@ async def login(request: Request, _: Csrf, email: Annotated[str, Form()] = "",
     try:
         user = await password_login.login(email=email, password=password, address=client_address(request))
     except DomainError as exc:
-        return render(request, "login.html", status_code=exc.status, next=next, error=exc.detail, email=email)
+        # Back to the sign-in page with the email kept (never the password): a reload resends nothing.
+        return form_failed(request, None, exc, url_with("/login", {"next": local_path(next) or "/"}), {"email": email})
     request.session.update(auth.console_session(user))
     visitor = request.cookies.get(affiliate_pages.VISITOR_COOKIE)
     if visitor and user.role == "buyer":  # the links this browser followed before signing in are the buyer's
