@@ -31,8 +31,9 @@ NOT_CHECKED_YET = {"/programs"}
 
 
 @pytest.fixture
-def demo():
-    """The demo, and a webhook subscription, which the demo does not make."""
+def demo(monkeypatch):
+    """The demo (with fewer creators: still several pages of them), and a webhook subscription."""
+    monkeypatch.setenv("MARKETCAST_SCENARIO_CREATORS", "1500")
     with unit_of_work() as session:
         story.load(session)
         story.ensure_demo_operator(session, email=OPERATOR, password=PASSWORD)
