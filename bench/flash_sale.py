@@ -293,14 +293,24 @@ async def _take(conn, buckets: int, salt: str) -> bool:
 
 
 async def _raw_buyer(conn, counter, buckets: int, tally: Tally, deadline: float) -> None:
+    import psycopg
+
     while time.perf_counter() < deadline:
         n = next(counter)
         buyer = f"usr_b{n}"
         started = time.perf_counter()
-        order_id, line_id, event_id, key_id = (f"{p}_{uuid.uuid4().hex[:24]}" for p in ("ord", "oln", "evt", "idm"))
         try:
-            async with conn.transaction():
-                await _raw_order(conn, buyer, buckets, order_id, line_id, event_id, key_id)
+            for attempt in range(3):  # a deadlock's victim runs again, as the API's respond_once does
+                order_id, line_id, event_id, key_id = (f"{p}_{uuid.uuid4().hex[:24]}"
+                                                       for p in ("ord", "oln", "evt", "idm"))
+                try:
+                    async with conn.transaction():
+                        await _raw_order(conn, buyer, buckets, order_id, line_id, event_id, key_id)
+                    break
+                except psycopg.errors.DeadlockDetected:
+                    tally.count("deadlock_retried")
+                    if attempt == 2:
+                        raise
         except _SoldOut:
             tally.count("deal_sold_out")
             return

@@ -91,3 +91,30 @@ def test_every_request_let_through_is_known_to_a_process_that_sees_the_mark(redi
         other.delete(f"marketcast:live:deal:{deal}")
     asyncio.run(gate.check(deal, "another-buyer"))  # this process's own trusted mark gives way to Redis
     assert not gate.is_marked(deal)
+
+
+def test_a_checkout_picked_as_a_deadlocks_victim_runs_again(steps, open_deal, make_buyer, counters):
+    """PostgreSQL rolls a deadlock's victim back whole: respond_once runs it again instead of answering 500."""
+    import sqlalchemy.exc
+
+    from marketcast.orders import hooks
+
+    deal, sku, _ = open_deal(allotment=3, stock_buckets=3)
+    victims = []
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def deadlocks_once(session, held):
+        if not victims:
+            victims.append(held.order.id)
+            raise sqlalchemy.exc.OperationalError("UPDATE live_deal_buckets …", {}, Deadlock())
+
+    hooks.held_stock.subscribe(deadlocks_once)
+    try:
+        order = steps.buy(make_buyer(), sku, deal["id"])
+    finally:
+        hooks.held_stock._handlers.remove(deadlocks_once)
+    assert victims and order["id"] != victims[0]
+    seen = steps.get_deal(deal["id"])
+    assert (seen["units_left"], seen["sold"]) == (2, 1)  # the victim's unit came back with its rollback

@@ -148,6 +148,13 @@ def is_busy(exc: BaseException) -> bool:
     return sqlstate in {"55P03", "57014", "25P03"} or "database is locked" in str(exc.orig)
 
 
+def is_deadlock(exc: BaseException) -> bool:
+    """PostgreSQL chose this transaction as a deadlock's victim (40P01): it was rolled back whole, and running it
+    again is what a client's retry would do."""
+    return (isinstance(exc, sqlalchemy.exc.OperationalError)
+            and getattr(exc.orig, "sqlstate", None) == "40P01")
+
+
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(get_settings().database_url)

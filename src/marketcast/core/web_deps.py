@@ -21,7 +21,7 @@ from starlette.requests import HTTPConnection
 from marketcast.core import idempotency
 from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import Actor
-from marketcast.core.db import new_session, unit_of_work
+from marketcast.core.db import is_deadlock, new_session, unit_of_work
 from marketcast.core.errors import Forbidden, Unauthorized
 from marketcast.core.openapi import auth_dependency
 
@@ -124,6 +124,7 @@ async def bearer_present(request: HTTPConnection) -> None:
 
 BearerPresent = Depends(bearer_present)
 
+DEADLOCK_RETRIES = 2
 # An idempotent write: runs in the transaction it is given, as the acting user, and returns status and JSON body
 # (or an idempotency.Outcome, to have its writes on contended rows run last).
 Write = Callable[[Session, Actor], idempotency.Outcome | tuple[int, dict[str, Any]]]
@@ -138,14 +139,29 @@ def respond_once(request: Request, *, roles: tuple[str, ...], key: str | None, b
     The token lookup, the claim, the work, the stored answer and the commit are one unit of work on one connection
     in one thread (call this from a sync route that takes neither UnitOfWork nor an actor dependency): a request
     never holds a pooled connection while it waits for a thread, so a full threadpool cannot starve the pool,
-    and a checkout costs one transaction. See docs/adr/0013."""
-    with unit_of_work() as session:
-        actor = _admit(_actor_of_request(request, session), roles)
-        answer = idempotency.run_once(session, user_id=actor.user, key=key,
-                                      operation_name=f"{request.method} {request.url.path}",
-                                      # An optional field left out or sent as null is the same request
-                                      # (POST /orders' `attribution`).
-                                      body=body.model_dump(mode="json", exclude_none=True),
-                                      operation=lambda tx: operation(tx, actor))
+    and a checkout costs one transaction. See docs/adr/0013.
+
+    A transaction PostgreSQL picked as a deadlock's victim was rolled back whole (claim, work and answer): it runs
+    again, up to DEADLOCK_RETRIES times, instead of answering 500 (buyers racing for a bucketed deal's last units
+    can lock two bucket rows in opposite orders)."""
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            answer = _run_once(request, roles=roles, key=key, body=body, operation=operation)
+            break
+        except Exception as exc:
+            if attempt == DEADLOCK_RETRIES or not is_deadlock(exc):
+                raise
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+
+def _run_once(request: Request, *, roles: tuple[str, ...], key: str | None, body: BaseModel,
+              operation: Write) -> idempotency.Answer:
+    with unit_of_work() as session:
+        actor = _admit(_actor_of_request(request, session), roles)
+        return idempotency.run_once(session, user_id=actor.user, key=key,
+                                    operation_name=f"{request.method} {request.url.path}",
+                                    # An optional field left out or sent as null is the same request
+                                    # (POST /orders' `attribution`).
+                                    body=body.model_dump(mode="json", exclude_none=True),
+                                    operation=lambda tx: operation(tx, actor))
