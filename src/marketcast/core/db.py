@@ -3,6 +3,7 @@
 Services receive a Session and never commit; whoever opened the unit of work (a request,
 a CLI command, a worker job) commits or rolls back."""
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -122,10 +123,40 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     settings = get_settings()
-    return create_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
-                         pool_pre_ping=True,
-                         pool_timeout=settings.db_pool_timeout_seconds,
-                         connect_args={"options": _pg_timeouts(settings)})
+    engine = create_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+                           pool_timeout=settings.db_pool_timeout_seconds,
+                           connect_args={"options": _pg_timeouts(settings)})
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection that came back longer ago than this is pinged before use; one used just now is not.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """`pool_pre_ping`, but only for connections idle for PING_AFTER_IDLE_SECONDS: a restarted database is still a
+    reconnect instead of 500s (it takes longer than that to come back, so every connection it dropped has been
+    idle that long), and a busy server no longer pays a round trip (SELECT 1) on every request. A ping that fails
+    makes the pool drop the connection and take another (DisconnectionError), as pre-ping does."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _back(dbapi_connection, record) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection, record, proxy) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise sqlalchemy.exc.DisconnectionError(str(exc)) from exc
 
 
 def _pg_timeouts(settings) -> str:

@@ -111,25 +111,41 @@ class RedisHub(Hub):
         return [seq_key, stream_key], [self.history, self.ttl_seconds, type, text, latest or ""]
 
     def publish_many_sync(self, messages: list[Outgoing]) -> list[int]:
-        """One round trip for all of them (a pipeline runs its scripts in order, so seq follows the list)."""
+        """One round trip for all of them (a pipeline runs its scripts in order, so seq follows the list). The
+        script goes by its SHA: a pipeline given the Script object asks SCRIPT EXISTS first, a second round trip
+        on every publish; Redis lost it (a restart) only when it answers NOSCRIPT, and then it is loaded again."""
         if not messages:
             return []
-        pipe = self._sync.pipeline(transaction=False)
-        for message in messages:
-            keys, args = self._script_args(message)
-            self._publish_sync(keys=keys, args=args, client=pipe)
-        return [int(seq) for seq in pipe.execute()]
+        for attempt in (1, 2):
+            pipe = self._sync.pipeline(transaction=False)
+            for message in messages:
+                keys, args = self._script_args(message)
+                pipe.evalsha(self._publish_sync.sha, len(keys), *keys, *args)
+            try:
+                return [int(seq) for seq in pipe.execute()]
+            except redis.exceptions.NoScriptError:  # every command of the pipeline failed alike: none ran
+                if attempt == 2:
+                    raise
+                self._sync.script_load(PUBLISH)
+        raise AssertionError("unreachable")
 
     async def publish_many(self, messages: list[Outgoing]) -> list[int]:
         self._bind_loop()
         if not messages:
             return []
         assert self._async is not None
-        pipe = self._async.pipeline(transaction=False)
-        for message in messages:
-            keys, args = self._script_args(message)
-            await self._publish_async(keys=keys, args=args, client=pipe)
-        return [int(seq) for seq in await pipe.execute()]
+        for attempt in (1, 2):
+            pipe = self._async.pipeline(transaction=False)
+            for message in messages:
+                keys, args = self._script_args(message)
+                pipe.evalsha(self._publish_sync.sha, len(keys), *keys, *args)
+            try:
+                return [int(seq) for seq in await pipe.execute()]
+            except redis.exceptions.NoScriptError:
+                if attempt == 2:
+                    raise
+                await self._async.script_load(PUBLISH)
+        raise AssertionError("unreachable")
 
     async def join(self, room: str, *, after_seq: int | None = None, counted: bool = True) -> Joined:
         self._bind_loop()
