@@ -10,7 +10,8 @@ from marketcast.core.db import unit_of_work
 from marketcast.markets import service as markets
 from tests.support.console import PASSWORD
 
-LISTS = ["/applications", "/shops", "/orders", "/products", "/creators", "/live/sessions", "/live", "/policies"]
+LISTS = ["/applications", "/shops", "/orders", "/products", "/creators", "/live/sessions", "/live", "/policies",
+         "/programs"]
 
 
 @pytest.fixture

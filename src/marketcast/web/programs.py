@@ -15,14 +15,14 @@ from marketcast.markets import service as markets
 from marketcast.programs import service as programs
 from marketcast.sellers import service as sellers
 from marketcast.web.common import ConsoleOperator, ConsoleUser, Csrf, form_failed, redirect, render
-from marketcast.web.listing import PAGE_SIZE, PageParams, listing
+from marketcast.web.listing import PAGE_SIZE, MarketFilter, PageParams, listing
 
 router = APIRouter(prefix="/programs")
 CRITERIA_HELP = "one per line: metric >= number, or metric <= number (e.g. effective_live_hours >= 14)"
 
 
 @router.get("")
-def list_page(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, market: str = ""):
+def list_page(request: Request, uow: UnitOfWork, actor: ConsoleUser, page: PageParams, market: MarketFilter):
     if actor.is_operator:
         paged = programs.list_programs(uow, market=market or None, page_size=PAGE_SIZE, page_token=page.token)
         rows = listing(request, paged, page, {"market": market})
