@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy import Integer, String, UniqueConstraint, bindparam, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketcast.core import clock
@@ -166,15 +166,18 @@ def _in_progress() -> Conflict:
 def finish(session: Session, claimed: Claim, *, status: int, body: dict[str, Any]) -> None:
     """Store the response in the operation's own transaction. Raises if the claim was taken over, so the
     operation rolls back instead of creating a second result."""
-    result = session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == claimed.id, IdempotencyKey.claim == claimed.token,
-               IdempotencyKey.state == "in_progress")
-        .values(state="done", response_status=status, response_body=body)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_FINISH, {"b_id": claimed.id, "b_claim": claimed.token, "b_status": status,
+                                       "b_body": body}, execution_options={"synchronize_session": False})
     if rowcount(result) != 1:
         raise _in_progress()
+
+
+# Built once: every idempotent write runs it (a statement built anew costs more to build than to run).
+_FINISH = (update(IdempotencyKey)
+           .where(IdempotencyKey.id == bindparam("b_id"), IdempotencyKey.claim == bindparam("b_claim"),
+                  IdempotencyKey.state == "in_progress")
+           .values(state="done", response_status=bindparam("b_status"),
+                   response_body=bindparam("b_body", type_=IdempotencyKey.__table__.c.response_body.type)))
 
 
 def release(session: Session, claimed: Claim) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, NoReturn
 
-from sqlalchemy import and_, case, select, update
+from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from marketcast.catalog import service as catalog
@@ -28,7 +28,7 @@ from marketcast.core.ids import looks_like_id, new_id
 from marketcast.core.realtime import call_after_commit
 from marketcast.live import buckets as stock
 from marketcast.live import events, gate, rooms, rules, sessions
-from marketcast.live.models import BagItem, FlashDeal
+from marketcast.live.models import BagItem, FlashDeal, LiveSession
 from marketcast.policies import service as policies
 
 _BOUNDS = (rules.COUNTDOWN_MIN, rules.COUNTDOWN_MAX, rules.MAX_DURATION)
@@ -250,14 +250,12 @@ def price_lines(session: Session, *, order, lines: list) -> None:
     SKU, it is selling now in a live session, the quantity is within the per-buyer limit. The line gets the deal
     price, the session, and the hosting creator at their rate now; the order the deal's short unpaid expiry."""
     from marketcast.affiliate import service as affiliate
-    from marketcast.live.models import LiveSession
 
     wanted = sorted({line.deal_id for line in lines if line.deal_id})
     if not wanted:
         return
     rows = {deal.id: (deal, status, creator_id) for deal, status, creator_id in session.execute(
-        select(FlashDeal, LiveSession.status, LiveSession.creator_id)
-        .join(LiveSession, LiveSession.id == FlashDeal.session_id).where(FlashDeal.id.in_(wanted)))}
+        _PRICING, {"b_ids": wanted})}
     now = clock.now()
     caps = session.info.setdefault(_CAPS, {})
     for index, line in enumerate(lines):
@@ -316,13 +314,8 @@ def take(session: Session, *, buyer_id: str, lines: list) -> None:
             else:
                 rooms.units_left(session, session_id=line.live_session_id, deal_id=line.deal_id, units_left=units)
             continue
-        left = session.execute(
-            update(FlashDeal)
-            .where(FlashDeal.id == line.deal_id, FlashDeal.status.in_(rules.SELLING), FlashDeal.opens_at <= now,
-                   FlashDeal.ends_at > now, FlashDeal.units_left >= q)
-            .values(units_left=FlashDeal.units_left - q, sold=FlashDeal.sold + q,
-                    status=case((FlashDeal.units_left == q, "sold_out"), else_=FlashDeal.status))
-            .returning(FlashDeal.units_left), execution_options={"synchronize_session": False}).scalar_one_or_none()
+        left = session.execute(_TAKE, {"b_id": line.deal_id, "b_now": now, "b_q": q},
+                               execution_options={"synchronize_session": False}).scalar_one_or_none()
         if left is None:
             _refuse(session, line.deal_id, q, now)
         if left == 0:
@@ -331,6 +324,22 @@ def take(session: Session, *, buyer_id: str, lines: list) -> None:
         rooms.units_left(session, session_id=line.live_session_id, deal_id=line.deal_id, units_left=left)
         if gate.is_marked(line.deal_id):  # a probe found units back: this process stops turning buyers away
             call_after_commit(session, partial(gate.clear, line.deal_id, everywhere=False))
+
+
+# The deal's one guarded statement, built once (every deal order runs it; building it anew costs more than running
+# it): units_left -= q WHERE still selling and units_left >= q, sold_out when it took the last.
+_TAKE = (update(FlashDeal)
+         .where(FlashDeal.id == bindparam("b_id"), FlashDeal.status.in_(rules.SELLING),
+                FlashDeal.opens_at <= bindparam("b_now"), FlashDeal.ends_at > bindparam("b_now"),
+                FlashDeal.units_left >= bindparam("b_q"))
+         .values(units_left=FlashDeal.units_left - bindparam("b_q"), sold=FlashDeal.sold + bindparam("b_q"),
+                 status=case((FlashDeal.units_left == bindparam("b_q"), "sold_out"), else_=FlashDeal.status))
+         .returning(FlashDeal.units_left))
+
+
+_PRICING = (select(FlashDeal, LiveSession.status, LiveSession.creator_id)
+            .join(LiveSession, LiveSession.id == FlashDeal.session_id)
+            .where(FlashDeal.id.in_(bindparam("b_ids", expanding=True))))
 
 
 def _sold_out(session: Session, deal_id: str) -> None:
