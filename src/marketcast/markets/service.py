@@ -4,7 +4,7 @@ Every change writes a MarketEvent (the audit trail) and outbox events (what othe
 caller's transaction. Writers lock the market row first, so concurrent changes queue instead of
 both reading the old status."""
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,13 +27,13 @@ from marketcast.markets.models import Market, MarketEvent, WaitlistEntry
 STATUSES = rules.STATUSES  # for the console and other areas, which read markets through this module
 
 
+# Built once: every checkout reads its market (a statement built anew costs more to build than to run).
+_BY_CODE = select(Market).where(Market.code == bindparam("b_code"))
+_BY_CODE_LOCKED = {None: _BY_CODE, "update": _BY_CODE.with_for_update(), "share": _BY_CODE.with_for_update(read=True)}
+
+
 def _find(session: Session, code: str, *, lock: str | None = None) -> Market:
-    stmt = select(Market).where(Market.code == rules.normalize_code(code))
-    if lock == "update":
-        stmt = stmt.with_for_update()
-    elif lock == "share":
-        stmt = stmt.with_for_update(read=True)
-    market = session.scalar(stmt)
+    market = session.scalar(_BY_CODE_LOCKED[lock], {"b_code": rules.normalize_code(code)})
     if market is None:
         raise NotFound("market", rules.normalize_code(code))
     return market

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -112,8 +112,16 @@ def check_market(session: Session, market: str | None) -> str | None:
     return code
 
 
+# Built once: the one policy read of every checkout (a statement built anew costs more to build than to run).
+_KEY_IN_MARKET = select(PolicyVersion).where(
+    PolicyVersion.withdrawn_at.is_(None), PolicyVersion.key == bindparam("b_key"),
+    or_(PolicyVersion.market == bindparam("b_market"), PolicyVersion.market.is_(None)))
+
+
 def _live(session: Session, *, market: str | None, key: str | None = None) -> list[PolicyVersion]:
     """Non-withdrawn versions for `market` and the globals it falls back to (globals only when market is None)."""
+    if key is not None and market is not None:
+        return list(session.scalars(_KEY_IN_MARKET, {"b_key": key, "b_market": market}))
     stmt = select(PolicyVersion).where(PolicyVersion.withdrawn_at.is_(None))
     if key is not None:
         stmt = stmt.where(PolicyVersion.key == key)
