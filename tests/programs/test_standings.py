@@ -119,15 +119,15 @@ def test_two_workers_at_once_close_a_period_once(plan, at):
     results, barrier = [], threading.Barrier(2)
 
     def worker():
-        with clock.frozen(at(2024, 5, 2)):
-            barrier.wait()
-            results.append(jobs.close_periods())
+        barrier.wait()
+        results.append(jobs.close_periods())
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with clock.frozen(at(2024, 5, 2)):  # the clock is the process's: frozen once for both workers
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     assert sorted(results) == [0, 1]
     with unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(ProgramPeriod)) == 1
