@@ -166,6 +166,12 @@ def test_the_process_reports_its_rooms_once_a_second(steps, shop, product, db, a
     assert row.views == viewers and row.unique_viewers == viewers
 
 
+def test_a_room_whose_session_is_gone_is_dropped_not_retried_for_ever():
+    presence.joined("lvs_no_such_session", "viewer-1")
+    assert presence.report_due() == {}
+    assert presence.viewers("lvs_no_such_session") == 0  # forgotten: the next report does not try it again
+
+
 def test_the_cli_prints_a_sessions_metrics_and_the_report(steps, shop, product, db, at):
     import json
 

@@ -13,6 +13,8 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
+
 from marketcast.core.db import unit_of_work
 from marketcast.live import metrics
 
@@ -64,6 +66,10 @@ def report_due(elapsed: float = REPORT_EVERY) -> dict[str, int]:
             with unit_of_work() as session:
                 metrics.record_presence(session, session_id=session_id, process_id=PROCESS_ID,
                                         viewers=room.viewers, joined=batch)
+        except IntegrityError:  # the session is gone (a database emptied under a running server): stop counting it
+            log.warning("live session %s no longer exists: its room is no longer reported", session_id)
+            _rooms.pop(session_id, None)
+            continue
         except Exception:  # the database is busy or away: keep the joins for the next report
             log.exception("live presence report for %s failed", session_id)
             room.joined[:0], room.changed = batch, True
