@@ -3,15 +3,16 @@
 One set-based pass, in chunks of a constant number of statements each whatever the number of applications
 (docs/adr/0007-set-based-reevaluation.md); other areas call these through sellers.service."""
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, exists, insert, select, update
+from sqlalchemy import Row, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from marketcast.core import clock, outbox
+from marketcast.core import bulk, clock, outbox
 from marketcast.core.auth.actor import Actor
 from marketcast.core.chunks import keyset_chunks
 from marketcast.core.errors import Conflict, Invalid
@@ -63,43 +64,47 @@ def total(counts: Iterable[dict[str, int]]) -> dict[str, int]:
 
 def _write(session: Session, ctx: rules.Context, judged: list[tuple[Any, rules.Decision]], *, when: datetime,
            trigger: str, actor: Actor | None) -> dict[str, int]:
-    """The changed verdicts of one chunk: one UPDATE, one INSERT of decisions, one INSERT of events."""
+    """The changed verdicts of one chunk: one UPDATE, one INSERT of decisions, one INSERT of events (core.bulk: on
+    PostgreSQL one UPDATE over arrays and two COPYs)."""
     updates, history, events = [], [], []
     now_eligible = no_longer = 0
+    stored_trigger, actor_email = trigger[:200], actor.email if actor else None
     for row, decision in judged:
-        failed = ",".join(decision.failed)
+        failed_list = decision.failed
+        failed = ",".join(failed_list)
         if decision.outcome == row.outcome and failed == row.failed_rules:
             continue  # idempotent: the same verdict for the same reasons writes nothing
         status, rejected_by = row.status, "rules" if row.status == "rejected" else None
         if decision.outcome == "eligible" and row.status == "rejected" and not row.superseded:
             status, rejected_by = "open", None  # back in the queue: the rules no longer hold it back
+        rules_json = bulk.JsonText(json.dumps(decision.rules))  # once for the application and its decision row
         updates.append({"id": row.id, "outcome": decision.outcome, "failed_rules": failed, "status": status,
-                        "rejected_by": rejected_by, "decision": judging.decision_json(decision, when),
-                        "evaluated_at": when, "updated_at": when})
+                        "rejected_by": rejected_by,
+                        "decision": bulk.json_object(judging.decision_json(decision, when), rules=rules_json)})
         history.append({"id": new_id("dec"), "application_id": row.id, "kind": "reevaluation",
-                        "outcome": decision.outcome, "rules": decision.rules,
+                        "outcome": decision.outcome, "rules": rules_json,
                         "policy_versions": decision.policy_versions, "next_step": decision.next_step,
-                        "trigger": trigger[:200], "reason": None, "overridden_rules": None,
-                        "actor_email": actor.email if actor else None, "evaluated_at": when})
+                        "trigger": stored_trigger, "reason": None, "overridden_rules": None,
+                        "actor_email": actor_email, "evaluated_at": when})
         if decision.outcome != row.outcome:
             kind = ApplicationNowEligible if decision.outcome == "eligible" else ApplicationNoLongerEligible
             now_eligible += decision.outcome == "eligible"
             no_longer += decision.outcome != "eligible"
             events.append((kind(application_id=row.id, seller_id=row.seller_id, market=ctx.market,
                                 shop_type=row.shop_type, status=status, from_outcome=row.outcome,
-                                to=decision.outcome, failed_rules=decision.failed,
+                                to=decision.outcome, failed_rules=failed_list,
                                 policy_versions=decision.policy_versions, trigger=trigger), ctx.market))
     if updates:
         try:
-            session.execute(update(Application), updates)  # ORM bulk UPDATE by primary key: one executemany
+            bulk.update_by_id(session, Application, updates, same={"evaluated_at": when, "updated_at": when})
         except IntegrityError:
             # A reopened application met one the seller submitted after the candidates were read (the one open
             # application per seller and market index). Rare; this chunk is undone, and the pass can simply
             # run again (what earlier chunks wrote is then the same verdict: nothing is written twice).
             raise Conflict(f"applications of {ctx.market} changed while they were judged; run it again",
                            code="reevaluation_conflict") from None
-        session.execute(insert(ApplicationDecision.__table__), history)  # Core: no ORM bookkeeping per row
-        outbox.emit_many(session, events)
+        bulk.insert_rows(session, ApplicationDecision.__table__, history)
+        outbox.emit_bulk(session, events)
     return {"evaluated": len(judged), "now_eligible": now_eligible, "no_longer_eligible": no_longer}
 
 
