@@ -27,12 +27,41 @@ class JsonText(str):
     """The JSON text of a value, exactly as `json.dumps(value)` writes it."""
 
 
+def dumps(value: Any) -> str:
+    """`json.dumps(value)`; text, null and lists of text without the encoder's set-up (most members of a row)."""
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return "[" + ", ".join([encode_basestring_ascii(item) for item in value]) + "]"
+    return json.dumps(value)
+
+
 def json_object(value: dict[str, Any], **encoded: JsonText) -> JsonText:
     """`json.dumps(value)`, with the members named in `encoded` taken as already encoded (the same list of rule
     results written in two columns is encoded once)."""
-    members = (f"{json.dumps(name)}: {encoded[name] if name in encoded else json.dumps(item)}"
-               for name, item in value.items())
+    members = [f"{encode_basestring_ascii(name)}: {encoded[name] if name in encoded else dumps(item)}"
+               for name, item in value.items()]
     return JsonText("{" + ", ".join(members) + "}")
+
+
+class JsonMemo:
+    """`json.dumps` of lists of dicts where many lists hold the same dict objects (rule results a set-based pass
+    worked out once for many rows): each dict is encoded once. By identity, so the dicts must not change while
+    the memo lives; it holds them, so an id is never reused for another."""
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[Any, str]] = {}
+
+    def array(self, items: list[Any]) -> JsonText:
+        texts = []
+        for item in items:
+            known = self._texts.get(id(item))
+            if known is None:
+                known = self._texts[id(item)] = (item, json.dumps(item))
+            texts.append(known[1])
+        return JsonText("[" + ", ".join(texts) + "]")
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -93,7 +122,7 @@ def _document(table: Table, names: list[str], rows: Sequence[dict[str, Any]]) ->
 
 def _as_json(column: Column) -> Callable[[Any], str]:
     if _is_json(column):
-        return lambda value: value if isinstance(value, JsonText) else json.dumps(value)
+        return lambda value: value if isinstance(value, JsonText) else dumps(value)
 
     def text_or_null(value: Any) -> str:
         if value is None:
@@ -117,7 +146,7 @@ def _decoded(table: Table, row: dict[str, Any]) -> dict[str, Any]:
 def _copy_value(column: Column, dialect: Dialect):
     """How a value of `column` goes into COPY: JSON as its text, a decorated type as it binds, others as they are."""
     if _is_json(column):
-        return lambda value: value if value is None or isinstance(value, JsonText) else json.dumps(value)
+        return lambda value: value if value is None or isinstance(value, JsonText) else dumps(value)
     if isinstance(column.type, TypeDecorator):
         decorator = column.type
         return lambda value: decorator.process_bind_param(value, dialect)

@@ -3,10 +3,9 @@
 One set-based pass, in chunks of a constant number of statements each whatever the number of applications
 (docs/adr/0007-set-based-reevaluation.md); other areas call these through sellers.service."""
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, exists, select
 from sqlalchemy.exc import IntegrityError
@@ -69,6 +68,7 @@ def _write(session: Session, ctx: rules.Context, judged: list[tuple[Any, rules.D
     updates, history, events = [], [], []
     now_eligible = no_longer = 0
     stored_trigger, actor_email = trigger[:200], actor.email if actor else None
+    encoded = _Encoded(when)
     for row, decision in judged:
         failed_list = decision.failed
         failed = ",".join(failed_list)
@@ -77,13 +77,12 @@ def _write(session: Session, ctx: rules.Context, judged: list[tuple[Any, rules.D
         status, rejected_by = row.status, "rules" if row.status == "rejected" else None
         if decision.outcome == "eligible" and row.status == "rejected" and not row.superseded:
             status, rejected_by = "open", None  # back in the queue: the rules no longer hold it back
-        rules_json = bulk.JsonText(json.dumps(decision.rules))  # once for the application and its decision row
+        texts = encoded.of(decision)
         updates.append({"id": row.id, "outcome": decision.outcome, "failed_rules": failed, "status": status,
-                        "rejected_by": rejected_by,
-                        "decision": bulk.json_object(judging.decision_json(decision, when), rules=rules_json)})
+                        "rejected_by": rejected_by, "decision": texts.decision})
         history.append({"id": new_id("dec"), "application_id": row.id, "kind": "reevaluation",
-                        "outcome": decision.outcome, "rules": rules_json,
-                        "policy_versions": decision.policy_versions, "next_step": decision.next_step,
+                        "outcome": decision.outcome, "rules": texts.rules,
+                        "policy_versions": texts.policy_versions, "next_step": decision.next_step,
                         "trigger": stored_trigger, "reason": None, "overridden_rules": None,
                         "actor_email": actor_email, "evaluated_at": when})
         if decision.outcome != row.outcome:
@@ -106,6 +105,30 @@ def _write(session: Session, ctx: rules.Context, judged: list[tuple[Any, rules.D
         bulk.insert_rows(session, ApplicationDecision.__table__, history)
         outbox.emit_bulk(session, events)
     return {"evaluated": len(judged), "now_eligible": now_eligible, "no_longer_eligible": no_longer}
+
+
+class _Texts(NamedTuple):
+    decision: bulk.JsonText  # applications.decision
+    rules: bulk.JsonText
+    policy_versions: bulk.JsonText
+
+
+class _Encoded:
+    """The JSON of a chunk's decisions, each encoded once: rules.judge_many gives candidates with the same results
+    one Decision, and shares rule results between decisions (known by identity)."""
+
+    def __init__(self, when: datetime) -> None:
+        self.when, self.rules = when, bulk.JsonMemo()
+        self.texts: dict[int, tuple[rules.Decision, _Texts]] = {}  # holding the decision: its id stays its own
+
+    def of(self, decision: rules.Decision) -> _Texts:
+        found = self.texts.get(id(decision))
+        if found is None:
+            rules_json = self.rules.array(decision.rules)  # once for the application and its decision row
+            found = self.texts[id(decision)] = (decision, _Texts(
+                decision=bulk.json_object(judging.decision_json(decision, self.when), rules=rules_json),
+                rules=rules_json, policy_versions=bulk.JsonText(bulk.dumps(decision.policy_versions))))
+        return found[1]
 
 
 def _where(ctx: rules.Context) -> list:
@@ -133,10 +156,11 @@ def _judge(session: Session, ctx: rules.Context, rows: Sequence[Row[Any]]) -> li
     where = [*_where(ctx), Application.id >= rows[0].id, Application.id <= rows[-1].id]
     gmv = judging.best_gmv(session, where, ids=(rows[0].id, rows[-1].id))
     clashes = judging.contact_clashes(session, where)
-    return [(row, rules.judge(ctx, rules.Candidate(
-        id=row.id, shop_type=row.shop_type, business_country=row.business_country,
-        representative_birth_date=row.representative_birth_date, best_gmv=gmv.get(row.id, {}),
-        contact_clashes=clashes.get(row.id, [])))) for row in rows]
+    candidates = (rules.Candidate(id=row.id, shop_type=row.shop_type, business_country=row.business_country,
+                                  representative_birth_date=row.representative_birth_date,
+                                  best_gmv=gmv.get(row.id, {}), contact_clashes=clashes.get(row.id, []))
+                  for row in rows)
+    return list(zip(rows, rules.judge_many(ctx, candidates), strict=True))
 
 
 def _judge_market(session: Session, ctx: rules.Context) -> list[tuple[Any, rules.Decision]]:

@@ -4,6 +4,7 @@ Nothing here reads the database, so the one-application path (submission, review
 re-evaluation of a whole market judge with exactly the same code. Every rule result records the policy
 version it compared against (None for rules that use no policy, or when the registry default applied)."""
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -113,8 +114,40 @@ def cross_border_external_gmv(ctx: Context, c: Candidate) -> dict[str, Any]:
 
 
 def judge(ctx: Context, c: Candidate) -> Decision:
-    results = [market_live(ctx), representative_age(ctx, c), contact_unique(c), local_business_address(ctx, c),
-               cross_border_external_gmv(ctx, c)]
+    return _decision(ctx, [market_live(ctx), representative_age(ctx, c), contact_unique(c),
+                           local_business_address(ctx, c), cross_border_external_gmv(ctx, c)])
+
+
+def judge_many(ctx: Context, candidates: Iterable[Candidate]) -> Iterator[Decision]:
+    """`judge` of each candidate, the same decisions, for a set-based pass: what is the same for many candidates
+    is worked out once. A rule result whose inputs are the same for two candidates is the same dict in both
+    decisions, and two candidates with the same results share one Decision (read them, never change them)."""
+    live = market_live(ctx)
+    seen: dict[tuple, dict[str, Any]] = {}
+    decisions: dict[tuple[int, ...], Decision] = {}
+
+    def once(key: tuple, rule: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = rule(*args)
+        return found
+
+    need = ctx.min_external_gmv.value
+    for c in candidates:
+        gmv = c.best_gmv.get(need["currency"]) if need is not None and c.shop_type == "cross_border" else None
+        results = [live,
+                   once(("age", c.representative_birth_date), representative_age, ctx, c),
+                   once(("contact", *c.contact_clashes), contact_unique, c),
+                   once(("address", c.shop_type, c.business_country), local_business_address, ctx, c),
+                   once(("gmv", c.shop_type, gmv), cross_border_external_gmv, ctx, c)]
+        key = tuple(map(id, results))  # the results are held by `seen`: their ids stay theirs
+        decision = decisions.get(key)
+        if decision is None:
+            decision = decisions[key] = _decision(ctx, results)
+        yield decision
+
+
+def _decision(ctx: Context, results: list[dict[str, Any]]) -> Decision:
     outcome = "eligible" if all(r["passed"] for r in results) else "ineligible"
     next_step = None
     if not results[0]["passed"]:
