@@ -86,7 +86,11 @@ def dialect_index(name: str, *columns: str, dialect: str, extension: str | None 
 def upsert_insert(session: Session, table):
     """`INSERT` that knows `ON CONFLICT` for the session's database: SQLAlchemy spells it the same way for
     PostgreSQL and SQLite, from different modules."""
-    dialect = session.get_bind().dialect.name
+    return insert_for(session.get_bind().dialect.name, table)
+
+
+def insert_for(dialect: str, table):
+    """upsert_insert for a dialect named, for statements built once per database."""
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":

@@ -12,13 +12,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, String, UniqueConstraint, bindparam, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketcast.core import clock
-from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime, rowcount, upsert_insert
+from marketcast.core.db import Base, IdColumn, JSONType, UTCDateTime, insert_for, rowcount
 from marketcast.core.errors import Conflict, DomainError, Invalid
 from marketcast.core.ids import new_id
 from marketcast.core.settings import get_settings
@@ -128,12 +129,9 @@ def claim(session: Session, *, user_id: str, key: str, request_hash: str) -> Cla
     ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
     for _ in range(3):  # the row can vanish between our insert and our read (its request failed and released it)
         token = secrets.token_hex(16)
-        stmt = (upsert_insert(session, IdempotencyKey)
-                .values(id=new_id("idk"), user_id=user_id, key=key, request_hash=request_hash, state="in_progress",
-                        claim=token, claimed_at=now)
-                .on_conflict_do_nothing(index_elements=["user_id", "key"])
-                .returning(IdempotencyKey.id))
-        new = session.execute(stmt).scalar_one_or_none()
+        new = session.execute(_claim_insert(session.get_bind().dialect.name), {
+            "id": new_id("idk"), "user_id": user_id, "key": key, "request_hash": request_hash,
+            "state": "in_progress", "claim": token, "claimed_at": now}).scalar_one_or_none()
         if new is not None:
             return Claim(new, token)
         row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user_id,
@@ -156,6 +154,15 @@ def claim(session: Session, *, user_id: str, key: str, request_hash: str) -> Cla
                 return taken
         raise _in_progress()
     raise _in_progress()
+
+
+@cache
+def _claim_insert(dialect: str):
+    """`INSERT … ON CONFLICT (user_id, key) DO NOTHING RETURNING id`, built once per database: every idempotent
+    write runs it, and the parameters name the columns."""
+    table = IdempotencyKey.__table__
+    return (insert_for(dialect, table).on_conflict_do_nothing(index_elements=["user_id", "key"])
+            .returning(table.c.id))
 
 
 def _in_progress() -> Conflict:
