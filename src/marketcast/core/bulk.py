@@ -13,12 +13,13 @@ COPY runs on the session's own connection, in its transaction, below SQLAlchemy:
 (`before_cursor_execute`) do not see it."""
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import JSON, Column, Table, TypeDecorator, bindparam, insert, text, update
+from sqlalchemy import JSON, Column, Table, Text, TypeDecorator, bindparam, column, insert, text, update
+from sqlalchemy import table as table_clause
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -151,3 +152,23 @@ def _copy_value(column: Column, dialect: Dialect):
         decorator = column.type
         return lambda value: decorator.process_bind_param(value, dialect)
     return lambda value: value
+
+
+def copy_rows(session: Session, target: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert rows given as tuples in the order of `columns`, JSON columns already encoded as text. PostgreSQL:
+    one COPY fed as `rows` is iterated, so a generator's work (judging the next creator) overlaps the database
+    storing the rows before (the values go to psycopg as they are: aware datetimes, text, None). Elsewhere: a
+    Core executemany with the JSON columns typed as text, so the text is stored as it is."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(f'"{name}"' for name in columns)
+        driver = cast(psycopg.Connection, connection.connection.driver_connection)
+        with driver.cursor() as cursor, cursor.copy(f'COPY "{target.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    as_text = table_clause(target.name, *(column(name, Text() if _is_json(target.c[name]) else target.c[name].type)
+                                          for name in columns))
+    values = [dict(zip(columns, row, strict=True)) for row in rows]
+    if values:
+        connection.execute(insert(as_text), values)

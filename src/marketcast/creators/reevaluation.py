@@ -1,33 +1,32 @@
 """Re-judging a market's creators when a threshold changes: one set-based pass in chunks.
 
-Each chunk is read without locks and judged with `rules.status_of` (cheap: no words); the creators whose
-status moves are then locked, read again and judged in full, so a follower update or a suspension that
-committed meanwhile is never overwritten with a stale verdict. Writes are bulk statements per chunk (the
+The market is walked in id ranges of a chunk's size. In each, the database picks the creators whose status
+would move (`derived_status`: `rules.status_of` as a SQL CASE over the thresholds in force) and locks them in
+the same statement, so the creators that keep their status never reach Python, and a follower update or a
+suspension that committed meanwhile is judged on its new values (PostgreSQL re-checks a locked row that
+changed). Those rows are judged in full with `rules.judge`'s rules and written in bulk (creators/batch.py: the
 moves, their records, their events), so memory is bounded by the chunk size, whatever the market's size."""
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
 from marketcast.core.chunks import DEFAULT_CHUNK, keyset_chunks
 from marketcast.creators import judging, rules
+from marketcast.creators.batch import Batch, figures
 from marketcast.creators.models import Creator, FollowerSnapshot
-from marketcast.creators.profiles import Moves
 
 COLUMNS = (Creator.id, Creator.user_id, Creator.market, Creator.handle, Creator.date_of_birth, Creator.followers,
            Creator.affiliate_status, Creator.failed_rules, Creator.pilot_started_at, Creator.graduated_at,
            Creator.suspended_at, Creator.status_changed_at)
-
-
-def figures(row: Any, at: datetime) -> rules.Figures:
-    return rules.Figures(followers=row.followers, date_of_birth=row.date_of_birth,
-                         graduated=row.graduated_at is not None and row.graduated_at <= at,
-                         suspended=row.suspended_at is not None and row.suspended_at <= at)
+# What a move reads (creators/batch.py): COLUMNS less the time of the last change, which a move replaces.
+MOVER_COLUMNS = tuple(c for c in COLUMNS if c is not Creator.status_changed_at)
 
 
 def market_rows(session: Session, market: str, *, size: int = DEFAULT_CHUNK, followers_at: datetime | None = None):
@@ -42,6 +41,34 @@ def market_rows(session: Session, market: str, *, size: int = DEFAULT_CHUNK, fol
     return keyset_chunks(session, select(*columns).where(Creator.market == market), Creator.id, size=size)
 
 
+def derived_status(ctx: rules.Context) -> ColumnElement[str]:
+    """`rules.status_of` under ctx as SQL over the creators' columns, for the database to pick the creators
+    whose status would move; each of those is judged again in Python before it is written."""
+    at = ctx.at
+    whens: list[tuple[ColumnElement[bool], str]] = [
+        (Creator.suspended_at.is_not(None) & (Creator.suspended_at <= at), "suspended"),
+        ((Creator.date_of_birth > rules.born_by(ctx)) | (Creator.followers < ctx.min_followers.value), "ineligible")]
+    if ctx.pilot_below.value is not None:
+        graduated = Creator.graduated_at.is_not(None) & (Creator.graduated_at <= at)
+        whens.append(((Creator.followers < ctx.pilot_below.value) & ~graduated, "pilot"))
+    return case(*whens, else_="active")
+
+
+def id_ranges(session: Session, market: str, size: int) -> Iterator[tuple[str | None, str | None]]:
+    """The market's creators as id ranges (after, up to] of `size` creators each, the last one open. The caller
+    may write between ranges: the next one starts after the last bound."""
+    after = None
+    while True:
+        stmt = select(Creator.id).where(Creator.market == market)
+        if after is not None:
+            stmt = stmt.where(Creator.id > after)
+        upto = session.scalar(stmt.order_by(Creator.id).offset(size - 1).limit(1))
+        yield after, upto
+        if upto is None:
+            return
+        after = upto
+
+
 def reevaluate(session: Session, *, market: str, trigger: str, actor: Actor | None = None,
                chunk_size: int = DEFAULT_CHUNK) -> dict[str, Any]:
     """Judge every creator of `market` under the policies in force now; write, record and announce each move.
@@ -52,13 +79,18 @@ def reevaluate(session: Session, *, market: str, trigger: str, actor: Actor | No
         actor.require_operator_of(market.upper(), "re-evaluating creators")
     when = clock.now()
     ctx = judging.context(session, market=market, at=when, field="market")
+    evaluated = session.scalar(select(func.count()).select_from(Creator).where(Creator.market == ctx.market)) or 0
+    moving = derived_status(ctx).is_distinct_from(Creator.affiliate_status)
+    batch = Batch(ctx, kind="reevaluation", at=when, trigger=trigger, actor=actor)
     moves: Counter[str] = Counter()
-    evaluated = 0
-    for rows in market_rows(session, ctx.market, size=chunk_size):
-        evaluated += len(rows)
-        movers = [r.id for r in rows if rules.status_of(ctx, figures(r, when)) != r.affiliate_status]
-        if movers:
-            moves.update(_move(session, ctx, movers, when=when, trigger=trigger, actor=actor))
+    for after, upto in id_ranges(session, ctx.market, chunk_size) if evaluated else ():
+        stmt = select(*MOVER_COLUMNS).where(Creator.market == ctx.market, moving)
+        if after is not None:
+            stmt = stmt.where(Creator.id > after)
+        if upto is not None:
+            stmt = stmt.where(Creator.id <= upto)
+        moves.update(batch.write(session, session.execute(stmt.order_by(Creator.id).with_for_update(of=Creator))
+                                 .all()))
     return {"market": ctx.market, "evaluated": evaluated, "moved": sum(moves.values()), "moves": dict(moves)}
 
 
@@ -72,16 +104,10 @@ def reevaluate_ids(session: Session, *, ctx: rules.Context, ids: list[str], trig
 
 def _move(session: Session, ctx: rules.Context, ids: list[str], *, when: datetime, trigger: str,
           actor: Actor | None) -> Counter[str]:
-    locked = session.execute(select(*COLUMNS).where(Creator.id.in_(ids)).order_by(Creator.id)
+    # Judged again: one changed meanwhile by someone who judged it already is left alone.
+    locked = session.execute(select(*MOVER_COLUMNS).where(Creator.id.in_(ids)).order_by(Creator.id)
                              .with_for_update(of=Creator)).all()
-    moves = Moves()
-    for row in locked:
-        judgement = rules.judge(ctx, figures(row, when))
-        if judgement.status == row.affiliate_status:
-            continue  # changed meanwhile by someone who judged it already
-        moves.add(row, judgement, kind="reevaluation", at=when, trigger=trigger, actor=actor)
-    moves.write(session)
-    return Counter(f"{c['from_status']}->{c['to_status']}" for c in moves.changes)
+    return Batch(ctx, kind="reevaluation", at=when, trigger=trigger, actor=actor).write(session, locked)
 
 
 def reevaluate_after(session: Session, *, changes: list[tuple[str, str | None]]) -> int:

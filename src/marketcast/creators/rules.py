@@ -6,9 +6,10 @@ under `creator.affiliate.min_age` or `creator.affiliate.min_followers` → ineli
 `creator.affiliate.pilot_below_followers` (unless graduated) → pilot; otherwise active. An operator's
 suspension overrides all of them."""
 
+import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from marketcast.core.decisions import PolicyValue, age_on, explain_rule, rule_result, versions_used
@@ -79,6 +80,17 @@ def old_enough(ctx: Context, birth: date) -> bool:
     return (birth.year, birth.month, birth.day) <= (day.year - ctx.min_age.value, day.month, day.day)
 
 
+def born_by(ctx: Context) -> date:
+    """The latest birth date that is `old_enough`: the same day `min_age` years back (the 28th of February when
+    that year has no 29th), for a database to compare with."""
+    day = ctx.at.date()
+    year = day.year - ctx.min_age.value
+    try:
+        return day.replace(year=year)
+    except ValueError:  # the 29th of February in a year without one
+        return date(year, 3, 1) - timedelta(days=1)
+
+
 def status_of(ctx: Context, f: Figures) -> str:
     """The status alone, without the words: what a set-based pass computes for every creator."""
     if f.suspended:
@@ -130,6 +142,51 @@ def _not_suspended(f: Figures) -> dict[str, Any]:
 def judge(ctx: Context, f: Figures) -> Judgement:
     results = [_min_age(ctx, f), _min_followers(ctx, f), _pilot_threshold(ctx, f), _not_suspended(f)]
     return Judgement(status=status_of(ctx, f), rules=results, policy_versions=versions_used(results))
+
+
+@dataclass(frozen=True, eq=False)
+class Part:
+    """Some of a judgement's rule results, in `judge`'s order: their JSON text (as `json.dumps` writes them in
+    a list, without the brackets), the names of the failed ones and the policy versions they name."""
+
+    results: list[dict[str, Any]]
+    text: str
+    failed: tuple[str, ...]
+    versions: tuple[str | None, ...]
+
+    @classmethod
+    def of(cls, results: list[dict[str, Any]]) -> "Part":
+        return cls(results, json.dumps(results)[1:-1], tuple(r["rule"] for r in results if not r["passed"]),
+                   tuple(r["policy_version_id"] for r in results))
+
+
+class Memo:
+    """`judge` for the many creators of one pass under one context, in two parts each worked out once per value
+    it reads of the figures: the age rule (the birth date) and the others (followers, graduated, suspended). A
+    market holds a million creators but a few thousand birth dates and follower counts. The results are
+    shared between judgements: read them, never change them. At most `limit` values are kept, then it starts
+    over."""
+
+    def __init__(self, ctx: Context, *, limit: int = 20_000) -> None:
+        self.ctx, self.limit = ctx, limit
+        self._ages: dict[date, Part] = {}
+        self._others: dict[tuple[int, bool, bool], Part] = {}
+
+    def parts(self, f: Figures) -> tuple[Part, Part]:
+        """`judge(ctx, f).rules` is the first part's results, then the second's."""
+        age = self._ages.get(f.date_of_birth)
+        if age is None:
+            if len(self._ages) >= self.limit:
+                self._ages.clear()
+            age = self._ages[f.date_of_birth] = Part.of([_min_age(self.ctx, f)])
+        key = (f.followers, f.graduated, f.suspended)
+        others = self._others.get(key)
+        if others is None:
+            if len(self._others) >= self.limit:
+                self._others.clear()
+            others = self._others[key] = Part.of([_min_followers(self.ctx, f), _pilot_threshold(self.ctx, f),
+                                                  _not_suspended(f)])
+        return age, others
 
 
 def deciding_rule(old_failed: list[str], new: Judgement) -> str | None:
