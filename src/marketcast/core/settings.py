@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     # `login_queue_max` waiting logins the next one is answered 503 at once instead of queueing.
     login_concurrency: int = 2
     login_queue_max: int = 64
+    # Idempotent writes (checkout, refund) running at once per process; the rest wait in the event loop.
+    write_concurrency: int = 8
     # PostgreSQL sessions of the application: a lock wait, a statement or an idle open transaction longer than
     # these fails (503 service_busy) instead of hanging; and a request waits at most this long for a pooled
     # connection. 0 disables a timeout.

@@ -20,7 +20,7 @@ from marketcast.core.web_deps import (
     UnitOfWork,
     requires,
     requires_own_session,
-    respond_once,
+    respond_once_in_turn,
 )
 from marketcast.orders import pay_flow, service
 from marketcast.orders.schemas import (
@@ -50,7 +50,7 @@ def _full(detail: service.OrderDetail) -> OrderOut:
         "market_not_live", "daily_order_cap_reached", "out_of_stock", "unknown_link", "unknown_creator",
         "creator_not_in_market", "unknown_deal", "deal_line_mixed", "deal_not_open", "deal_sold_out",
         "per_buyer_limit")
-def create_order(request: Request, body: CheckoutIn, idempotency_key: IdempotencyKeyHeader = None):
+async def create_order(request: Request, body: CheckoutIn, idempotency_key: IdempotencyKeyHeader = None):
     """Place an order (buyers). Requires an `Idempotency-Key` header (400 idempotency_key_required without).
 
     A retry with the same key and the same body answers the first response again (status and body, header
@@ -72,7 +72,7 @@ def create_order(request: Request, body: CheckoutIn, idempotency_key: Idempotenc
         return Outcome(201, OrderOut.full(draft.order, draft.lines).model_dump(mode="json"),
                        last=lambda tx: service.take_stock(tx, draft))
 
-    return respond_once(request, roles=("buyer",), key=idempotency_key, body=body, operation=place)
+    return await respond_once_in_turn(request, roles=("buyer",), key=idempotency_key, body=body, operation=place)
 
 
 @router.get("/orders", response_model=Page[OrderSummaryOut])
@@ -151,7 +151,7 @@ def cancel_order(order_id: str, uow: UnitOfWork, actor: Annotated[Actor, Depends
              dependencies=[BearerPresent])
 @raises("wrong_role", "order_not_found", "shop_not_found", "not_owner", "market_out_of_scope",
         "order_not_refundable", "line_not_found", "refund_exceeds_quantity")
-def refund_order(request: Request, order_id: str, body: RefundIn,
+async def refund_order(request: Request, order_id: str, body: RefundIn,
                  idempotency_key: IdempotencyKeyHeader = None):
     """The shop's owner or an operator of its market, on a paid (shipped, delivered, completed) order.
     Each line's quantity is at most what was bought and not yet refunded (422 at lines.N.quantity).
@@ -164,4 +164,5 @@ def refund_order(request: Request, order_id: str, body: RefundIn,
                                 restock=body.restock, actor=actor)
         return 201, RefundOut.model_validate(record).model_dump(mode="json")
 
-    return respond_once(request, roles=("seller", "operator"), key=idempotency_key, body=body, operation=give_back)
+    return await respond_once_in_turn(request, roles=("seller", "operator"), key=idempotency_key, body=body,
+                                      operation=give_back)
