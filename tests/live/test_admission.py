@@ -23,14 +23,13 @@ def test_the_admission_is_an_asgi_piece_the_orders_area_registers():
 def test_a_refusal_after_the_sell_out_is_the_databases_answer_without_the_route(steps, open_deal, make_buyer,
                                                                                client, monkeypatch):
     from marketcast.core import web_deps
-    from marketcast.orders import api
 
     deal, sku, _ = open_deal(allotment=1)
     steps.buy(make_buyer(), sku, deal["id"])
     body = {"lines": [{"sku_id": sku, "quantity": 1, "deal_id": deal["id"]}]}
     by_database = client.post("/api/v1/orders", json=body,
                               headers={**make_buyer()["headers"], "Idempotency-Key": uuid.uuid4().hex})
-    monkeypatch.setattr(api, "respond_once", _no_route)
+    monkeypatch.setattr(web_deps, "respond_once", _no_route)
     monkeypatch.setattr(web_deps, "unit_of_work", _no_route)
     by_gate = client.post("/api/v1/orders", json=body,
                           headers={**make_buyer()["headers"], "Idempotency-Key": uuid.uuid4().hex})
