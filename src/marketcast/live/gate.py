@@ -122,10 +122,12 @@ async def check(deal_id: str, fingerprint: str | None = None) -> None:
             # One request goes to the database to see whether units came back; the others are still refused.
             with _lock:
                 mark = _marks.get(deal_id)
-                if mark is not None and mark[1] <= now:
+                probe = mark is not None and mark[1] <= now
+                if probe:
                     _marks[deal_id] = (mark[0], now + SOLD_OUT_LOCAL_SECONDS)
-                    _record(deal_id, fingerprint)
-                    return
+            if probe:
+                _record(deal_id, fingerprint)  # takes _lock itself (not reentrant)
+                return
             mark = _marks.get(deal_id)
             if mark is not None:
                 raise refusal(mark[0], deal_id)
