@@ -32,10 +32,15 @@ class OutboxEvent(Base):
 
 def emit(session: Session, payload: EventPayload, *, market: str | None = None) -> OutboxEvent:
     """Write one event in the session's transaction; its type is the one its payload model is registered for."""
-    event = OutboxEvent(id=new_id("evt"), type=events.type_of(payload), occurred_at=clock.now(), market=market,
-                        data=payload.as_data(), dispatched=False)
+    event = new_event(payload, market=market)
     session.add(event)
     return event
+
+
+def new_event(payload: EventPayload, *, market: str | None = None) -> OutboxEvent:
+    """The event `emit` writes, not yet in a session (for core.inserts.insert_new on a hot path)."""
+    return OutboxEvent(id=new_id("evt"), type=events.type_of(payload), occurred_at=clock.now(), market=market,
+                       data=payload.as_data(), dispatched=False)
 
 
 def emit_many(session: Session, items: Iterable[tuple[EventPayload, str | None]]) -> int:
