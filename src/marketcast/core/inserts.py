@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, insert, inspect
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 
 from marketcast.core.db import Base
 
@@ -24,7 +24,7 @@ def insert_new(session: Session, objects: Sequence[Any]) -> None:
     """INSERT `objects` (new, never added to a session) in the session's transaction and attach them to it."""
     rows: dict[Table, list[dict[str, Any]]] = {}
     for obj in objects:
-        table, columns = _columns(type(obj))
+        table, columns = _columns(obj.__class__)
         state = obj.__dict__
         row = {}
         for key, name, default in columns:
@@ -42,9 +42,9 @@ def insert_new(session: Session, objects: Sequence[Any]) -> None:
 
 
 @cache
-def _columns(model: type) -> tuple[Table, tuple[tuple[str, str, Any], ...]]:
+def _columns(model: Any) -> tuple[Table, tuple[tuple[str, str, Any], ...]]:
     """The model's table and (attribute, column name, default) for each column, worked out once per class."""
-    mapper = inspect(model)
+    mapper: Mapper = inspect(model)
     if mapper.relationships:
         raise TypeError(f"insert_new takes plain rows; {model.__name__} has relationships")
     columns = []
@@ -54,7 +54,7 @@ def _columns(model: type) -> tuple[Table, tuple[tuple[str, str, Any], ...]]:
         if default is not None and not default.is_scalar:
             raise TypeError(f"insert_new cannot compute {model.__name__}.{attr.key}'s default; set it")
         columns.append((attr.key, column.name, default.arg if default is not None else None))
-    return mapper.local_table, tuple(columns)
+    return model.__table__, tuple(columns)
 
 
 @cache

@@ -122,9 +122,9 @@ async def check(deal_id: str, fingerprint: str | None = None) -> None:
             # One request goes to the database to see whether units came back; the others are still refused.
             with _lock:
                 mark = _marks.get(deal_id)
-                probe = mark is not None and mark[1] <= now
-                if probe:
-                    _marks[deal_id] = (mark[0], now + SOLD_OUT_LOCAL_SECONDS)
+                probe = False
+                if mark is not None and mark[1] <= now:
+                    _marks[deal_id], probe = (mark[0], now + SOLD_OUT_LOCAL_SECONDS), True
             if probe:
                 _record(deal_id, fingerprint)  # takes _lock itself (not reentrant)
                 return
