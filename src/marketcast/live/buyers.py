@@ -3,23 +3,35 @@
 `INSERT … ON CONFLICT DO UPDATE SET units = units + q WHERE units + q <= cap RETURNING units` either counts the
 units or returns nothing, atomically; concurrent checkouts of one buyer queue on that buyer's row."""
 
+from functools import cache
+
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from marketcast.core.db import upsert_insert
+from marketcast.core.db import insert_for
 from marketcast.core.errors import Conflict
 from marketcast.live.models import DealBuyer
 
 
 def count(session: Session, *, deal_id: str, buyer_id: str, quantity: int, cap: int) -> None:
-    stmt = (upsert_insert(session, DealBuyer).values(deal_id=deal_id, buyer_id=buyer_id, units=quantity, cap=cap)
-            .on_conflict_do_update(index_elements=[DealBuyer.deal_id, DealBuyer.buyer_id],
-                                   set_={"units": DealBuyer.units + quantity},
-                                   where=DealBuyer.units + quantity <= DealBuyer.cap)
-            .returning(DealBuyer.units))
-    if quantity > cap or session.execute(stmt).scalar_one_or_none() is None:
+    if quantity > cap or session.execute(_count(session.get_bind().dialect.name), {
+            "b_deal": deal_id, "b_buyer": buyer_id, "b_q": quantity, "b_cap": cap}).scalar_one_or_none() is None:
         raise Conflict(f"deal {deal_id} sells at most {cap} per buyer", code="per_buyer_limit", deal_id=deal_id,
                        limit=cap)
+
+
+@cache
+def _count(dialect: str):
+    """The guarded upsert, built once per database: every deal order runs it (built anew, its cache key cost
+    more CPU than running it)."""
+    table = DealBuyer.__table__
+    units = table.c.units + bindparam("b_q")
+    return (insert_for(dialect, table)
+            .values(deal_id=bindparam("b_deal"), buyer_id=bindparam("b_buyer"), units=bindparam("b_q"),
+                    cap=bindparam("b_cap"))
+            .on_conflict_do_update(index_elements=[table.c.deal_id, table.c.buyer_id], set_={"units": units},
+                                   where=units <= table.c.cap)
+            .returning(table.c.units))
 
 
 def uncount(session: Session, *, counts: dict[tuple[str, str], int]) -> None:
