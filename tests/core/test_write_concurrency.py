@@ -5,6 +5,9 @@ import asyncio
 import threading
 import time
 
+import pytest
+from pydantic import ValidationError
+
 from marketcast.core import web_deps
 from marketcast.core.settings import reset_settings
 
@@ -35,3 +38,11 @@ def test_no_more_writes_run_at_once_than_the_setting_allows(monkeypatch):
         reset_settings()
     assert answers == [str(i) for i in range(12)]
     assert most == 3
+
+
+def test_a_write_concurrency_below_one_is_refused_at_start(monkeypatch):
+    from marketcast.core.settings import Settings
+
+    monkeypatch.setenv("MARKETCAST_WRITE_CONCURRENCY", "0")
+    with pytest.raises(ValidationError, match="write_concurrency"):
+        Settings()

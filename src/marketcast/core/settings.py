@@ -6,6 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB = "sqlite:///" + str(Path("var") / "marketcast.db")
@@ -77,7 +78,7 @@ class Settings(BaseSettings):
     login_concurrency: int = 2
     login_queue_max: int = 64
     # Idempotent writes (checkout, refund) running at once per process; the rest wait in the event loop.
-    write_concurrency: int = 8
+    write_concurrency: int = Field(default=8, ge=1)  # 0 would refuse every checkout: refused at start instead
     # PostgreSQL sessions of the application: a lock wait, a statement or an idle open transaction longer than
     # these fails (503 service_busy) instead of hanging; and a request waits at most this long for a pooled
     # connection. 0 disables a timeout.
