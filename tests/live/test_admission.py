@@ -9,6 +9,7 @@ import pytest
 
 from marketcast import areas
 from marketcast.core.errors import Conflict
+from marketcast.core.settings import reset_settings
 from marketcast.orders.asgi import CheckoutAdmission, deal_lines
 
 
@@ -92,8 +93,11 @@ def test_every_request_let_through_is_known_to_a_process_that_sees_the_mark(redi
     assert not gate.is_marked(deal)
 
 
-def test_a_checkout_picked_as_a_deadlocks_victim_runs_again(steps, open_deal, make_buyer, counters):
-    """PostgreSQL rolls a deadlock's victim back whole: respond_once runs it again instead of answering 500."""
+@pytest.mark.parametrize("batch", [1, 64], ids=["alone", "batched"])
+def test_a_checkout_picked_as_a_deadlocks_victim_runs_again(steps, open_deal, make_buyer, counters, batch,
+                                                              monkeypatch):
+    """PostgreSQL rolls a deadlock's victim back whole: respond_once (or the batched checkout, orders.batch) runs
+    it again instead of answering 500."""
     import sqlalchemy.exc
 
     from marketcast.orders import hooks
@@ -106,14 +110,18 @@ def test_a_checkout_picked_as_a_deadlocks_victim_runs_again(steps, open_deal, ma
 
     def deadlocks_once(session, held):
         if not victims:
-            victims.append(held.order.id)
+            victims.append(held.orders[0].order.id if batch > 1 else held.order.id)
             raise sqlalchemy.exc.OperationalError("UPDATE live_deal_buckets …", {}, Deadlock())
 
-    hooks.held_stock.subscribe(deadlocks_once)
+    monkeypatch.setenv("MARKETCAST_CHECKOUT_BATCH", str(batch))
+    reset_settings()
+    hook = hooks.held_stock_many if batch > 1 else hooks.held_stock
+    hook.subscribe(deadlocks_once)
     try:
         order = steps.buy(make_buyer(), sku, deal["id"])
     finally:
-        hooks.held_stock._handlers.remove(deadlocks_once)
+        hook._handlers.remove(deadlocks_once)
+        reset_settings()
     assert victims and order["id"] != victims[0]
     seen = steps.get_deal(deal["id"])
     assert (seen["units_left"], seen["sold"]) == (2, 1)  # the victim's unit came back with its rollback

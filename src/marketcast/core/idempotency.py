@@ -165,6 +165,23 @@ def _claim_insert(dialect: str):
             .returning(table.c.id))
 
 
+def claim_new(session: Session, asks: list[tuple[str, str, str]]) -> dict[tuple[str, str], Claim]:
+    """Claim many (user id, key, request hash) at once, each user at most once (a batched checkout): (user id,
+    key) -> its claim, for the keys nobody had used. The others are absent: their request goes through `claim`
+    (a replay, a reused key, one still in progress)."""
+    now, rows = clock.now(), []
+    for user_id, key, hashed in asks:
+        rows.append({"id": new_id("idk"), "user_id": user_id, "key": key, "request_hash": hashed,
+                     "state": "in_progress", "claim": secrets.token_hex(16), "claimed_at": now})
+    if not rows:
+        return {}
+    table = IdempotencyKey.__table__
+    stmt = (insert_for(session.get_bind().dialect.name, table).values(rows)
+            .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(table.c.id))
+    new = set(session.scalars(stmt))
+    return {(row["user_id"], row["key"]): Claim(row["id"], row["claim"]) for row in rows if row["id"] in new}
+
+
 def _in_progress() -> Conflict:
     return Conflict(f"a request with this {HEADER} is still being processed; retry shortly",
                     code="idempotency_in_progress", field=HEADER)
@@ -187,6 +204,21 @@ _FINISH = (update(_KEYS)
                   _KEYS.c.state == "in_progress")
            .values(state="done", response_status=bindparam("b_status"),
                    response_body=bindparam("b_body", type_=_KEYS.c.response_body.type)))
+
+
+def finish_many(session: Session, answers: list[tuple[Claim, int, dict[str, Any]]]) -> None:
+    """`finish` for claims this transaction made (`claim_new`), in one statement run for many rows."""
+    if not answers:
+        return
+    result = session.execute(_FINISH, [{"b_id": c.id, "b_claim": c.token, "b_status": status, "b_body": body}
+                                       for c, status, body in answers])
+    if rowcount(result) != len(answers):
+        raise _in_progress()
+
+
+def release_many(session: Session, claims: list[Claim]) -> None:
+    if claims:
+        session.execute(delete(_KEYS).where(_KEYS.c.id.in_([c.id for c in claims])))
 
 
 def release(session: Session, claimed: Claim) -> None:

@@ -167,13 +167,13 @@ async def respond_once_in_turn(request: Request, *, roles: tuple[str, ...], key:
     from more transactions in flight than its cores can drive: 32 checkouts of one hot SKU at once per process
     spend a third more CPU each on thread switches and lock queues than 8 do (docs/adr/0013)."""
     call = functools.partial(respond_once, request, roles=roles, key=key, body=body, operation=operation)
-    return await anyio.to_thread.run_sync(call, limiter=_writers())
+    return await anyio.to_thread.run_sync(call, limiter=writers())
 
 
 _writer_limiters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _writers() -> anyio.CapacityLimiter:
+def writers() -> anyio.CapacityLimiter:
     # One per event loop: a limiter's waiters belong to the loop they wait in (tests run several loops).
     loop = asyncio.get_running_loop()
     if loop not in _writer_limiters:

@@ -16,8 +16,28 @@ from marketcast.live.models import DealBuyer
 def count(session: Session, *, deal_id: str, buyer_id: str, quantity: int, cap: int) -> None:
     if quantity > cap or session.execute(_count(session.get_bind().dialect.name), {
             "b_deal": deal_id, "b_buyer": buyer_id, "b_q": quantity, "b_cap": cap}).scalar_one_or_none() is None:
-        raise Conflict(f"deal {deal_id} sells at most {cap} per buyer", code="per_buyer_limit", deal_id=deal_id,
-                       limit=cap)
+        raise over_limit(deal_id, cap)
+
+
+def over_limit(deal_id: str, cap: int) -> Conflict:
+    return Conflict(f"deal {deal_id} sells at most {cap} per buyer", code="per_buyer_limit", deal_id=deal_id,
+                    limit=cap)
+
+
+def count_many(session: Session, *, deal_id: str, cap: int, units: dict[str, int]) -> set[str]:
+    """`count` for many buyers of one deal in one upsert (a batched checkout): the buyers whose units were
+    counted; the others would have gone over `cap` and are left as they were. Rows in buyer order (the lock
+    order of concurrent batches)."""
+    table = DealBuyer.__table__
+    rows = [{"deal_id": deal_id, "buyer_id": buyer, "units": q, "cap": cap}
+            for buyer, q in sorted(units.items()) if q <= cap]
+    if not rows:
+        return set()
+    stmt = insert_for(session.get_bind().dialect.name, table).values(rows)
+    added = table.c.units + stmt.excluded.units
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.deal_id, table.c.buyer_id], set_={"units": added},
+                                      where=added <= table.c.cap).returning(table.c.buyer_id)
+    return set(session.scalars(stmt))
 
 
 @cache

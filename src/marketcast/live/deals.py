@@ -254,8 +254,7 @@ def price_lines(session: Session, *, order, lines: list) -> None:
     wanted = sorted({line.deal_id for line in lines if line.deal_id})
     if not wanted:
         return
-    rows = {deal.id: (deal, status, creator_id) for deal, status, creator_id in session.execute(
-        _PRICING, {"b_ids": wanted})}
+    rows = _pricing(session, wanted)
     now = clock.now()
     caps = session.info.setdefault(_CAPS, {})
     for index, line in enumerate(lines):
@@ -300,29 +299,58 @@ def take(session: Session, *, buyer_id: str, lines: list) -> None:
     for line in sorted(lines, key=lambda x: x.deal_id):
         buyers.count(session, deal_id=line.deal_id, buyer_id=buyer_id, quantity=line.quantity,
                      cap=caps.get(line.deal_id, line.quantity))
-    bucketed = session.info.get(_BUCKETS, {})
     for line in sorted(lines, key=lambda x: x.deal_id):
-        q = line.quantity
-        if bucketed.get(line.deal_id, 1) > 1:
-            left = stock.take(session, deal_id=line.deal_id, quantity=q, buckets=bucketed[line.deal_id],
-                              salt=line.order_id)
-            if left is None:
-                _refuse(session, line.deal_id, q, now)
-            units = stock.units_left(session, line.deal_id)
-            if left == 0 and units == 0:
-                _sold_out(session, line.deal_id)
-            else:
-                rooms.units_left(session, session_id=line.live_session_id, deal_id=line.deal_id, units_left=units)
-            continue
-        left = session.execute(_TAKE, {"b_id": line.deal_id, "b_now": now, "b_q": q}).scalar_one_or_none()
+        _take_units(session, line.deal_id, line.quantity, line.live_session_id, line.order_id, now)
+
+
+def take_many(session: Session, held) -> None:
+    """Take the units of many single-line orders of one deal at once (held_stock_many, a batched checkout): every
+    buyer's count in one upsert (a buyer over the limit is refused alone, in `held.refused`), then the units of
+    all the others in one guarded statement. Raises when they cannot all be served (the deal's last units, or
+    orders of several deals or lines): each order is then taken alone."""
+    from marketcast.live import buyers
+
+    lines = [order.lines[0] for order in held.orders if len(order.lines) == 1]
+    deal_ids = {line.deal_id for line in lines}
+    if len(lines) != len(held.orders) or len(deal_ids) != 1:
+        raise Conflict("these orders are taken one by one", code="take_each")
+    deal_id = lines[0].deal_id
+    cap = session.info.get(_CAPS, {}).get(deal_id, 1)
+    buyer_of = {order.order.id: order.order.buyer_id for order in held.orders}
+    counted = buyers.count_many(session, deal_id=deal_id, cap=cap,
+                                units={buyer_of[line.order_id]: line.quantity for line in lines})
+    for line in lines:
+        if buyer_of[line.order_id] not in counted:
+            held.refused[line.order_id] = buyers.over_limit(deal_id, cap)
+    taking = [line for line in lines if buyer_of[line.order_id] in counted]
+    if taking:
+        _take_units(session, deal_id, sum(line.quantity for line in taking), taking[0].live_session_id,
+                    taking[0].order_id, clock.now())
+
+
+def _take_units(session: Session, deal_id: str, q: int, live_session_id: str | None, salt: str,
+                now: datetime) -> None:
+    """Take `q` units of a deal (its bucket rows, or its one row), or refuse (409); tell the room what is left."""
+    buckets = session.info.get(_BUCKETS, {}).get(deal_id, 1)
+    if buckets > 1:
+        left = stock.take(session, deal_id=deal_id, quantity=q, buckets=buckets, salt=salt)
         if left is None:
-            _refuse(session, line.deal_id, q, now)
-        if left == 0:
-            _sold_out(session, line.deal_id)
-            continue
-        rooms.units_left(session, session_id=line.live_session_id, deal_id=line.deal_id, units_left=left)
-        if gate.is_marked(line.deal_id):  # a probe found units back: this process stops turning buyers away
-            call_after_commit(session, partial(gate.clear, line.deal_id, everywhere=False))
+            _refuse(session, deal_id, q, now)
+        units = stock.units_left(session, deal_id)
+        if left == 0 and units == 0:
+            _sold_out(session, deal_id)
+        else:
+            rooms.units_left(session, session_id=live_session_id, deal_id=deal_id, units_left=units)
+        return
+    left = session.execute(_TAKE, {"b_id": deal_id, "b_now": now, "b_q": q}).scalar_one_or_none()
+    if left is None:
+        _refuse(session, deal_id, q, now)
+    if left == 0:
+        _sold_out(session, deal_id)
+        return
+    rooms.units_left(session, session_id=live_session_id, deal_id=deal_id, units_left=left)
+    if gate.is_marked(deal_id):  # a probe found units back: this process stops turning buyers away
+        call_after_commit(session, partial(gate.clear, deal_id, everywhere=False))
 
 
 # The deal's one guarded statement, built once (every deal order runs it; building it anew costs more than running
@@ -341,6 +369,22 @@ _TAKE = (update(_DEALS)
 _PRICING = (select(FlashDeal, LiveSession.status, LiveSession.creator_id)
             .join(LiveSession, LiveSession.id == FlashDeal.session_id)
             .where(FlashDeal.id.in_(bindparam("b_ids", expanding=True))))
+
+
+def _pricing(session: Session, wanted: list[str]) -> dict[str, tuple[FlashDeal, str, str | None]]:
+    """The deals and their sessions, read once per transaction: a batched checkout prices many orders of one deal
+    (the guarded take decides anyway whether a unit is still there)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_PRICED)
+    if cached is not None and cached[0] is transaction and cached[1] == wanted:
+        return cached[2]
+    rows = {deal.id: (deal, status, creator_id) for deal, status, creator_id in session.execute(
+        _PRICING, {"b_ids": wanted})}
+    session.info[_PRICED] = (transaction, wanted, rows)
+    return rows
+
+
+_PRICED = "live.deal_pricing"
 
 
 def _sold_out(session: Session, deal_id: str) -> None:

@@ -26,6 +26,11 @@ def take_deal_units(session: Session, held: hooks.HeldStock) -> None:
     deals.take(session, buyer_id=held.order.buyer_id, lines=held.lines)
 
 
+@hooks.held_stock_many.subscribe
+def take_batched_deal_units(session: Session, held: hooks.HeldStockMany) -> None:
+    deals.take_many(session, held)
+
+
 @hooks.orders_cancelled.subscribe
 def give_deal_units_back(session: Session, cancelled: hooks.OrdersCancelled) -> None:
     if cancelled.held:

@@ -6,11 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, status
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import Actor
+from marketcast.core import idempotency
+from marketcast.core.errors import DomainError
 from marketcast.core.idempotency import Outcome
+from marketcast.core.settings import get_settings
 from marketcast.core.openapi import api_router, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
 from marketcast.core.web_deps import (
@@ -21,8 +25,9 @@ from marketcast.core.web_deps import (
     requires,
     requires_own_session,
     respond_once_in_turn,
+    writers,
 )
-from marketcast.orders import pay_flow, service
+from marketcast.orders import batch, pay_flow, service
 from marketcast.orders.schemas import (
     CheckoutIn,
     OrderOut,
@@ -61,6 +66,9 @@ async def create_order(request: Request, body: CheckoutIn, idempotency_key: Idem
     of live products of one shop. Deal lines pass the checkout's admission first (orders.asgi): a deal known to
     be sold out or ended is answered 409 before this route runs."""
 
+    batched = await _in_batch(request, body, idempotency_key)
+    if batched is not None:
+        return batched
     lines = [(x.sku_id, x.quantity, x.deal_id) for x in body.lines]
 
     def place(session: Session, actor: Actor) -> Outcome:
@@ -73,6 +81,30 @@ async def create_order(request: Request, body: CheckoutIn, idempotency_key: Idem
                        last=lambda tx: service.take_stock(tx, draft))
 
     return await respond_once_in_turn(request, roles=("buyer",), key=idempotency_key, body=body, operation=place)
+
+
+async def _in_batch(request: Request, body: CheckoutIn, key: str | None) -> JSONResponse | None:
+    """A checkout of one deal line, placed in its lane's next batch (orders.batch); None when it is not such a
+    checkout or the batch left it to the ordinary way (which then answers it, errors included)."""
+    if get_settings().checkout_batch < 2 or body.attribution or len(body.lines) != 1 or not body.lines[0].deal_id:
+        return None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or key is None or not key.strip():
+        return None
+    try:
+        key = idempotency.check_key(key)
+    except DomainError:
+        return None
+    line = body.lines[0]
+    fingerprint = idempotency.request_hash(f"{request.method} {request.url.path}",
+                                           body.model_dump(mode="json", exclude_none=True))
+    result = await batch.submit((line.sku_id, line.quantity, line.deal_id),
+                                batch.Ask(token.strip(), key, fingerprint), limiter=writers())
+    if isinstance(result, DomainError):
+        raise result
+    if isinstance(result, idempotency.Answer):
+        return JSONResponse(result.body, status_code=result.status)
+    return None
 
 
 @router.get("/orders", response_model=Page[OrderSummaryOut])

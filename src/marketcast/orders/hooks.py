@@ -2,13 +2,14 @@
 
 See core/hooks.py and docs/adr/0015. Payloads carry the ORM rows as they are at that moment; handlers may add
 rows of their own and, for `checkout_lines` only, fill the lines' attribution (and a deal line's price) before
-they are inserted. `held_stock` takes the units of lines a higher area holds (deal lines); `checkout_admission`
-runs before any transaction."""
+they are inserted. `held_stock` (`held_stock_many` for a batched checkout) takes the units of lines a higher area
+holds (deal lines); `checkout_admission` runs before any transaction."""
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from marketcast.core.auth.actor import Actor
+from marketcast.core.errors import DomainError
 from marketcast.core.hooks import Gate, Hook
 from marketcast.orders.models import Order, OrderLine, Refund
 
@@ -57,6 +58,16 @@ class HeldStock:
     lines: list[OrderLine]
 
 
+@dataclass
+class HeldStockMany:
+    """`HeldStock` for many orders of one batched checkout (orders.batch): take every order's units, or record in
+    `refused` why an order gets none (a buyer over the limit); raise when the orders cannot be served together
+    (the last units), and each is then offered to `held_stock` alone."""
+
+    orders: list[HeldStock]
+    refused: dict[str, DomainError] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class OrdersCancelled:
     """Orders that will never be paid (the buyer cancelled, or they expired): set-based, ids only, with the held
@@ -88,6 +99,7 @@ class OrderMoved:
 
 checkout_lines: Hook[CheckoutDraft] = Hook("orders.checkout_lines")
 held_stock: Hook[HeldStock] = Hook("orders.held_stock")
+held_stock_many: Hook[HeldStockMany] = Hook("orders.held_stock_many")
 # Before the checkout's unit of work opens: a handler may turn the request away (raise a DomainError) from what
 # it knows without the database (a deal it has seen sell out). Never writes.
 checkout_admission: Gate[CheckoutRequest] = Gate("orders.checkout_admission")

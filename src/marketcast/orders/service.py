@@ -18,7 +18,7 @@ from marketcast.core import clock, outbox
 from marketcast.core.auth import scope
 from marketcast.core.auth import service as auth
 from marketcast.core.auth.actor import Actor, Role
-from marketcast.core.errors import Conflict, Forbidden, Invalid, NotFound
+from marketcast.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from marketcast.core.fields import market_code
 from marketcast.core.ids import new_id
 from marketcast.core.inserts import insert_new
@@ -79,6 +79,23 @@ def draft_checkout(session: Session, *, buyer: Actor, lines: Sequence[CheckoutLi
     A line with a `deal_id` is left to the area that knows deals (live): the checkout_lines hook prices and
     validates it, the held_stock hook takes its units (docs/adr/0016)."""
     buyer.require_role(Role.BUYER, "placing and paying orders")
+    draft = _draft(session, _basket(session, lines), buyer, extras)
+    insert_new(session, draft_rows(draft))  # what a flush would write, for less CPU (ADR 0013)
+    return draft
+
+
+@dataclass(frozen=True)
+class _Basket:
+    """What every buyer of the same lines shares: the lines folded, their SKUs, the shop, the unpaid expiry."""
+
+    folded: dict[tuple[str, str | None], int]
+    views: dict[str, Any]
+    first: Any
+    shop: Any
+    minutes: int
+
+
+def _basket(session: Session, lines: Sequence[CheckoutLine]) -> _Basket:
     folded = rules.fold_lines(lines)
     per_sku: dict[str, int] = {}
     for (sku_id, _), quantity in folded.items():
@@ -86,14 +103,19 @@ def draft_checkout(session: Session, *, buyer: Actor, lines: Sequence[CheckoutLi
     views = catalog.lines_for_checkout(session, sku_ids=list(per_sku))
     first = rules.check_skus(per_sku, views)
     shop = sellers.require_can_sell(session, shop_id=first.shop_id)
-    now = clock.now()
     minutes = policies.value(session, key="order.unpaid_expiry_minutes", market=first.market)
+    return _Basket(folded, views, first, shop, int(minutes))
+
+
+def _draft(session: Session, basket: _Basket, buyer: Actor, extras: dict | None) -> Draft:
+    """One buyer's order of `basket`, its lines priced and attributed (checkout_lines), not yet written."""
+    now, first, shop = clock.now(), basket.first, basket.shop
     order = Order(id=new_id("ord"), shop_id=shop.id, market=first.market, buyer_id=buyer.user_id,
                   status="pending_payment", currency=first.currency, total_amount=0, refunded_amount=0,
-                  expires_at=now + timedelta(minutes=int(minutes)), created_at=now, updated_at=now)
+                  expires_at=now + timedelta(minutes=basket.minutes), created_at=now, updated_at=now)
     order_lines = []
-    for (sku_id, deal_id), quantity in folded.items():
-        view = views[sku_id]
+    for (sku_id, deal_id), quantity in basket.folded.items():
+        view = basket.views[sku_id]
         order_lines.append(OrderLine(id=new_id("oln"), order_id=order.id, sku_id=sku_id, product_id=view.product_id,
                                      title=view.title[:300], quantity=quantity, unit_price=view.price,
                                      amount=view.price * quantity, currency=view.currency, refunded_quantity=0,
@@ -101,13 +123,54 @@ def draft_checkout(session: Session, *, buyer: Actor, lines: Sequence[CheckoutLi
     hooks.checkout_lines.fire(session, hooks.CheckoutDraft(order, order_lines, buyer, dict(extras or {})))
     # A handler may have repriced lines (a deal's price): the total follows the lines as they are now.
     order.total_amount = sum(line.amount for line in order_lines)
-    created = outbox.new_event(OrderCreated(**_event(order), units=sum(folded.values())), market=order.market)
-    insert_new(session, [order, *order_lines, created])  # what a flush would write, for less CPU (ADR 0013)
     quantities: dict[str, int] = {}
     for line in order_lines:
         if line.deal_id is None:
             quantities[line.sku_id] = quantities.get(line.sku_id, 0) + line.quantity
     return Draft(order, order_lines, shop.id, shop.market, shop.status == "probation", quantities)
+
+
+def draft_rows(draft: Draft) -> list[Any]:
+    """The rows a draft writes: its order, its lines and its order.created event."""
+    units = sum(line.quantity for line in draft.lines)
+    created = outbox.new_event(OrderCreated(**_event(draft.order), units=units), market=draft.order.market)
+    return [draft.order, *draft.lines, created]
+
+
+def draft_many(session: Session, *, buyers: Sequence[Actor], lines: Sequence[CheckoutLine]) -> list[Draft]:
+    """The same basket for many buyers (the batched checkout, orders.batch): its shared checks once, each buyer's
+    order drafted as `draft_checkout` does, nothing written yet. Every buyer must have the role buyer."""
+    basket = _basket(session, lines)
+    return [_draft(session, basket, buyer, None) for buyer in buyers]
+
+
+def insert_drafts(session: Session, drafts: Sequence[Draft]) -> None:
+    """Write the rows of many drafts, one INSERT per table (a batched checkout's winners)."""
+    if drafts:
+        insert_new(session, [row for draft in drafts for row in draft_rows(draft)])
+
+
+def take_stock_many(session: Session, drafts: Sequence[Draft]) -> dict[str, DomainError]:
+    """`take_stock` for many drafts in one transaction: order id -> why its stock was refused, for those that got
+    none (the others got all of theirs). Deal-only drafts go to `held_stock_many` at once, in a savepoint; if
+    that cannot serve them all (the last units), or for any other draft, each is taken alone, in a savepoint of
+    its own, so that a refusal undoes only its own counts."""
+    if drafts and hooks.held_stock_many.handlers and not any(d.probation or d.quantities for d in drafts):
+        many = hooks.HeldStockMany([hooks.HeldStock(d.order, d.lines) for d in drafts])
+        try:
+            with session.begin_nested():
+                hooks.held_stock_many.fire(session, many)
+            return many.refused
+        except DomainError:
+            pass
+    refused: dict[str, DomainError] = {}
+    for draft in drafts:
+        try:
+            with session.begin_nested():
+                take_stock(session, draft)
+        except DomainError as exc:
+            refused[draft.order.id] = exc
+    return refused
 
 
 def take_stock(session: Session, draft: Draft) -> None:

@@ -101,11 +101,20 @@ def issue_token(session: Session, *, user: User) -> str:
 # Built once: every authenticated API request runs it, and building a statement anew (and its cache key) costs more
 # than running it (the hot path of a flash sale, docs/adr/0016).
 _BY_TOKEN = select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == bindparam("b_hash"))
+_BY_TOKENS = (select(User, ApiToken.token_hash).join(ApiToken, ApiToken.user_id == User.id)
+              .where(ApiToken.token_hash.in_(bindparam("b_hashes", expanding=True))))
 
 
 def actor_for_token(session: Session, token: str) -> Actor | None:
     row = session.execute(_BY_TOKEN, {"b_hash": _hash_token(token)}).scalar_one_or_none()
     return actor_of(row) if row else None
+
+
+def actors_for_tokens(session: Session, tokens: list[str]) -> dict[str, Actor]:
+    """token -> its user, for many API tokens in one query (a batched checkout); unknown tokens are absent."""
+    hashed = {_hash_token(token): token for token in tokens}
+    rows = session.execute(_BY_TOKENS, {"b_hashes": sorted(hashed)})
+    return {hashed[token_hash]: actor_of(user) for user, token_hash in rows}
 
 
 def revoke_token(session: Session, *, token: str) -> bool:
