@@ -125,6 +125,21 @@ _CLICKS = (select(LinkClick.product_id, LinkClick.creator_id, LinkClick.clicked_
            .order_by(LinkClick.clicked_at, LinkClick.id))
 
 
+def buyers_who_clicked(session: Session, *, buyer_ids: list[str], product_ids: list[str], at: datetime) -> set[str]:
+    """The buyers among `buyer_ids` with a click on one of `product_ids` that some market's window still counts
+    (one query for a batched checkout's buyers: the others are attributed to nobody)."""
+    most_days = policies.key_info(WINDOW_KEY).max
+    assert most_days is not None, f"{WINDOW_KEY} is bounded"
+    return set(session.scalars(_CLICKED, {"b_buyers": sorted(set(buyer_ids)), "b_products": product_ids,
+                                          "b_from": at - timedelta(days=most_days), "b_at": at}))
+
+
+_CLICKED = (select(LinkClick.buyer_id).distinct()
+            .where(LinkClick.buyer_id.in_(bindparam("b_buyers", expanding=True)),
+                   LinkClick.product_id.in_(bindparam("b_products", expanding=True)),
+                   LinkClick.clicked_at > bindparam("b_from"), LinkClick.clicked_at <= bindparam("b_at")))
+
+
 def last_clicks(session: Session, *, buyer_id: str, product_ids: list[str], market: str,
                 at: datetime) -> dict[str, str]:
     """product id -> the creator of the buyer's last click on it within the window. The first query has no

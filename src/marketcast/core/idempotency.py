@@ -175,10 +175,7 @@ def claim_new(session: Session, asks: list[tuple[str, str, str]]) -> dict[tuple[
                      "state": "in_progress", "claim": secrets.token_hex(16), "claimed_at": now})
     if not rows:
         return {}
-    table = IdempotencyKey.__table__
-    stmt = (insert_for(session.get_bind().dialect.name, table).values(rows)
-            .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(table.c.id))
-    new = set(session.scalars(stmt))
+    new = set(session.scalars(_claim_insert(session.get_bind().dialect.name), rows))  # one statement for all
     return {(row["user_id"], row["key"]): Claim(row["id"], row["claim"]) for row in rows if row["id"] in new}
 
 

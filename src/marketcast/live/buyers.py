@@ -28,16 +28,11 @@ def count_many(session: Session, *, deal_id: str, cap: int, units: dict[str, int
     """`count` for many buyers of one deal in one upsert (a batched checkout): the buyers whose units were
     counted; the others would have gone over `cap` and are left as they were. Rows in buyer order (the lock
     order of concurrent batches)."""
-    table = DealBuyer.__table__
     rows = [{"deal_id": deal_id, "buyer_id": buyer, "units": q, "cap": cap}
             for buyer, q in sorted(units.items()) if q <= cap]
     if not rows:
         return set()
-    stmt = insert_for(session.get_bind().dialect.name, table).values(rows)
-    added = table.c.units + stmt.excluded.units
-    stmt = stmt.on_conflict_do_update(index_elements=[table.c.deal_id, table.c.buyer_id], set_={"units": added},
-                                      where=added <= table.c.cap).returning(table.c.buyer_id)
-    return set(session.scalars(stmt))
+    return set(session.scalars(_count_many(session.get_bind().dialect.name), rows))
 
 
 @cache
@@ -52,6 +47,17 @@ def _count(dialect: str):
             .on_conflict_do_update(index_elements=[table.c.deal_id, table.c.buyer_id], set_={"units": units},
                                    where=units <= table.c.cap)
             .returning(table.c.units))
+
+
+@cache
+def _count_many(dialect: str):
+    """The guarded upsert of `count` with each row's own units (`excluded`), for many rows in one statement."""
+    table = DealBuyer.__table__
+    stmt = insert_for(dialect, table)
+    units = table.c.units + stmt.excluded.units
+    return (stmt.on_conflict_do_update(index_elements=[table.c.deal_id, table.c.buyer_id], set_={"units": units},
+                                       where=units <= table.c.cap)
+            .returning(table.c.buyer_id))
 
 
 def uncount(session: Session, *, counts: dict[tuple[str, str], int]) -> None:

@@ -16,9 +16,10 @@ async def turn_away_sold_out(request: hooks.CheckoutRequest) -> None:
 
 
 @hooks.checkout_lines.subscribe
-def price_deal_lines(session: Session, draft: hooks.CheckoutDraft) -> None:
-    if any(line.deal_id for line in draft.lines):
-        deals.price_lines(session, order=draft.order, lines=draft.lines)
+def price_deal_lines(session: Session, drafts: list[hooks.CheckoutDraft]) -> None:
+    for draft in drafts:  # the deals are read once per transaction (deals.price_lines)
+        if any(line.deal_id for line in draft.lines):
+            deals.price_lines(session, order=draft.order, lines=draft.lines)
 
 
 @hooks.held_stock.subscribe

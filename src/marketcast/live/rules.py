@@ -18,9 +18,11 @@ MAX_DURATION = "live.flash_deal.max_duration_minutes"
 BAG_MAX = "live.bag.max_products"
 UNPAID_EXPIRY = "live.flash_deal.unpaid_expiry_minutes"
 PILOT_WEEKLY = "creator.pilot.weekly_shoppable_lives"
-# Rows a deal's units are split over unless the host says otherwise: bench/flash_sale.py measured 8 buckets at
-# about twice the orders/s of the single guarded row (docs/adr/0016). A deal of fewer units has one per unit.
-DEFAULT_BUCKETS = 8
+# Rows a deal's units are split over unless the host says otherwise: one. With checkouts batched (orders.batch) a
+# deal's row sees a few transactions at a time, not one per buyer, and bench/flash_sale.py measured the single row
+# ahead of 8 buckets (a batch takes its units in one statement; buckets need their sum and, near the end, more
+# tries): docs/adr/0025. A deal of fewer units than buckets has one per unit.
+DEFAULT_BUCKETS = 1
 
 
 def check_move(session_id: str, status: str, action: str) -> str:

@@ -23,7 +23,6 @@ never over the per-buyer limit, nothing half written) and the idempotency are th
 import asyncio
 import functools
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import anyio
@@ -124,8 +123,7 @@ class _Lane:
 _lanes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-async def submit(line: Line, ask: Ask, *, limiter: anyio.CapacityLimiter,
-                 runner: Callable[[Line, list[Ask]], list[Result]] = run) -> Result:
+async def submit(line: Line, ask: Ask, *, limiter: anyio.CapacityLimiter) -> Result:
     """Queue `ask` on its line's lane and wait for its batch's answer (an exception of the batch is raised)."""
     loop = asyncio.get_running_loop()
     lane = _lanes.setdefault(loop, {}).setdefault(line, _Lane())
@@ -133,19 +131,18 @@ async def submit(line: Line, ask: Ask, *, limiter: anyio.CapacityLimiter,
     lane.waiting.append((ask, future))
     if lane.running < LANE_PARALLEL:
         lane.running += 1
-        loop.create_task(_drain(lane, line, limiter, runner))
+        loop.create_task(_drain(lane, line, limiter))
     return await future
 
 
-async def _drain(lane: _Lane, line: Line, limiter: anyio.CapacityLimiter,
-                 runner: Callable[[Line, list[Ask]], list[Result]]) -> None:
+async def _drain(lane: _Lane, line: Line, limiter: anyio.CapacityLimiter) -> None:
     try:
         while lane.waiting:
             size = get_settings().checkout_batch
             batch, lane.waiting = lane.waiting[:size], lane.waiting[size:]
             try:
                 results = await anyio.to_thread.run_sync(
-                    functools.partial(runner, line, [ask for ask, _ in batch]), limiter=limiter)
+                    functools.partial(run, line, [ask for ask, _ in batch]), limiter=limiter)
             except BaseException as exc:  # every checkout of the batch fails as its own request would
                 for _, future in batch:
                     if not future.done():

@@ -97,7 +97,8 @@ class OrderMoved:
     action: str
 
 
-checkout_lines: Hook[CheckoutDraft] = Hook("orders.checkout_lines")
+# Fired once with every draft of a checkout (many for a batched checkout, orders.batch): handlers work set-based.
+checkout_lines: Hook[list[CheckoutDraft]] = Hook("orders.checkout_lines")
 held_stock: Hook[HeldStock] = Hook("orders.held_stock")
 held_stock_many: Hook[HeldStockMany] = Hook("orders.held_stock_many")
 # Before the checkout's unit of work opens: a handler may turn the request away (raise a DomainError) from what

@@ -79,7 +79,7 @@ def draft_checkout(session: Session, *, buyer: Actor, lines: Sequence[CheckoutLi
     A line with a `deal_id` is left to the area that knows deals (live): the checkout_lines hook prices and
     validates it, the held_stock hook takes its units (docs/adr/0016)."""
     buyer.require_role(Role.BUYER, "placing and paying orders")
-    draft = _draft(session, _basket(session, lines), buyer, extras)
+    [draft] = _drafts(session, _basket(session, lines), [buyer], extras)
     insert_new(session, draft_rows(draft))  # what a flush would write, for less CPU (ADR 0013)
     return draft
 
@@ -107,27 +107,35 @@ def _basket(session: Session, lines: Sequence[CheckoutLine]) -> _Basket:
     return _Basket(folded, views, first, shop, int(minutes))
 
 
-def _draft(session: Session, basket: _Basket, buyer: Actor, extras: dict | None) -> Draft:
-    """One buyer's order of `basket`, its lines priced and attributed (checkout_lines), not yet written."""
+def _drafts(session: Session, basket: _Basket, buyers: Sequence[Actor], extras: dict | None) -> list[Draft]:
+    """Each buyer's order of `basket`, its lines priced and attributed (checkout_lines, once for all), not yet
+    written."""
     now, first, shop = clock.now(), basket.first, basket.shop
-    order = Order(id=new_id("ord"), shop_id=shop.id, market=first.market, buyer_id=buyer.user_id,
-                  status="pending_payment", currency=first.currency, total_amount=0, refunded_amount=0,
-                  expires_at=now + timedelta(minutes=basket.minutes), created_at=now, updated_at=now)
-    order_lines = []
-    for (sku_id, deal_id), quantity in basket.folded.items():
-        view = basket.views[sku_id]
-        order_lines.append(OrderLine(id=new_id("oln"), order_id=order.id, sku_id=sku_id, product_id=view.product_id,
-                                     title=view.title[:300], quantity=quantity, unit_price=view.price,
-                                     amount=view.price * quantity, currency=view.currency, refunded_quantity=0,
-                                     deal_id=deal_id))
-    hooks.checkout_lines.fire(session, hooks.CheckoutDraft(order, order_lines, buyer, dict(extras or {})))
+    made = []
+    for buyer in buyers:
+        order = Order(id=new_id("ord"), shop_id=shop.id, market=first.market, buyer_id=buyer.user_id,
+                      status="pending_payment", currency=first.currency, total_amount=0, refunded_amount=0,
+                      expires_at=now + timedelta(minutes=basket.minutes), created_at=now, updated_at=now)
+        order_lines = []
+        for (sku_id, deal_id), quantity in basket.folded.items():
+            view = basket.views[sku_id]
+            order_lines.append(OrderLine(id=new_id("oln"), order_id=order.id, sku_id=sku_id,
+                                         product_id=view.product_id, title=view.title[:300], quantity=quantity,
+                                         unit_price=view.price, amount=view.price * quantity,
+                                         currency=view.currency, refunded_quantity=0, deal_id=deal_id))
+        made.append(hooks.CheckoutDraft(order, order_lines, buyer, dict(extras or {})))
+    hooks.checkout_lines.fire(session, made)
+    return [_drafted(made_one, shop) for made_one in made]
+
+
+def _drafted(made: hooks.CheckoutDraft, shop: Any) -> Draft:
     # A handler may have repriced lines (a deal's price): the total follows the lines as they are now.
-    order.total_amount = sum(line.amount for line in order_lines)
+    made.order.total_amount = sum(line.amount for line in made.lines)
     quantities: dict[str, int] = {}
-    for line in order_lines:
+    for line in made.lines:
         if line.deal_id is None:
             quantities[line.sku_id] = quantities.get(line.sku_id, 0) + line.quantity
-    return Draft(order, order_lines, shop.id, shop.market, shop.status == "probation", quantities)
+    return Draft(made.order, made.lines, shop.id, shop.market, shop.status == "probation", quantities)
 
 
 def draft_rows(draft: Draft) -> list[Any]:
@@ -140,8 +148,7 @@ def draft_rows(draft: Draft) -> list[Any]:
 def draft_many(session: Session, *, buyers: Sequence[Actor], lines: Sequence[CheckoutLine]) -> list[Draft]:
     """The same basket for many buyers (the batched checkout, orders.batch): its shared checks once, each buyer's
     order drafted as `draft_checkout` does, nothing written yet. Every buyer must have the role buyer."""
-    basket = _basket(session, lines)
-    return [_draft(session, basket, buyer, None) for buyer in buyers]
+    return _drafts(session, _basket(session, lines), buyers, None)
 
 
 def insert_drafts(session: Session, drafts: Sequence[Draft]) -> None:
