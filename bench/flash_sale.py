@@ -12,14 +12,16 @@ Three comparisons, each measured in the same run against its own baseline:
 
 1. Orders/s while units last. A deal of --units units (limit 1 per buyer) opens; --clients keep-alive connections
    post single-unit deal orders, each with a fresh buyer and Idempotency-Key, until they are told deal_sold_out.
+   The server runs as shipped: concurrent checkouts of the deal are batched (orders.batch, docs/adr/0025).
    Baseline: the same rows written straight through psycopg at the same concurrency on scratch copies of the
    real tables, one transaction per order (the buyer's counter upsert, the guarded deal UPDATE, the order, its line,
    its order.created event, the stored Idempotency-Key answer). API and baseline take turns (--rounds).
 2. Turn-away after sell-out: the remaining attempts (10 × units in all) go to the sold-out deal and are answered
    409 deal_sold_out by the gate, without the database (the database's committed transactions during the phase
    are counted and printed). Baseline: the same number of requests to GET /healthz of the same server.
-3. The stock strategy: the same sale on a deal whose units are split over --buckets rows, against the single
-   guarded row, through the API and through psycopg (the same rows, the deal UPDATE on one of N bucket rows).
+3. The stock strategy: the single guarded row taken one transaction per order (a second server with
+   MARKETCAST_CHECKOUT_BATCH=1, the design before batching) against the same row taken by batches, and the units
+   split over --buckets rows (batched too), through the API; through psycopg, one row against --buckets rows.
 
 After each API sale the deal is ended and the counters checked: orders = order lines = units the deal sold, sold +
 returned = allotment, no buyer above the limit (oversold must be 0). Every timed phase is bounded by --max-seconds."""
@@ -376,57 +378,77 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--server-log", default="var/bench-flash-sale-server.log")
     args = parser.parse_args()
-    strategies = [("single row", 1), (f"{args.buckets} buckets", args.buckets)]
+    # (name, stock rows, batched checkout): the first is the baseline of the stock strategies, the second the default.
+    strategies = [("single row, one transaction per order", 1, False), ("single row, batched", 1, True),
+                  (f"{args.buckets} buckets, batched", args.buckets, True)]
     sales = len(strategies) * args.rounds
     attempts_per_deal = 10 * args.units
-    results = {name: (Tally(), Tally()) for name, _ in strategies}  # (API, psycopg)
+    results = {name: (Tally(), Tally()) for name, _, _ in strategies}  # (API, psycopg)
     oversold, turn_away, healthz, db_work = 0, Tally(), Tally(), []
     with database(keep=args.keep) as url:
         ids = seed(url, stock=args.units * sales, buyers=attempts_per_deal)
-        log_path = Path(args.server_log)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
         if args.redis:
             os.environ["MARKETCAST_REDIS_URL"] = args.redis
-        port = free_port()
-        server = start_server(url, args.workers, port, log_path)
-        base = f"http://127.0.0.1:{port}"
+        servers, bases = {}, {}
         try:
-            asyncio.run(warm_up(base, ids["tokens"][:args.clients]))
+            for batched in (True, False):
+                os.environ["MARKETCAST_CHECKOUT_BATCH"] = "64" if batched else "1"
+                log_path = Path(args.server_log).with_suffix(".batched.log" if batched else ".alone.log")
+                log_path.parent.mkdir(parents=True, exist_ok=True)
+                port = free_port()
+                servers[batched] = start_server(url, args.workers, port, log_path)
+                bases[batched] = f"http://127.0.0.1:{port}"
+                asyncio.run(warm_up(bases[batched], ids["tokens"][:args.clients]))
             for n in range(args.rounds):
-                for name, buckets in strategies:
+                for name, buckets, batched in strategies:
+                    base = bases[batched]
                     deal_id = open_deal(url, ids, units=args.units, buckets=buckets)
                     attempts = Attempts(ids["tokens"])
                     api = asyncio.run(sale(base, args.clients, attempts, ids["sku"], deal_id, args.max_seconds, True))
-                    before = commits(url)
-                    away = asyncio.run(sale(base, args.clients, attempts, ids["sku"], deal_id, args.max_seconds,
-                                            False))
-                    db_work.append(commits(url) - before)
-                    alone = asyncio.run(noop(base, args.clients, len(away.latencies), args.max_seconds))
+                    line = f"round {n + 1}, {name}: API {api.per_second:,.1f} orders/s"
+                    if batched and buckets == 1:  # the default: its turn-away against the no-op endpoint
+                        before = commits(url)
+                        away = asyncio.run(sale(base, args.clients, attempts, ids["sku"], deal_id, args.max_seconds,
+                                                False))
+                        db_work.append(commits(url) - before)
+                        alone = asyncio.run(noop(base, args.clients, len(away.latencies), args.max_seconds))
+                        turn_away.merge(away)
+                        healthz.merge(alone)
+                        line += f"; turn-away {away.per_second:,.1f}/s vs /healthz {alone.per_second:,.1f}/s"
+                        if away.errors:
+                            print("unexpected answers:", *away.errors[:5], sep="\n  ")
                     end_deal(url, ids, deal_id)
                     found = check(url, deal_id, args.units)
-                    raw, raw_over = asyncio.run(_psycopg(url, args.clients, args.units, buckets, args.max_seconds))
-                    print(f"round {n + 1}, {name}: API {api.per_second:,.1f} orders/s, psycopg "
-                          f"{raw.per_second:,.1f} orders/s; turn-away {away.per_second:,.1f}/s vs /healthz "
-                          f"{alone.per_second:,.1f}/s; {found}", flush=True)
-                    if api.errors or away.errors:
-                        print("unexpected answers:", *(api.errors + away.errors)[:5], sep="\n  ")
+                    raw_over = 0
+                    if batched:  # psycopg on the same stock rows, its turn after the API's
+                        raw, raw_over = asyncio.run(_psycopg(url, args.clients, args.units, buckets,
+                                                             args.max_seconds))
+                        results[name][1].merge(raw)
+                        line += f", psycopg {raw.per_second:,.1f} orders/s"
+                    print(f"{line}; {found}", flush=True)
+                    if api.errors:
+                        print("unexpected answers:", *api.errors[:5], sep="\n  ")
                     if found["oversold"] or not found["consistent"] or raw_over:
                         raise SystemExit(f"invariant broken: {found}, psycopg oversold {raw_over}")
                     oversold += found["oversold"] + raw_over
                     results[name][0].merge(api)
-                    results[name][1].merge(raw)
-                    turn_away.merge(away)
-                    healthz.merge(alone)
         finally:
-            stop(server)
-    single_api, single_raw = results[strategies[0][0]]
-    bucket_api, bucket_raw = results[strategies[1][0]]
+            for server in servers.values():
+                stop(server)
+    report(args, strategies, results, turn_away, healthz, db_work, oversold)
+
+
+def report(args, strategies, results, turn_away: Tally, healthz: Tally, db_work: list[int], oversold: int) -> None:
+    alone_api, _ = results[strategies[0][0]]
+    batched_api, single_raw = results[strategies[1][0]]
+    bucket_api, bucket_raw = results[strategies[2][0]]
     print(f"\nflash sale on PostgreSQL: deals of {args.units:,} units (limit 1), {args.clients} connections, "
           f"{args.workers} workers, {args.rounds} round(s), Redis {'on' if args.redis else 'off'}\n")
     print("| | per second | p50 | p99 | count | oversold / note |\n|---|---:|---:|---:|---:|---|")
-    for name, _ in strategies:
+    for name, _, _ in strategies:
         print(row(f"API orders, {name}", results[name][0], "0"))
-        print(row(f"psycopg orders, {name}", results[name][1], "0"))
+    print(row("psycopg orders, single row", single_raw, "0"))
+    print(row(f"psycopg orders, {args.buckets} buckets", bucket_raw, "0"))
     print(row("API turn-away after sell-out (409)", turn_away,
               f"database transactions meanwhile: {', '.join(map(str, db_work))}"))
     print(row("no-op endpoint (GET /healthz)", healthz, "—"))
@@ -434,10 +456,12 @@ def main() -> None:
     def ratio(a: Tally, b: Tally) -> float:
         return a.per_second / b.per_second if b.per_second else 0.0
 
-    print(f"\nAPI / psycopg, single row: {ratio(single_api, single_raw):.2f}   (goal ≥ 0.50)")
+    print(f"\nAPI (batched, single row) / psycopg, single row: {ratio(batched_api, single_raw):.2f}   (goal ≥ 0.50)")
     print(f"turn-away / no-op endpoint: {ratio(turn_away, healthz):.2f}   (goal ≥ 0.80)")
-    print(f"{args.buckets} buckets / single row: API {ratio(bucket_api, single_api):.2f}, psycopg "
-          f"{ratio(bucket_raw, single_raw):.2f}   (goal 3×), oversold {oversold}")
+    print(f"batched / one transaction per order, single row, through the API: {ratio(batched_api, alone_api):.2f}"
+          f"   (goal 3×), oversold {oversold}")
+    print(f"{args.buckets} buckets / single row: API (both batched) {ratio(bucket_api, batched_api):.2f}, psycopg "
+          f"{ratio(bucket_raw, single_raw):.2f}")
 
 
 if __name__ == "__main__":

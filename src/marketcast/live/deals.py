@@ -309,11 +309,12 @@ def take_many(session: Session, held) -> None:
     all the others in one guarded statement. Raises when they cannot all be served (the deal's last units, or
     orders of several deals or lines): each order is then taken alone."""
     from marketcast.live import buyers
+    from marketcast.orders import hooks as order_hooks
 
     lines = [order.lines[0] for order in held.orders if len(order.lines) == 1]
     deal_ids = {line.deal_id for line in lines}
     if len(lines) != len(held.orders) or len(deal_ids) != 1:
-        raise Conflict("these orders are taken one by one", code="take_each")
+        raise order_hooks.ServeEach(f"{len(held.orders)} orders of {len(deal_ids)} deals")
     deal_id = lines[0].deal_id
     cap = session.info.get(_CAPS, {}).get(deal_id, 1)
     buyer_of = {order.order.id: order.order.buyer_id for order in held.orders}

@@ -58,6 +58,10 @@ class HeldStock:
     lines: list[OrderLine]
 
 
+class ServeEach(Exception):
+    """Raised by a `held_stock_many` handler for orders it does not take together: each is offered alone."""
+
+
 @dataclass
 class HeldStockMany:
     """`HeldStock` for many orders of one batched checkout (orders.batch): take every order's units, or record in

@@ -168,7 +168,7 @@ def take_stock_many(session: Session, drafts: Sequence[Draft]) -> dict[str, Doma
             with session.begin_nested():
                 hooks.held_stock_many.fire(session, many)
             return many.refused
-        except DomainError:
+        except (DomainError, hooks.ServeEach):
             pass
     refused: dict[str, DomainError] = {}
     for draft in drafts:
