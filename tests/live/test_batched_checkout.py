@@ -145,3 +145,41 @@ def test_concurrent_checkouts_of_one_deal_share_batches_and_sell_exactly_the_uni
         per_buyer = Counter(s.scalars(select(Order.buyer_id).join(OrderLine, OrderLine.order_id == Order.id)
                                       .where(OrderLine.deal_id == deal["id"])))
     assert sum(per_buyer.values()) == 15 and max(per_buyer.values()) == 1
+
+
+def test_a_lane_answers_every_waiting_checkout_and_is_gone_once_idle(monkeypatch):
+    """The lane itself, with the database replaced: checkouts that arrive while a batch runs form the next one;
+    a batch that fails fails each of its checkouts (as each alone would), and an idle lane is dropped."""
+    import threading
+
+    import anyio
+
+    calls, release = [], threading.Event()
+
+    def fake_run(line, asks):
+        calls.append([a.key for a in asks])
+        if len(calls) == 1:
+            release.wait(5)  # the first batch is in the database while the others arrive
+        if any(a.key == "boom" for a in asks):
+            raise RuntimeError("the database went away")
+        return [idempotency.Answer(201, {"key": a.key}) for a in asks]
+
+    monkeypatch.setattr(batch, "run", fake_run)
+
+    async def scenario():
+        limiter = anyio.CapacityLimiter(4)
+        line = ("sku_1", 1, "dea_1")
+        first = asyncio.create_task(batch.submit(line, batch.Ask("t", "a", "h"), limiter=limiter))
+        await asyncio.sleep(0.05)
+        rest = [asyncio.create_task(batch.submit(line, batch.Ask("t", k, "h"), limiter=limiter))
+                for k in ("b", "c", "boom")]
+        await asyncio.sleep(0.05)
+        release.set()
+        answers = await asyncio.gather(first, *rest, return_exceptions=True)
+        return answers, dict(batch._lanes.get(asyncio.get_running_loop(), {}))
+
+    answers, lanes = asyncio.run(scenario())
+    assert calls == [["a"], ["b", "c", "boom"]]
+    assert answers[0].body == {"key": "a"}
+    assert all(isinstance(a, RuntimeError) for a in answers[1:])
+    assert lanes == {}

@@ -169,7 +169,7 @@ def claim_new(session: Session, asks: list[tuple[str, str, str]]) -> dict[tuple[
     """Claim many (user id, key, request hash) at once, each user at most once (a batched checkout): (user id,
     key) -> its claim, for the keys nobody had used. The others are absent: their request goes through `claim`
     (a replay, a reused key, one still in progress)."""
-    now, rows = clock.now(), []
+    now, rows = clock.now(), list[dict[str, Any]]()
     for user_id, key, hashed in asks:
         rows.append({"id": new_id("idk"), "user_id": user_id, "key": key, "request_hash": hashed,
                      "state": "in_progress", "claim": secrets.token_hex(16), "claimed_at": now})

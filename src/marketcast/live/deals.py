@@ -325,11 +325,13 @@ def take_many(session: Session, held) -> None:
             held.refused[line.order_id] = buyers.over_limit(deal_id, cap)
     taking = [line for line in lines if buyer_of[line.order_id] in counted]
     if taking:
-        _take_units(session, deal_id, sum(line.quantity for line in taking), taking[0].live_session_id,
-                    taking[0].order_id, clock.now())
+        live_session_id = taking[0].live_session_id
+        assert live_session_id is not None  # priced so (price_lines)
+        _take_units(session, deal_id, sum(line.quantity for line in taking), live_session_id, taking[0].order_id,
+                    clock.now())
 
 
-def _take_units(session: Session, deal_id: str, q: int, live_session_id: str | None, salt: str,
+def _take_units(session: Session, deal_id: str, q: int, live_session_id: str, salt: str,
                 now: datetime) -> None:
     """Take `q` units of a deal (its bucket rows, or its one row), or refuse (409); tell the room what is left."""
     buckets = session.info.get(_BUCKETS, {}).get(deal_id, 1)

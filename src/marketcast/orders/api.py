@@ -9,14 +9,13 @@ from fastapi import Depends, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from marketcast.core import clock
+from marketcast.core import clock, idempotency
 from marketcast.core.auth.actor import Actor
-from marketcast.core import idempotency
 from marketcast.core.errors import DomainError
 from marketcast.core.idempotency import Outcome
-from marketcast.core.settings import get_settings
 from marketcast.core.openapi import api_router, raises
 from marketcast.core.pagination import Page, PageSize, PageToken
+from marketcast.core.settings import get_settings
 from marketcast.core.web_deps import (
     AnyUser,
     BearerPresent,
@@ -86,7 +85,8 @@ async def create_order(request: Request, body: CheckoutIn, idempotency_key: Idem
 async def _in_batch(request: Request, body: CheckoutIn, key: str | None) -> JSONResponse | None:
     """A checkout of one deal line, placed in its lane's next batch (orders.batch); None when it is not such a
     checkout or the batch left it to the ordinary way (which then answers it, errors included)."""
-    if get_settings().checkout_batch < 2 or body.attribution or len(body.lines) != 1 or not body.lines[0].deal_id:
+    line = body.lines[0]
+    if get_settings().checkout_batch < 2 or body.attribution or len(body.lines) != 1 or not line.deal_id:
         return None
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or key is None or not key.strip():
@@ -95,7 +95,6 @@ async def _in_batch(request: Request, body: CheckoutIn, key: str | None) -> JSON
         key = idempotency.check_key(key)
     except DomainError:
         return None
-    line = body.lines[0]
     fingerprint = idempotency.request_hash(f"{request.method} {request.url.path}",
                                            body.model_dump(mode="json", exclude_none=True))
     result = await batch.submit((line.sku_id, line.quantity, line.deal_id),

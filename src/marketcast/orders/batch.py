@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 
 from marketcast.core import idempotency
 from marketcast.core.auth import service as auth
-from marketcast.core.auth.actor import Actor
 from marketcast.core.db import is_deadlock, unit_of_work
 from marketcast.core.errors import DomainError
 from marketcast.core.settings import get_settings
@@ -41,7 +40,7 @@ from marketcast.orders.schemas import OrderOut
 Line = tuple[str, int, str]
 DEADLOCK_RETRIES = 2
 # Batches of one lane in the database at once per process: one forms while the other runs.
-LANE_PARALLEL = 2
+LANE_PARALLEL = 1
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,8 @@ def place(session: Session, *, line: Line, asks: list[Ask]) -> list[Result]:
     taken: dict[str, int] = {}  # user id -> index of their ask in this batch
     for index, ask in enumerate(asks):
         actor = actors.get(ask.token)
-        if actor is not None and actor.role == "buyer" and actor.user_id not in taken:
-            taken[actor.user_id] = index
+        if actor is not None and actor.role == "buyer" and actor.user not in taken:
+            taken[actor.user] = index
     if not taken:
         return results
     claims = idempotency.claim_new(session, [(user, asks[i].key, asks[i].request_hash) for user, i in taken.items()])
@@ -118,6 +117,7 @@ def run(line: Line, asks: list[Ask]) -> list[Result]:
 class _Lane:
     waiting: list[tuple[Ask, asyncio.Future]] = field(default_factory=list)
     running: int = 0
+    tasks: set[asyncio.Task] = field(default_factory=set)  # held here: the loop keeps only weak references
 
 
 _lanes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -126,16 +126,19 @@ _lanes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 async def submit(line: Line, ask: Ask, *, limiter: anyio.CapacityLimiter) -> Result:
     """Queue `ask` on its line's lane and wait for its batch's answer (an exception of the batch is raised)."""
     loop = asyncio.get_running_loop()
-    lane = _lanes.setdefault(loop, {}).setdefault(line, _Lane())
+    lanes = _lanes.setdefault(loop, {})
+    lane = lanes.setdefault(line, _Lane())
     future = loop.create_future()
     lane.waiting.append((ask, future))
     if lane.running < LANE_PARALLEL:
         lane.running += 1
-        loop.create_task(_drain(lane, line, limiter))
+        task = loop.create_task(_drain(lanes, line, lane, limiter))
+        lane.tasks.add(task)
+        task.add_done_callback(lane.tasks.discard)
     return await future
 
 
-async def _drain(lane: _Lane, line: Line, limiter: anyio.CapacityLimiter) -> None:
+async def _drain(lanes: dict[Line, _Lane], line: Line, lane: _Lane, limiter: anyio.CapacityLimiter) -> None:
     try:
         while lane.waiting:
             size = get_settings().checkout_batch
@@ -151,7 +154,9 @@ async def _drain(lane: _Lane, line: Line, limiter: anyio.CapacityLimiter) -> Non
                     raise
                 continue
             for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
+                if not future.done():  # its request was cancelled (the client went away)
                     future.set_result(result)
     finally:
         lane.running -= 1
+        if not lane.running and not lane.waiting and lanes.get(line) is lane:
+            del lanes[line]  # a lane lives while its deal sells: no lane per line ever seen
