@@ -1,12 +1,13 @@
 """A LIVE flash deal sold out through the HTTP API, against what the database does with the same rows, in one run.
 
-    .venv/bin/python bench/flash_sale.py                        # PostgreSQL, 300 units, 32 buyers' connections
-    .venv/bin/python bench/flash_sale.py --units 1000 --clients 64 --redis redis://127.0.0.1:6379/0
+    .venv/bin/python bench/flash_sale.py                        # PostgreSQL, 1,000 units, 64 buyers' connections
+    .venv/bin/python bench/flash_sale.py --units 3000 --rounds 2 --redis redis://127.0.0.1:6379/0
     .venv/bin/python bench/flash_sale.py --buckets 8 --rounds 2 --max-seconds 60
 
 A throwaway PostgreSQL database (bench/throwaway.py) is migrated and seeded: a live market, an active shop, one
 live product whose SKU holds every deal's units, a LIVE session with it in the bag, and 10 × --units buyers with API
-tokens (every attempt is a different buyer: the per-buyer limit is 1). `marketcast serve --workers N` runs on it.
+tokens (every attempt is a different buyer: the per-buyer limit is 1). Two `marketcast serve --workers N` run on it:
+one as shipped, one with MARKETCAST_CHECKOUT_BATCH=1 (each checkout its own transaction).
 
 Three comparisons, each measured in the same run against its own baseline:
 
@@ -368,8 +369,8 @@ def row(name: str, tally: Tally, extra: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--units", type=int, default=300, help="units of each deal")
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--units", type=int, default=1000, help="units of each deal")
+    parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1, help="API and psycopg take turns this many times")
     parser.add_argument("--buckets", type=int, default=8, help="rows of the bucketed strategy")

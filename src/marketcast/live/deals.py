@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.orm import Session
@@ -30,6 +30,9 @@ from marketcast.live import buckets as stock
 from marketcast.live import events, gate, rooms, rules, sessions
 from marketcast.live.models import BagItem, FlashDeal, LiveSession
 from marketcast.policies import service as policies
+
+if TYPE_CHECKING:
+    from marketcast.orders.hooks import HeldStockMany
 
 _BOUNDS = (rules.COUNTDOWN_MIN, rules.COUNTDOWN_MAX, rules.MAX_DURATION)
 
@@ -303,7 +306,7 @@ def take(session: Session, *, buyer_id: str, lines: list) -> None:
         _take_units(session, line.deal_id, line.quantity, line.live_session_id, line.order_id, now)
 
 
-def take_many(session: Session, held) -> None:
+def take_many(session: Session, held: "HeldStockMany") -> None:
     """Take the units of many single-line orders of one deal at once (held_stock_many, a batched checkout): every
     buyer's count in one upsert (a buyer over the limit is refused alone, in `held.refused`), then the units of
     all the others in one guarded statement. Raises when they cannot all be served (the deal's last units, or
@@ -315,7 +318,8 @@ def take_many(session: Session, held) -> None:
     deal_ids = {line.deal_id for line in lines}
     if len(lines) != len(held.orders) or len(deal_ids) != 1:
         raise order_hooks.ServeEach(f"{len(held.orders)} orders of {len(deal_ids)} deals")
-    deal_id = lines[0].deal_id
+    [deal_id] = deal_ids
+    assert deal_id is not None  # held lines are deal lines
     cap = session.info.get(_CAPS, {}).get(deal_id, 1)
     buyer_of = {order.order.id: order.order.buyer_id for order in held.orders}
     counted = buyers.count_many(session, deal_id=deal_id, cap=cap,

@@ -74,8 +74,12 @@ def place(session: Session, *, line: Line, asks: list[Ask]) -> list[Result]:
         return results
     claims = idempotency.claim_new(session, [(user, asks[i].key, asks[i].request_hash) for user, i in taken.items()])
     claimed = [(i, claims[user, asks[i].key]) for user, i in taken.items() if (user, asks[i].key) in claims]
+    if not claimed:
+        return results
     try:
-        with session.begin_nested():  # a refusal shared by all (the deal closed) leaves nothing, keys included
+        # A refusal shared by all (the deal closed, the shop suspended): nothing drafted stays, the keys are given
+        # back, and each checkout is answered the ordinary way (a replay among them included).
+        with session.begin_nested():
             drafts = service.draft_many(session, buyers=[actors[asks[i].token] for i, _ in claimed],
                                         lines=[line])
     except DomainError:
