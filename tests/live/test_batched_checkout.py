@@ -98,6 +98,25 @@ def test_a_refusal_shared_by_the_batch_writes_nothing_and_leaves_each_to_the_ord
         assert s.scalar(select(func.count()).select_from(Order)) == 0
 
 
+def test_in_a_batch_the_buyer_who_clicked_a_creators_link_is_attributed_and_only_they(db, client, steps, open_deal,
+                                                                                       make_buyer, make_creator,
+                                                                                       shop):
+    from tests.affiliate.conftest import Steps as AffiliateSteps
+
+    deal, sku, _ = open_deal(allotment=10)
+    affiliate = AffiliateSteps(client)
+    collab = affiliate.collaboration(shop, product_ids=[deal["product_id"]], commission_rate_bps=1200)
+    creator = make_creator()
+    affiliate.join(creator, collab["id"])
+    clicked, others = make_buyer(), [make_buyer() for _ in range(2)]
+    affiliate.click(clicked, affiliate.link(creator, deal["product_id"])["token"])
+    results = _place(db, sku, deal["id"], [_ask(b, sku, deal["id"]) for b in (others[0], clicked, others[1])])
+    lines = [r.body["lines"][0] for r in results]
+    assert [line["attribution"] for line in lines[::2]] == [None, None]
+    assert lines[1]["attribution"] == {"creator_id": creator["id"], "source": "link",
+                                       "collaboration_id": collab["id"], "commission_rate_bps": 1200}
+
+
 def test_a_batch_costs_the_same_statements_for_two_buyers_as_for_twenty(db, open_deal, make_buyer):
     deal, sku, _ = open_deal(allotment=40, stock=100, stock_buckets=1)
     _place(db, sku, deal["id"], [_ask(make_buyer(), sku, deal["id"])])  # warms what the process caches
