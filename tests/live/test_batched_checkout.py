@@ -1,5 +1,6 @@
-"""The batched checkout of flash deals (orders.batch, docs/adr/0025): many buyers' orders of one deal line in one
-transaction, answered as the ordinary checkout would answer each, and at a cost that does not grow with them."""
+"""The batched checkout (orders.batch, docs/adr/0025): many buyers' orders of one line (a flash deal's, or a SKU's)
+in one transaction, answered as the ordinary checkout would answer each, and at a cost that does not grow with
+them."""
 
 import asyncio
 import uuid
@@ -20,13 +21,13 @@ from tests.orders.test_checkout_api import counting
 OPERATION = "POST /api/v1/orders"
 
 
-def _ask(buyer: dict, sku: str, deal_id: str, key: str | None = None) -> batch.Ask:
-    body = {"lines": [{"sku_id": sku, "quantity": 1, "deal_id": deal_id}]}
+def _ask(buyer: dict, sku: str, deal_id: str | None, key: str | None = None) -> batch.Ask:
+    body = {"lines": [{"sku_id": sku, "quantity": 1} | ({"deal_id": deal_id} if deal_id else {})]}
     token = buyer["headers"]["Authorization"].partition(" ")[2]
     return batch.Ask(token, key or uuid.uuid4().hex, idempotency.request_hash(OPERATION, body))
 
 
-def _place(db, sku: str, deal_id: str, asks: list[batch.Ask]) -> list[batch.Result]:
+def _place(db, sku: str, deal_id: str | None, asks: list[batch.Ask]) -> list[batch.Result]:
     with db() as s:
         return batch.place(s, line=(sku, 1, deal_id), asks=asks)
 
@@ -57,6 +58,16 @@ def test_a_batch_sells_the_units_there_are_and_refuses_the_rest_each_alone(db, s
         row = s.get(FlashDeal, deal["id"])
         assert (row.sold, row.returned) == (5, 0)
     assert counters([sku])[sku] == (15, 5, 0)
+
+
+def test_a_batch_of_a_hot_sku_sells_its_stock_and_refuses_the_rest_out_of_stock(db, product, make_buyer, counters):
+    _, sku = product(stock=5)
+    results = _place(db, sku, None, [_ask(make_buyer(), sku, None) for _ in range(12)])
+    assert _codes(results) == {201: 5, "out_of_stock": 7}
+    assert counters([sku])[sku] == (0, 5, 0)
+    with db(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(Order)) == 5
+        assert s.scalar(select(func.count()).select_from(IdempotencyKey)) == 5
 
 
 def test_a_buyer_at_the_limit_is_refused_and_the_others_of_the_batch_are_served(db, steps, open_deal, make_buyer):
@@ -117,14 +128,16 @@ def test_in_a_batch_the_buyer_who_clicked_a_creators_link_is_attributed_and_only
                                        "collaboration_id": collab["id"], "commission_rate_bps": 1200}
 
 
-def test_a_batch_costs_the_same_statements_for_two_buyers_as_for_twenty(db, open_deal, make_buyer):
+@pytest.mark.parametrize("of", ["deal", "sku"])
+def test_a_batch_costs_the_same_statements_for_two_buyers_as_for_twenty(db, open_deal, make_buyer, of):
     deal, sku, _ = open_deal(allotment=40, stock=100, stock_buckets=1)
-    _place(db, sku, deal["id"], [_ask(make_buyer(), sku, deal["id"])])  # warms what the process caches
+    deal_id = deal["id"] if of == "deal" else None
+    _place(db, sku, deal_id, [_ask(make_buyer(), sku, deal_id)])  # warms what the process caches
     cost = []
     for n in (2, 20):
-        asks = [_ask(make_buyer(), sku, deal["id"]) for _ in range(n)]
+        asks = [_ask(make_buyer(), sku, deal_id) for _ in range(n)]
         with counting() as statements:
-            assert _codes(_place(db, sku, deal["id"], asks)) == {201: n}
+            assert _codes(_place(db, sku, deal_id, asks)) == {201: n}
         cost.append(len(statements))
     assert cost[0] == cost[1], cost
 

@@ -83,13 +83,11 @@ async def create_order(request: Request, body: CheckoutIn, idempotency_key: Idem
 
 
 async def _in_batch(request: Request, body: CheckoutIn, key: str | None) -> JSONResponse | None:
-    """A checkout of one deal line, placed in its lane's next batch (orders.batch); None when it is not such a
-    checkout or the batch left it to the ordinary way (which then answers it, errors included)."""
+    """A checkout of one line (a SKU, or a deal's), placed in its lane's next batch (orders.batch); None when it is
+    not such a checkout or the batch left it to the ordinary way (which then answers it, errors included)."""
     if get_settings().checkout_batch < 2 or body.attribution or len(body.lines) != 1:
         return None
     line = body.lines[0]
-    if not line.deal_id:
-        return None
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or key is None or not key.strip():
         return None

@@ -36,8 +36,8 @@ from marketcast.core.settings import get_settings
 from marketcast.orders import service
 from marketcast.orders.schemas import OrderOut
 
-# A batch's line: (sku_id, quantity, deal_id).
-Line = tuple[str, int, str]
+# A batch's line: (sku_id, quantity, deal_id or None).
+Line = tuple[str, int, str | None]
 DEADLOCK_RETRIES = 2
 # Batches of one lane in the database at once per process: one forms while the other runs.
 LANE_PARALLEL = 1

@@ -159,15 +159,14 @@ def insert_drafts(session: Session, drafts: Sequence[Draft]) -> None:
 
 def take_stock_many(session: Session, drafts: Sequence[Draft]) -> dict[str, DomainError]:
     """`take_stock` for many drafts in one transaction: order id -> why its stock was refused, for those that got
-    none (the others got all of theirs). Deal-only drafts go to `held_stock_many` at once, in a savepoint; if
-    that cannot serve them all (the last units), or for any other draft, each is taken alone, in a savepoint of
-    its own, so that a refusal undoes only its own counts."""
-    if drafts and hooks.held_stock_many.handlers and not any(d.probation or d.quantities for d in drafts):
-        many = hooks.HeldStockMany([hooks.HeldStock(d.order, d.lines) for d in drafts])
+    none (the others got all of theirs). Drafts of one kind (all of SKU stock, or all of a higher area's units)
+    are first taken together, in a savepoint; if they cannot all be served (the last units), or for a probation
+    shop (its daily cap counts each order), each is taken alone, in a savepoint of its own, so that a refusal
+    undoes only its own counts."""
+    if drafts and not any(d.probation for d in drafts):
         try:
             with session.begin_nested():
-                hooks.held_stock_many.fire(session, many)
-            return many.refused
+                return _take_together(session, drafts)
         except (DomainError, hooks.ServeEach):
             pass
     refused: dict[str, DomainError] = {}
@@ -178,6 +177,25 @@ def take_stock_many(session: Session, drafts: Sequence[Draft]) -> dict[str, Doma
         except DomainError as exc:
             refused[draft.order.id] = exc
     return refused
+
+
+def _take_together(session: Session, drafts: Sequence[Draft]) -> dict[str, DomainError]:
+    """Every draft's SKU units in one guarded UPDATE per SKU (their sums), or every draft's held lines through
+    `held_stock_many`; raises when they cannot all be served, or are of both kinds."""
+    held = [hooks.HeldStock(d.order, [line for line in d.lines if line.deal_id is not None]) for d in drafts]
+    if all(d.quantities and not h.lines for d, h in zip(drafts, held, strict=True)):
+        total: dict[str, int] = {}
+        for draft in drafts:
+            for sku_id, quantity in draft.quantities.items():
+                total[sku_id] = total.get(sku_id, 0) + quantity
+        catalog.reserve(session, quantities=total)
+        return {}
+    mixed = any(d.quantities or not h.lines for d, h in zip(drafts, held, strict=True))
+    if mixed or not hooks.held_stock_many.handlers:
+        raise hooks.ServeEach("drafts of both kinds, or nobody to take held units")
+    many = hooks.HeldStockMany(held)
+    hooks.held_stock_many.fire(session, many)
+    return many.refused
 
 
 def take_stock(session: Session, draft: Draft) -> None:
