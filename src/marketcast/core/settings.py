@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     login_queue_max: int = 64
     # Idempotent writes (checkout, refund) running at once per process; the rest wait in the event loop.
     write_concurrency: int = Field(default=8, ge=1)  # 0 would refuse every checkout: refused at start instead
-    # Flash-deal checkouts of one deal line placed in one transaction at most (orders.batch); 1 places each alone.
+    # Checkouts of one line (a deal's or a SKU's) placed in one transaction at most (orders.batch); 1: each alone.
     checkout_batch: int = Field(default=64, ge=1)
     # PostgreSQL sessions of the application: a lock wait, a statement or an idle open transaction longer than
     # these fails (503 service_busy) instead of hanging; and a request waits at most this long for a pooled

@@ -1,18 +1,21 @@
-"""Batched checkout for flash deals: many buyers' orders of one deal line in one transaction (docs/adr/0025).
+"""Batched checkout: many buyers' orders of one line (a flash deal's, or a hot SKU's) in one transaction
+(docs/adr/0025).
 
 A flash deal's buyers all send the same line in the same second. One transaction per order spends most of the
 server's CPU on statements that are the same for all of them (the SKU, the shop, the policy, the deal) and on
-per-statement work (a round trip, a commit) that many orders can share. So `POST /orders` whose only line is a
-deal line joins the process's lane for that line: while one batch is in the database, the checkouts that arrive
-queue, and the next batch takes them all (up to `MARKETCAST_CHECKOUT_BATCH`) — group commit, no added wait.
+per-statement work (a round trip, a commit) that many orders can share. So `POST /orders` whose only line is one
+SKU (from a deal or not) joins the process's lane for that line: while one batch is in the database, the
+checkouts that arrive queue, and the next batch takes them all (up to `MARKETCAST_CHECKOUT_BATCH`) — group
+commit, no added wait.
 
 One batch is one transaction, with what every checkout does, set-based:
 
     tokens      one SELECT for every buyer's API token
     drafts      the basket's checks once (SKU, shop, market, policy, deal), each buyer's order drafted
     keys        one INSERT … ON CONFLICT DO NOTHING for every Idempotency-Key
-    units       one upsert of every buyer's count (a buyer over the limit is refused alone), then one guarded
-                UPDATE for all the units; when the deal cannot serve them all, each order alone, in a savepoint
+    units       a deal: one upsert of every buyer's count (a buyer over the limit is refused alone), then one
+                guarded UPDATE for all the units; a SKU: one guarded UPDATE of its stock for all; when they cannot
+                all be served (or the shop's daily cap counts), each order alone, in a savepoint
     rows        the winners' orders, lines, events and stored answers; the losers' keys deleted
 
 Any checkout that is not plainly new (an unknown token, another role, a key seen before, a second checkout of the
