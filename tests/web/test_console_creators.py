@@ -2,6 +2,8 @@
 and why, suspending and lifting, setting followers, importing a CSV with broken rows; a pilot creator's own page
 with its progress; the same pages at a phone's width."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -49,7 +51,10 @@ def test_operator_lists_filters_suspends_lifts_and_sets_followers(world, live_se
     assert page.locator("[data-testid=counts] [data-status=active] strong").inner_text() == "1"
     page.select_option("#f-status", "pilot")
     page.click("[data-testid=filters] button")
-    handles = page.locator("[data-testid=creators] tbody tr td:first-child").all_inner_texts()
+    expect(page).to_have_url(re.compile(r"status=pilot"))
+    cells = page.locator("[data-testid=creators] tbody tr td:first-child")
+    expect(cells).to_have_count(2)  # all_inner_texts() does not wait for the new page's rows
+    handles = cells.all_inner_texts()
     assert sorted(handles) == ["@maya.makes", "@new.face"]
     expect(page.locator("[data-testid=count]")).to_have_text("1–2 of 2 creators")
     screenshot(page, "creators-list")
@@ -68,7 +73,9 @@ def test_operator_lists_filters_suspends_lifts_and_sets_followers(world, live_se
     page.click("[data-testid=followers-form] button")
     assert "not a whole number" in page.locator("[data-testid=error-count]").inner_text()
     expect(page).to_have_url(f"{live_server}/creators/{world['maya.makes']}")  # post/redirect/get
-    times = page.locator("[data-testid=history] time").all_inner_texts()
+    stamps = page.locator("[data-testid=history] time")
+    expect(stamps.first).to_be_visible()
+    times = stamps.all_inner_texts()
     assert times and all(t.endswith(" UTC") for t in times)  # every time with its zone
     assert page.locator("[data-testid=crumbs] a").first.inner_text() == "Creators"
     page.fill("#count", "5,200")
