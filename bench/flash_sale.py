@@ -286,17 +286,28 @@ async def _take(conn, buckets: int, salt: str) -> bool:
             " AND units_left >= 1 RETURNING units_left")
         return await cur.fetchone() is not None
     mine = zlib.crc32(salt.encode()) % buckets
-    cur = await conn.execute("UPDATE scratch_live_deal_buckets SET units_left = units_left - 1 WHERE deal_id ="
-                             " 'dea_hot' AND bucket = %s AND units_left >= 1 RETURNING units_left", (mine,))
-    if await cur.fetchone() is not None:
+    if await _take_bucket(conn, "UPDATE scratch_live_deal_buckets SET units_left = units_left - 1 WHERE deal_id ="
+                                " 'dea_hot' AND bucket = %s AND units_left >= 1 RETURNING units_left", (mine,)):
         return True
     for skip in (" SKIP LOCKED", ""):
-        cur = await conn.execute(
-            "UPDATE scratch_live_deal_buckets SET units_left = units_left - 1 WHERE deal_id = 'dea_hot' AND"
-            " units_left >= 1 AND bucket = (SELECT bucket FROM scratch_live_deal_buckets WHERE deal_id = 'dea_hot'"
-            f" AND units_left >= 1 ORDER BY units_left DESC LIMIT 1 FOR UPDATE{skip}) RETURNING units_left")
-        if await cur.fetchone() is not None:
+        if await _take_bucket(
+                conn, "UPDATE scratch_live_deal_buckets SET units_left = units_left - 1 WHERE deal_id = 'dea_hot'"
+                " AND units_left >= 1 AND bucket = (SELECT bucket FROM scratch_live_deal_buckets WHERE deal_id ="
+                f" 'dea_hot' AND units_left >= 1 ORDER BY units_left DESC LIMIT 1 FOR UPDATE{skip})"
+                " RETURNING units_left", ()):
             return True
+    return False
+
+
+async def _take_bucket(conn, sql: str, params: tuple) -> bool:
+    """One try in a savepoint given up when it takes nothing, as live.buckets does (a lock kept from a failed try
+    would deadlock with another buyer's)."""
+    import psycopg
+
+    async with conn.transaction() as savepoint:
+        if await (await conn.execute(sql, params)).fetchone() is not None:
+            return True
+        raise psycopg.Rollback(savepoint)
     return False
 
 
