@@ -105,7 +105,7 @@ def test_a_seller_joins_a_waitlist_and_hears_of_the_reschedule(seeded, make_user
     page.goto(f"{live_server}/markets/ES")
     page.click("[data-testid=waitlist-form] button")
     assert "waitlist" in page.locator("[role=status]").inner_text()
-    assert "1 on the waitlist" in page.content()
+    expect(page.locator("body")).to_contain_text("1 on the waitlist")  # waits for the page, unlike content()
     screenshot(page, "waitlist-joined")
     with unit_of_work() as session:
         markets.reschedule(session, code="ES", launch_window="2025-Q1", reason="moved", actor=SYSTEM)

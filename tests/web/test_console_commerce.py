@@ -2,6 +2,7 @@
 override, a shop's stock, an order refunded with restock, and the GMV report."""
 
 import pytest
+from playwright.sync_api import expect
 
 from marketcast.core import clock
 from marketcast.core.auth.actor import SYSTEM
@@ -130,7 +131,7 @@ def test_operator_simulates_a_seller_policy_before_scheduling(world, live_server
     result = page.locator("[data-testid=simulation]").inner_text()
     assert "1 would move" in result and "Nothing was changed" in result
     assert page.locator("[data-move='ineligible->eligible'] td").nth(1).inner_text() == "1"
-    assert "Blue Mug" in page.content()
+    expect(page.locator("body")).to_contain_text("Blue Mug")
     screenshot(page, "policy-simulation")
     page.goto(f"{live_server}/applications/{world['application']['id']}")
     assert page.locator("[data-testid=outcome]").inner_text() == "ineligible"  # the simulation wrote nothing
